@@ -1,0 +1,37 @@
+using System.Text.Json.Serialization;
+
+namespace PgBorg.Borg;
+
+public sealed record BorgArchiveEntry(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("start")] string? Start,
+    [property: JsonPropertyName("comment")] string? Comment);
+
+public sealed record BorgListResult([property: JsonPropertyName("archives")] List<BorgArchiveEntry> Archives);
+
+public sealed record BorgArchiveStats(
+    [property: JsonPropertyName("original_size")] long OriginalSize,
+    [property: JsonPropertyName("compressed_size")] long CompressedSize,
+    [property: JsonPropertyName("deduplicated_size")] long DeduplicatedSize,
+    [property: JsonPropertyName("nfiles")] long NFiles);
+
+public sealed record BorgCreatedArchive(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("stats")] BorgArchiveStats Stats);
+
+public sealed record BorgCreateResult([property: JsonPropertyName("archive")] BorgCreatedArchive Archive);
+
+/// <summary>One line of <c>--log-json</c> output on stderr.</summary>
+public sealed record BorgLogLine(
+    [property: JsonPropertyName("type")] string? Type,
+    [property: JsonPropertyName("levelname")] string? LevelName,
+    [property: JsonPropertyName("message")] string? Message,
+    [property: JsonPropertyName("msgid")] string? MsgId);
+
+public sealed record BorgConfigValue(string Value);
+
+[JsonSourceGenerationOptions(PropertyNameCaseInsensitive = false)]
+[JsonSerializable(typeof(BorgListResult))]
+[JsonSerializable(typeof(BorgCreateResult))]
+[JsonSerializable(typeof(BorgLogLine))]
+internal sealed partial class BorgJsonContext : JsonSerializerContext;

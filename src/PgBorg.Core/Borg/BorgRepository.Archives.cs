@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace PgBorg.Borg;
+
+public sealed partial class BorgRepository
+{
+    private bool _ensured;
+
+    /// <summary>
+    /// Makes sure the repository exists. A local path that does not exist yet (or is an empty directory) is
+    /// initialised with repokey-blake2; an existing repository is never re-initialised; a non-empty directory
+    /// that is not a repository is an error. A remote repository is initialised only when Borg says it does not exist.
+    /// </summary>
+    public async Task EnsureInitialisedAsync(CancellationToken ct)
+    {
+        if (_ensured)
+        {
+            return;
+        }
+        if (IsLocal)
+        {
+            var dir = _settings.Location;
+            if (File.Exists(Path.Combine(dir, "config")))
+            {
+                _ensured = true;
+                return;
+            }
+            if (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any())
+            {
+                throw new BorgException("init", dir, 2, "Repository.InvalidRepository", $"{dir} exists, is not empty and is not a Borg repository; refusing to initialise it");
+            }
+            await InitAsync(ct).ConfigureAwait(false);
+        }
+        else
+        {
+            try
+            {
+                await RunAsync("info", Args("info"), ct).ConfigureAwait(false);
+            }
+            catch (BorgException e) when (e.MsgId == "Repository.DoesNotExist")
+            {
+                await InitAsync(ct).ConfigureAwait(false);
+            }
+        }
+        _ensured = true;
+    }
+
+    private async Task InitAsync(CancellationToken ct)
+    {
+        if (_settings.Passphrase is null && _settings.PassCommand is null)
+        {
+            throw new BorgException("init", _settings.Location, 2, null,
+                "refusing to create an unencrypted or passphrase-less repository: configure passphrase or passcommand");
+        }
+        Log.InitialisingRepository(_log, _settings.Location);
+        var args = Args("init", locks: false);
+        args.AddRange(["--encryption", "repokey-blake2", "--make-parent-dirs"]);
+        await RunAsync("init", args, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Archives matching a glob, oldest first, with their comments. Checkpoints only when asked for.</summary>
+    public async Task<IReadOnlyList<BorgArchiveEntry>> ListAsync(string glob, CancellationToken ct, bool considerCheckpoints = false)
+    {
+        var args = Args("list");
+        args.AddRange(["--json", "--format", "{name}{start}{comment}", "--glob-archives", glob]);
+        if (considerCheckpoints)
+        {
+            args.Add("--consider-checkpoints");
+        }
+        var run = await RunAsync("list", args, ct).ConfigureAwait(false);
+        var result = JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgListResult)
+            ?? throw new BorgException("list", Location, run.ExitCode, null, "no JSON on stdout");
+        return result.Archives;
+    }
+
+    public async Task RenameAsync(string from, string to, CancellationToken ct)
+    {
+        var args = Args("rename");
+        args.Add("::" + from);
+        args.Add(to);
+        await RunAsync("rename", args, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes archives by exact name (a missing one is only a warning in Borg).</summary>
+    public async Task DeleteAsync(IReadOnlyCollection<string> names, CancellationToken ct)
+    {
+        if (names.Count == 0)
+        {
+            return;
+        }
+        var args = Args("delete");
+        args.Add("::" + names.First());
+        args.AddRange(names.Skip(1));
+        await RunAsync("delete", args, ct).ConfigureAwait(false);
+    }
+
+    public sealed record PruneRules(TimeSpan KeepWithin, int Hourly, int Daily, int Weekly, int Monthly, int Yearly);
+
+    /// <summary>borg prune restricted to a glob (one database of one instance), then the caller runs compact once.</summary>
+    public async Task PruneAsync(string glob, PruneRules rules, CancellationToken ct)
+    {
+        var args = Args("prune");
+        args.AddRange([
+            "--glob-archives", glob,
+            "--keep-within", $"{Math.Max(1, (int)Math.Ceiling(rules.KeepWithin.TotalHours))}H",
+            "--keep-hourly", rules.Hourly.ToString(CultureInfo.InvariantCulture),
+            "--keep-daily", rules.Daily.ToString(CultureInfo.InvariantCulture),
+            "--keep-weekly", rules.Weekly.ToString(CultureInfo.InvariantCulture),
+            "--keep-monthly", rules.Monthly.ToString(CultureInfo.InvariantCulture),
+            "--keep-yearly", rules.Yearly.ToString(CultureInfo.InvariantCulture),
+        ]);
+        await RunAsync("prune", args, ct).ConfigureAwait(false);
+    }
+
+    public async Task CompactAsync(CancellationToken ct) => await RunAsync("compact", Args("compact"), ct).ConfigureAwait(false);
+
+    /// <summary>True when the repository is append-only: deletions then free nothing, which we report instead of pretending.</summary>
+    public async Task<bool> IsAppendOnlyAsync(CancellationToken ct)
+    {
+        if (!IsLocal)
+        {
+            return false; // an append-only borg serve is not visible from the client; compact then frees nothing
+        }
+        var args = Args("config", locks: false);
+        args.Add(Location);
+        args.Add("append_only");
+        var run = await RunAsync("config", args, ct).ConfigureAwait(false);
+        return run.Stdout.Trim() is "1" or "True" or "true";
+    }
+}

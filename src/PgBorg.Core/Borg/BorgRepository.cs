@@ -1,0 +1,191 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using PgBorg.Configuration;
+using PgBorg.Processes;
+
+namespace PgBorg.Borg;
+
+/// <summary>
+/// The one place that runs Borg (1.2 dialect). Every invocation: absolute program, ArgumentList (never a shell),
+/// a complete environment we chose (TZ=UTC, UTF-8 locale, Borg's cache/config/keys under the state directory,
+/// the passphrase only in the environment), stdin closed unless we stream into it, a deliberate --lock-wait,
+/// and --log-json so errors are classified by Borg's message id. Exit code 1 is a warning, not a failure.
+/// </summary>
+public sealed partial class BorgRepository
+{
+    private readonly RepositorySettings _settings;
+    private readonly string _stateDirectory;
+    private readonly ILogger _log;
+
+    public BorgRepository(RepositorySettings settings, string stateDirectory, ILogger log)
+    {
+        _settings = settings;
+        _stateDirectory = stateDirectory;
+        _log = log;
+    }
+
+    public string Location => _settings.Location;
+
+    public RepositorySettings Settings => _settings;
+
+    /// <summary>The Borg executable: <c>PGBORG_BORG</c> if set (tests use a fake for error paths), else the first borg on PATH.</summary>
+    public static string Executable =>
+        Environment.GetEnvironmentVariable("PGBORG_BORG") is { Length: > 0 } b ? b : FindOnPath("borg") ?? "/usr/bin/borg";
+
+    internal static string? FindOnPath(string name)
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        return path.Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, name))
+            .FirstOrDefault(File.Exists);
+    }
+
+    /// <summary>A local path (not <c>ssh://</c> and not scp-style <c>user@host:path</c>).</summary>
+    internal bool IsLocal
+    {
+        get
+        {
+            var loc = _settings.Location;
+            if (loc.StartsWith("ssh://", StringComparison.Ordinal))
+            {
+                return false;
+            }
+            var colon = loc.IndexOf(':');
+            var slash = loc.IndexOf('/');
+            return colon < 0 || (slash >= 0 && slash < colon);
+        }
+    }
+
+    internal Dictionary<string, string> BuildEnvironment()
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
+            ["HOME"] = Path.Combine(_stateDirectory, "borg"),
+            ["LANG"] = "C.UTF-8",
+            ["LC_ALL"] = "C.UTF-8",
+            ["TZ"] = "UTC",
+            ["BORG_BASE_DIR"] = Path.Combine(_stateDirectory, "borg"),
+            ["BORG_REPO"] = _settings.Location,
+            ["BORG_RELOCATED_REPO_ACCESS_IS_OK"] = "no",
+            ["BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK"] = "no",
+            ["BORG_DISPLAY_PASSPHRASE"] = "no",
+        };
+        foreach (var pass in new[] { "SSH_AUTH_SOCK" })
+        {
+            if (Environment.GetEnvironmentVariable(pass) is { } v)
+            {
+                env[pass] = v;
+            }
+        }
+        foreach (var (k, v) in _settings.Environment)
+        {
+            env[k] = v;
+        }
+        if (_settings.Passphrase is not null)
+        {
+            env["BORG_PASSPHRASE"] = _settings.Passphrase;
+        }
+        else if (_settings.PassCommand is not null)
+        {
+            env["BORG_PASSCOMMAND"] = _settings.PassCommand;
+        }
+        else
+        {
+            // no prompt ever: an encrypted repository without a passphrase fails with PassphraseWrong
+            env["BORG_PASSPHRASE"] = "";
+        }
+        return env;
+    }
+
+    /// <summary>Common arguments: the subcommand, machine-readable logging and a deliberate lock wait.</summary>
+    private List<string> Args(string command, bool locks = true)
+    {
+        var args = new List<string> { command, "--log-json" };
+        if (locks)
+        {
+            args.Add("--lock-wait");
+            args.Add(((int)Math.Max(1, _settings.LockWait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return args;
+    }
+
+    private ProcessSpec Spec(List<string> args) => new(Executable, args)
+    {
+        Environment = BuildEnvironment(),
+        WorkingDirectory = "/",
+    };
+
+    /// <summary>Runs a Borg command to completion. rc 0 and 1 (warning) succeed; anything else is a <see cref="BorgException"/>.</summary>
+    private async Task<BorgRun> RunAsync(string command, List<string> args, CancellationToken ct)
+    {
+        var errors = new BorgStderr(_log, command);
+        var result = await ChildProcess.RunAsync(Spec(args), ct, errors.OnLine).ConfigureAwait(false);
+        return errors.Check(command, _settings.Location, result.ExitCode, result.Stdout);
+    }
+
+    internal sealed record BorgRun(int ExitCode, string Stdout);
+
+    /// <summary>Collects Borg's --log-json stderr: errors for the exception, warnings to our log.</summary>
+    internal sealed class BorgStderr(ILogger log, string command)
+    {
+        private readonly List<string> _errors = [];
+        private readonly List<string> _raw = [];
+        private string? _msgId;
+
+        public void OnLine(string line)
+        {
+            BorgLogLine? parsed = null;
+            if (line.StartsWith('{'))
+            {
+                try
+                {
+                    parsed = JsonSerializer.Deserialize(line, BorgJsonContext.Default.BorgLogLine);
+                }
+                catch (JsonException)
+                {
+                    parsed = null;
+                }
+            }
+            lock (_errors)
+            {
+                if (parsed is null)
+                {
+                    _raw.Add(line);
+                    if (_raw.Count > 20)
+                    {
+                        _raw.RemoveAt(0);
+                    }
+                    return;
+                }
+                if (parsed.Type != "log_message" || parsed.Message is null)
+                {
+                    return;
+                }
+                switch (parsed.LevelName)
+                {
+                    case "ERROR" or "CRITICAL":
+                        _errors.Add(parsed.Message.Trim());
+                        _msgId ??= parsed.MsgId;
+                        break;
+                    case "WARNING":
+                        Log.BorgWarning(log, command, parsed.Message.Trim());
+                        break;
+                }
+            }
+        }
+
+        public BorgRun Check(string cmd, string repository, int rc, string stdout)
+        {
+            if (rc is 0 or 1)
+            {
+                return new BorgRun(rc, stdout);
+            }
+            lock (_errors)
+            {
+                var detail = _errors.Count > 0 ? string.Join("; ", _errors.Distinct()) : string.Join(" ", _raw.TakeLast(5));
+                throw new BorgException(cmd, repository, rc, _msgId, detail);
+            }
+        }
+    }
+}

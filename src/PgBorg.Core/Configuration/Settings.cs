@@ -1,0 +1,44 @@
+namespace PgBorg.Configuration;
+
+/// <summary>A Borg repository and what is needed to open it. The passphrase never leaves this object except into a child's environment.</summary>
+public sealed record RepositorySettings(
+    string Location,
+    string? Passphrase,
+    string? PassCommand,
+    IReadOnlyDictionary<string, string> Environment,
+    TimeSpan LockWait,
+    string Compression,
+    string? ChunkerParams)
+{
+    public override string ToString() => Location;
+}
+
+public sealed record DumpSettings(
+    RepositorySettings Repository,
+    TimeSpan Interval,
+    TimeSpan KeepWithin,
+    int KeepHourly,
+    int KeepDaily,
+    int KeepWeekly,
+    int KeepMonthly,
+    int KeepYearly);
+
+public sealed record ArchiveSettings(
+    RepositorySettings Repository,
+    string Snapshot,
+    TimeSpan IngestInterval,
+    TimeSpan CycleMaxAge,
+    int KeepCycles,
+    TimeSpan KeepWithin);
+
+public sealed record DiscoverySettings(bool Debian, bool Systemd, string DebianRoot, IReadOnlyList<string> SystemdUnitDirectories);
+
+/// <summary>An <c>[instances.NAME]</c> table as written.</summary>
+public sealed record InstanceSettings(
+    string Name,
+    string? DataDirectory,
+    int? Port,
+    string? SocketDirectory,
+    string? User,
+    string? BinDirectory,
+    int Line);

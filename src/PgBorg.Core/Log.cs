@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace PgBorg;
+
+/// <summary>Every log message of pgborg, source-generated, with stable event ids.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning, "borg {Command}: {Message}")]
+    public static partial void BorgWarning(ILogger logger, string command, string message);
+
+    [LoggerMessage(2, LogLevel.Information, "initialising Borg repository {Repository} (repokey-blake2)")]
+    public static partial void InitialisingRepository(ILogger logger, string repository);
+
+    [LoggerMessage(10, LogLevel.Information, "{Instance}: dumped {What} into {Archive}: {Size} read, {Added} new in the repository, {Seconds:0.0} s")]
+    public static partial void Dumped(ILogger logger, string instance, string what, string archive, string size, string added, double seconds);
+
+    [LoggerMessage(11, LogLevel.Error, "{Instance}: dump of {What} failed: {Reason}")]
+    public static partial void DumpFailed(ILogger logger, string instance, string what, string reason);
+
+    [LoggerMessage(12, LogLevel.Warning, "{Instance}: database {Database} was dropped during the round; skipped")]
+    public static partial void DatabaseDropped(ILogger logger, string instance, string database);
+
+    [LoggerMessage(13, LogLevel.Error, "{Instance}: {Reason}")]
+    public static partial void InstanceFailed(ILogger logger, string instance, string reason);
+
+    [LoggerMessage(14, LogLevel.Information, "{Instance}: removing leftover incomplete archive {Archive}")]
+    public static partial void RemovingPartial(ILogger logger, string instance, string archive);
+
+    [LoggerMessage(15, LogLevel.Information, "dump round finished: {Succeeded} succeeded, {Failed} failed, {Seconds:0.0} s")]
+    public static partial void RoundFinished(ILogger logger, int succeeded, int failed, double seconds);
+
+    [LoggerMessage(16, LogLevel.Warning, "repository {Repository} is append-only: pruned archives are marked deleted but no space is freed")]
+    public static partial void AppendOnly(ILogger logger, string repository);
+
+    [LoggerMessage(17, LogLevel.Information, "next dump round at {Next:u}")]
+    public static partial void NextRound(ILogger logger, DateTimeOffset next);
+
+    [LoggerMessage(18, LogLevel.Information, "stopping: {Reason}")]
+    public static partial void Stopping(ILogger logger, string reason);
+
+    [LoggerMessage(19, LogLevel.Error, "{Instance}: pruning {What} failed: {Reason}")]
+    public static partial void PruneFailed(ILogger logger, string instance, string what, string reason);
+
+    [LoggerMessage(20, LogLevel.Information, "{Instance}: discovered ({Source}): data {DataDirectory}, port {Port}, socket {Socket}, user {User}")]
+    public static partial void Discovered(ILogger logger, string instance, string source, string dataDirectory, int port, string socket, string user);
+}

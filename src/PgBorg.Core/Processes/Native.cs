@@ -1,0 +1,102 @@
+using System.Runtime.InteropServices;
+
+namespace PgBorg.Processes;
+
+/// <summary>The few libc calls .NET does not expose. Source-generated interop, AOT-clean.</summary>
+internal static partial class Native
+{
+    public const int SIGTERM = 15;
+    public const int SIGKILL = 9;
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int kill(int pid, int sig);
+
+    [LibraryImport("libc")]
+    public static partial uint geteuid();
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fsync(int fd);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int access(string path, int mode);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int statx(int dirfd, string path, int flags, uint mask, Span<byte> buffer);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int getpwnam_r(string name, out Passwd pwd, IntPtr buf, nuint buflen, out IntPtr result);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int getpwuid_r(uint uid, out Passwd pwd, IntPtr buf, nuint buflen, out IntPtr result);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Passwd
+    {
+        public IntPtr Name;
+        public IntPtr Password;
+        public uint Uid;
+        public uint Gid;
+        public IntPtr Gecos;
+        public IntPtr Dir;
+        public IntPtr Shell;
+    }
+
+    public static OsUser? GetUserByName(string name) => Lookup((out Passwd p, IntPtr b, nuint l, out IntPtr r) => getpwnam_r(name, out p, b, l, out r));
+
+    public static OsUser? GetUserById(uint uid) => Lookup((out Passwd p, IntPtr b, nuint l, out IntPtr r) => getpwuid_r(uid, out p, b, l, out r));
+
+    private delegate int PwLookup(out Passwd pwd, IntPtr buf, nuint len, out IntPtr result);
+
+    private static OsUser? Lookup(PwLookup lookup)
+    {
+        const int size = 16384;
+        var buf = Marshal.AllocHGlobal(size);
+        try
+        {
+            var rc = lookup(out var pwd, buf, size, out var result);
+            if (rc != 0 || result == IntPtr.Zero)
+            {
+                return null;
+            }
+            return new OsUser(
+                Marshal.PtrToStringUTF8(pwd.Name) ?? "",
+                pwd.Uid,
+                pwd.Gid,
+                Marshal.PtrToStringUTF8(pwd.Dir) ?? "/");
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(buf);
+        }
+    }
+}
+
+/// <summary>An operating-system account, as getpwnam(3) returns it.</summary>
+public sealed record OsUser(string Name, uint Uid, uint Gid, string Home)
+{
+    public static OsUser Current => Native.GetUserById(Native.geteuid())
+        ?? throw new InvalidOperationException($"the current user id {Native.geteuid()} has no passwd entry");
+
+    public static bool IsRoot => Native.geteuid() == 0;
+
+    public static OsUser? Find(string name) => Native.GetUserByName(name);
+
+    public static OsUser? Find(uint uid) => Native.GetUserById(uid);
+}
+
+/// <summary>Owner of a file, through statx(2), whose layout is the same on every architecture.</summary>
+public static class FileOwner
+{
+    private const int AtFdCwd = -100;
+    private const uint StatxUid = 0x8;
+
+    public static uint? Of(string path)
+    {
+        Span<byte> buf = stackalloc byte[256];
+        if (Native.statx(AtFdCwd, path, 0, StatxUid, buf) != 0)
+        {
+            return null;
+        }
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(buf[20..]);
+    }
+}

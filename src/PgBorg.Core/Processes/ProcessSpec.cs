@@ -1,0 +1,21 @@
+namespace PgBorg.Processes;
+
+/// <summary>
+/// What to run: an absolute program path and its arguments (never a command string), the complete
+/// environment of the child (nothing is inherited unless listed), and the account it runs as.
+/// </summary>
+public sealed record ProcessSpec(string Program, IReadOnlyList<string> Arguments)
+{
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Run as this account (through setpriv when we are root). Null: run as ourselves.</summary>
+    public OsUser? RunAs { get; init; }
+
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>Give the child read/search access to every file (CAP_DAC_READ_SEARCH), for a command run
+    /// as the service user in a directory only root can read. Only honoured when we are root.</summary>
+    public bool KeepReadAccess { get; init; }
+
+    public string DisplayName => Path.GetFileName(Program);
+}

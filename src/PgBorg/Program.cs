@@ -1,0 +1,37 @@
+using System.Runtime.InteropServices;
+using PgBorg;
+using PgBorg.Cli;
+using PgBorg.PostgreSql;
+
+// One binary, six names: started as pgcad, pgbuptool, pgcarestore, pgdumpd or pgdumprestore (a symlink),
+// it behaves as `pgborg <name> ...`.
+var argv = Invocation.WithToolName(args);
+
+using var cts = new CancellationTokenSource();
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+
+if (argv.Length > 0 && argv[0] == ServerInventoryReader.HelperCommand)
+{
+    return await ServerInventoryReader.RunHelperAsync(argv[1..], Console.Out, Console.Error, cts.Token);
+}
+
+var (options, passthrough) = Invocation.SplitPassthrough(argv);
+var root = CommandTree.Build(passthrough);
+var parsed = root.Parse(options);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors)
+    {
+        await Console.Error.WriteLineAsync($"pgborg: {error.Message}");
+    }
+    await Console.Error.WriteLineAsync("Try --help.");
+    return ExitCodes.Usage;
+}
+return await parsed.InvokeAsync(new System.CommandLine.InvocationConfiguration { ProcessTerminationTimeout = null }, cts.Token);
+
+void Cancel(PosixSignalContext context)
+{
+    context.Cancel = true;
+    cts.Cancel();
+}
