@@ -101,15 +101,23 @@ public sealed partial class BorgRepository
     public async Task PruneAsync(string glob, PruneRules rules, CancellationToken ct)
     {
         var args = Args("prune");
-        args.AddRange([
-            "--glob-archives", glob,
-            "--keep-within", $"{Math.Max(1, (int)Math.Ceiling(rules.KeepWithin.TotalHours))}H",
-            "--keep-hourly", rules.Hourly.ToString(CultureInfo.InvariantCulture),
-            "--keep-daily", rules.Daily.ToString(CultureInfo.InvariantCulture),
-            "--keep-weekly", rules.Weekly.ToString(CultureInfo.InvariantCulture),
-            "--keep-monthly", rules.Monthly.ToString(CultureInfo.InvariantCulture),
-            "--keep-yearly", rules.Yearly.ToString(CultureInfo.InvariantCulture),
-        ]);
+        args.AddRange(["--glob-archives", glob]);
+        if (rules.KeepWithin > TimeSpan.Zero)
+        {
+            // Borg 1.2 takes hours at the finest
+            args.AddRange(["--keep-within", $"{Math.Max(1, (int)Math.Ceiling(rules.KeepWithin.TotalHours))}H"]);
+        }
+        foreach (var (option, count) in new[] { ("--keep-hourly", rules.Hourly), ("--keep-daily", rules.Daily), ("--keep-weekly", rules.Weekly), ("--keep-monthly", rules.Monthly), ("--keep-yearly", rules.Yearly) })
+        {
+            if (count > 0)
+            {
+                args.AddRange([option, count.ToString(CultureInfo.InvariantCulture)]);
+            }
+        }
+        if (rules.KeepWithin <= TimeSpan.Zero && rules.Hourly + rules.Daily + rules.Weekly + rules.Monthly + rules.Yearly == 0)
+        {
+            return; // no rule at all: keep everything (Borg would refuse to prune without one)
+        }
         await RunAsync("prune", args, ct).ConfigureAwait(false);
     }
 

@@ -210,7 +210,8 @@ public sealed partial class PgBorgConfig
             ConfigSchema.Kind.String => e.Value is string,
             ConfigSchema.Kind.Integer => e.Value is long l && l >= 0 && l <= int.MaxValue,
             ConfigSchema.Kind.Boolean => e.Value is bool,
-            ConfigSchema.Kind.Duration => e.Value is string s && Duration.TryParse(s, out var d) && d > TimeSpan.Zero,
+            // keep_within = "0s" turns that rule off; every other duration must be positive
+            ConfigSchema.Kind.Duration => e.Value is string s && Duration.TryParse(s, out var d) && (d > TimeSpan.Zero || p[^1] == "keep_within"),
             ConfigSchema.Kind.StringList => e.Value is List<object> list && list.All(x => x is string),
             ConfigSchema.Kind.Snapshot => e.Value is string s && ConfigSchema.SnapshotMethods.Contains(s),
             _ => e.Value is string s && CompressionSpec().IsMatch(s),

@@ -1,0 +1,24 @@
+#!/bin/bash
+# Installs what pgborg's build, tests and demo need on Debian 12, only where missing.
+# The .NET 10 SDK is the one prerequisite this script does not install.
+set -euo pipefail
+if ! command -v dotnet >/dev/null; then
+  echo "pgborg needs the .NET 10 SDK (dotnet) on PATH: see https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2
+  exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "run as root: the tests and the demo start PostgreSQL as the postgres user and install packages" >&2
+  exit 1
+fi
+missing=()
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+command -v borg >/dev/null || missing+=(borgbackup)
+[ -x /usr/bin/setpriv ] || missing+=(util-linux)
+[ -e /usr/share/zoneinfo/America/New_York ] || missing+=(tzdata)
+command -v clang >/dev/null || command -v gcc >/dev/null || missing+=(gcc)
+[ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get -o DPkg::Lock::Timeout=300 update -q
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q "${missing[@]}"
+fi

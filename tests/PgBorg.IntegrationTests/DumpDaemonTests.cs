@@ -1,0 +1,78 @@
+using PgBorg.IntegrationTests.Infrastructure;
+
+namespace PgBorg.IntegrationTests;
+
+/// <summary>pgdumpd as systemd runs it: Type=notify, watchdog, SIGTERM.</summary>
+public sealed class DumpDaemonTests : IAsyncLifetime
+{
+    private PostgresCluster _cluster = null!;
+    private readonly Sandbox _sandbox = new();
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await PostgresCluster.StartAsync();
+        await _cluster.SqlAsync("CREATE DATABASE app");
+        await _cluster.SqlAsync("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g", "app");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        _sandbox.Dispose();
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task Notifies_ready_after_the_first_round_feeds_the_watchdog_and_stops_cleanly_on_SIGTERM()
+    {
+        _sandbox.WriteConfig(_sandbox.DumpConfig(_cluster));
+        await using var daemon = new DaemonProcess(_sandbox, ["pgdumpd"], new Dictionary<string, string> { ["WATCHDOG_USEC"] = "1000000" });
+
+        await daemon.WaitForAsync(d => d.Messages.Contains("READY=1"), TimeSpan.FromSeconds(60), "READY=1");
+        // READY comes after the first round: every database is in the repository by then
+        var names = await _sandbox.ArchiveNamesAsync();
+        Assert.Contains(names, n => n.Contains("~dump~app~"));
+        Assert.Contains(names, n => n.Contains("~globals~"));
+        var readyIndex = daemon.Messages.ToList().IndexOf("READY=1");
+        Assert.Contains(daemon.Messages.Take(readyIndex), m => m.StartsWith("STATUS=app") || m.StartsWith("STATUS=main: dumping"));
+
+        await daemon.WaitForAsync(d => d.Messages.Count(m => m == "WATCHDOG=1") >= 3, TimeSpan.FromSeconds(10), "three WATCHDOG=1");
+        Assert.Contains(daemon.Messages, m => m.StartsWith("STATUS=last round") && m.Contains("next at"));
+
+        Assert.Equal(0, await daemon.TerminateAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("STOPPING=1", daemon.Messages);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task SIGTERM_during_a_dump_leaves_no_partial_or_checkpoint_archive()
+    {
+        using var bin = new FakeBin(new Dictionary<string, string>
+        {
+            // a dump that has written everything but never finishes
+            ["pg_dump"] = "\"$REAL\" \"$@\"; sleep 600",
+        });
+        _sandbox.WriteConfig(_sandbox.DumpConfig(_cluster, extraInstance: $"bin_directory = \"{bin.Path}\""));
+        await using var daemon = new DaemonProcess(_sandbox, ["pgdumpd"]);
+        await daemon.WaitForAsync(d => d.Messages.Any(m => m.StartsWith("STATUS=main: dumping database app")), TimeSpan.FromSeconds(60), "the dump of app to start");
+        await Task.Delay(1500);
+
+        Assert.Equal(0, await daemon.TerminateAsync(TimeSpan.FromSeconds(60)));
+        var names = await _sandbox.ArchiveNamesAsync();
+        Assert.DoesNotContain(names, n => n.Contains("partial") || n.EndsWith(".checkpoint"));
+        Assert.DoesNotContain(names, n => n.Contains("~dump~app~"));
+        // the hanging pg_dump was stopped with it
+        var ps = await Run.ProgramAsync("/usr/bin/pgrep", ["-f", bin.Path]);
+        Assert.True(ps.ExitCode == 1, "left running: " + ps.Stdout);
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_second_daemon_on_the_same_state_directory_is_refused()
+    {
+        using var bin = new FakeBin(new Dictionary<string, string> { ["pg_dump"] = "\"$REAL\" \"$@\"; sleep 600" });
+        _sandbox.WriteConfig(_sandbox.DumpConfig(_cluster, extraInstance: $"bin_directory = \"{bin.Path}\""));
+        await using var daemon = new DaemonProcess(_sandbox, ["pgdumpd"]);
+        await daemon.WaitForAsync(d => d.Messages.Any(m => m.StartsWith("STATUS=main: dumping")), TimeSpan.FromSeconds(60), "the first round to start");
+        var second = await _sandbox.PgBorgAsync("pgdumpd", "--once");
+        Assert.Equal(1, second.ExitCode);
+        Assert.Contains("another pgdumpd is already running", second.Stderr);
+    }
+}

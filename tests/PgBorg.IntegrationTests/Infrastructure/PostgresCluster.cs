@@ -1,0 +1,93 @@
+using System.Net.Sockets;
+
+namespace PgBorg.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A real PostgreSQL 15 cluster: initdb as the postgres OS user in a temporary directory, its own port and
+/// socket directory, no TCP listener. Stopped and removed on dispose, also after a failed test.
+/// </summary>
+public sealed class PostgresCluster : IAsyncDisposable
+{
+    public const string Bin = "/usr/lib/postgresql/15/bin";
+    private static int _nextPort = 20000 + (Environment.ProcessId % 2000) * 10;
+    private readonly TempDir _dir = new("pgborg-pg");
+    private bool _running;
+
+    private PostgresCluster(int port)
+    {
+        Port = port;
+    }
+
+    public int Port { get; }
+    public string DataDirectory => _dir.Sub("data");
+    public string SocketDirectory => _dir.Sub("run");
+    public string Root => _dir.Path;
+
+    public static async Task<PostgresCluster> StartAsync(string extraConf = "")
+    {
+        Preconditions.Require();
+        var port = NextFreePort();
+        var c = new PostgresCluster(port);
+        try
+        {
+            Directory.CreateDirectory(c.SocketDirectory);
+            await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", c.SocketDirectory, c._dir.Path);
+            await Run.AsPostgresAsync($"{Bin}/initdb", "-D", c.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync");
+            await File.AppendAllTextAsync(Path.Combine(c.DataDirectory, "postgresql.conf"),
+                $"\nport = {port}\nunix_socket_directories = '{c.SocketDirectory}'\nlisten_addresses = ''\nfsync = off\nmax_connections = 30\nshared_buffers = 32MB\n{extraConf}\n");
+            await Run.AsPostgresAsync($"{Bin}/pg_ctl", "-D", c.DataDirectory, "-l", c._dir.Sub("server.log"), "-w", "-t", "60", "start");
+            c._running = true;
+            return c;
+        }
+        catch
+        {
+            await c.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static int NextFreePort()
+    {
+        while (true)
+        {
+            var port = Interlocked.Increment(ref _nextPort);
+            using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                s.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Runs SQL through psql as postgres; returns unaligned, tuples-only output.</summary>
+    public async Task<string> SqlAsync(string sql, string database = "postgres") =>
+        (await Run.AsPostgresAsync($"{Bin}/psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", ConnInfo(database), "-c", sql)).TrimEnd('\n');
+
+    public string ConnInfo(string database) =>
+        $"host='{SocketDirectory}' port={Port} dbname='{database.Replace("\\", "\\\\").Replace("'", "\\'")}'";
+
+    /// <summary>A SQL identifier, quoted.</summary>
+    public static string Ident(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
+
+    /// <summary>A SQL string literal.</summary>
+    public static string Literal(string s) => "'" + s.Replace("'", "''") + "'";
+
+    public async Task StopAsync()
+    {
+        if (_running)
+        {
+            _running = false;
+            await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{Bin}/pg_ctl", "-D", DataDirectory, "-m", "immediate", "-w", "stop"]);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _dir.Dispose();
+    }
+}

@@ -1,0 +1,82 @@
+namespace PgBorg.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// One test's world: a temporary directory with a configuration file (0600), a state directory and a Borg
+/// repository path (created by pgborg itself on first use). Runs the published binary and real Borg against them.
+/// </summary>
+public sealed class Sandbox : IDisposable
+{
+    public const string Passphrase = "correct horse battery staple";
+    private readonly TempDir _dir = new("pgborg-sandbox");
+
+    public string Root => _dir.Path;
+    public string ConfigPath => _dir.Sub("pgborg.toml");
+    public string StateDirectory => _dir.Sub("state");
+    public string Repository => _dir.Sub("repo");
+
+    public string Sub(string name) => _dir.Sub(name);
+
+    /// <summary>A configuration for one explicit instance (discovery off) and a dump repository.</summary>
+    public string DumpConfig(PostgresCluster cluster, string extraInstance = "", string extraDump = "", string instance = "main") => $"""
+        state_directory = "{StateDirectory}"
+
+        [discovery]
+        debian = false
+        systemd = false
+
+        [instances.{instance}]
+        data_directory = "{cluster.DataDirectory}"
+        {extraInstance}
+
+        [dump]
+        repository = "{Repository}"
+        passphrase = "{Passphrase}"
+        interval = "1h"
+        {extraDump}
+        """;
+
+    public void WriteConfig(string toml, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite)
+    {
+        File.WriteAllText(ConfigPath, toml);
+        File.SetUnixFileMode(ConfigPath, mode);
+    }
+
+    public Task<RunResult> PgBorgAsync(params string[] args) => PgBorgAsync(args, null);
+
+    public Task<RunResult> PgBorgAsync(string[] args, IDictionary<string, string>? env, string? workingDirectory = null, TimeSpan? timeout = null, string? program = null)
+    {
+        var e = new Dictionary<string, string> { ["PGBORG_CONFIG"] = ConfigPath };
+        if (env is not null)
+        {
+            foreach (var (k, v) in env)
+            {
+                e[k] = v;
+            }
+        }
+        return Run.ProgramAsync(program ?? PgBorgBinary.Path, args, e, workingDirectory, timeout);
+    }
+
+    /// <summary>Real Borg on the sandbox repository, with the same state directory pgborg uses.</summary>
+    public Task<RunResult> BorgAsync(params string[] args) =>
+        Run.ProgramAsync("/usr/bin/borg", args, new Dictionary<string, string>
+        {
+            ["BORG_PASSPHRASE"] = Passphrase,
+            ["BORG_BASE_DIR"] = System.IO.Path.Combine(StateDirectory, "borg"),
+            ["BORG_REPO"] = Repository,
+            ["LANG"] = "C.UTF-8",
+            ["LC_ALL"] = "C.UTF-8",
+        });
+
+    /// <summary>All archive names in the repository, checkpoints included.</summary>
+    public async Task<List<string>> ArchiveNamesAsync()
+    {
+        var r = await BorgAsync("list", "--consider-checkpoints", "--short");
+        if (r.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"borg list failed: {r}");
+        }
+        return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
