@@ -79,6 +79,7 @@ def stats(step, m, rep):
         return None, None, None
 
 
+def loads(step, m): return '/'.join(r['load'] for r in T.get((step, m), [])) or '—'
 def reps(step, m): return [r['rep'] for r in T.get((step, m), [])]
 def okrc(step, m): return all(rc == '0' for rc in rcs(step, m)) and bool(rcs(step, m))
 
@@ -142,7 +143,7 @@ A('| method | wall s (median) | runs s | CPU u+s (median) | repo size MB | notes
 A('|---|---|---|---|---|---|')
 a_reps = reps('2', 'pgborg')
 A(f'| A: pgborg pgdumpd --once (whole round) | {S(mwall("2","pgborg"),2)} | {runs(walls("2","pgborg"),2)} | {S(mcpu("2","pgborg"))} | '
-  f'{MB(med([vnum("2","pgborg",f"repo_bytes_rep{r}") for r in a_reps]))} | exit codes {",".join(rcs("2","pgborg"))} |')
+  f'{MB(med([vnum("2","pgborg",f"repo_bytes_rep{r}") for r in a_reps]))} | exit codes {",".join(rcs("2","pgborg"))}; 1-min load at start of each run {loads("2","pgborg")} |')
 bl = [line('2', 'pgborg', r)[2] for r in a_reps]
 gl = [line('2', 'pgborg', r, 'globals')[2] for r in a_reps]
 pl = [line('2', 'pgborg', r, 'postgres')[2] for r in a_reps]
@@ -158,7 +159,7 @@ b_reps = reps('2', 'pipeline')
 bst = [stats('2', 'pipeline', r) for r in b_reps]
 A(f'| B: pg_dump \\| borg create pipeline | {S(mwall("2","pipeline"),2)} | {runs(walls("2","pipeline"),2)} | {S(mcpu("2","pipeline"))} | '
   f'{MB(med([vnum("2","pipeline",f"repo_bytes_rep{r}") for r in b_reps]))} | stream {MB(med([s[0] for s in bst]))} MB → compressed '
-  f'{MB(med([s[1] for s in bst]))} MB, dedup {MB(med([s[2] for s in bst]))} MB; exit codes {",".join(rcs("2","pipeline"))} |')
+  f'{MB(med([s[1] for s in bst]))} MB, dedup {MB(med([s[2] for s in bst]))} MB; exit codes {",".join(rcs("2","pipeline"))}; 1-min load at start of each run {loads("2","pipeline")} |')
 A(f'| (context) B with a `cat` relay: `pg_dump \\| cat \\| borg create` | {S(mwall("2","pipeline_cat"),2)} | {runs(walls("2","pipeline_cat"),2)} | '
   f'{S(mcpu("2","pipeline_cat"))} | — | one extra copy through a plain process, as pgborg adds one; exit codes {",".join(rcs("2","pipeline_cat"))} |')
 A(f'| (context) `pg_dump -Fc -Z0 bench > /dev/null` | {S(mwall("2","pg_dump_devnull"),2)} | {runs(walls("2","pg_dump_devnull"),2)} | '
@@ -206,6 +207,20 @@ for r in reps('3', 'pgborg_rss'):
           f'{MB(vnum("3","pgborg_rss",f"pg_dump_hwm_kb_rep{r}") * 1024 if vnum("3","pgborg_rss",f"pg_dump_hwm_kb_rep{r}") else None)} | {S(float(sp[4]),2)} | '
           f'{MB(tr["rss"]*1024 if tr["rss"] else None)} |')
 A('')
+selfcpu = []
+for r in reps('3', 'pgborg_rss'):
+    sp = V.get(('3', 'pgborg_rss', f'self_rep{r}'), '').split()
+    if len(sp) >= 4:
+        selfcpu.append(float(sp[2]) + float(sp[3]))
+catc = []
+for r in reps('2', 'pipeline_cat'):
+    p = V.get(('2', 'pipeline_cat', f'cat_time_rep{r}'), '').split()
+    if len(p) == 3:
+        catc.append(float(p[1]) + float(p[2]))
+A(f'pgborg\'s own CPU for a round (almost all of it relaying the {MB(stream)} MB `bench` stream): median {S(med(selfcpu),2)} s '
+  f'(runs {runs(selfcpu,2)}). For comparison, the `cat` relay in the context pipeline of section 1 used {S(med(catc),2)} s '
+  f'of CPU (median, runs {runs(catc,2)}; GNU time of cat alone).')
+A('')
 mx = max(hw) if hw else None
 A(f'**pgborg peak RSS = {MB(mx*1024 if mx else None)} MB** (max over runs; median {MB(med(hw)*1024 if hw else None)} MB) — target ≤ 100 MB: '
   f'{verdict(mx is not None and mx * 1024 <= 100e6)}.')
@@ -225,6 +240,8 @@ if os.path.exists(tl):
         f = ln.rstrip('\n').split('\t')
         if f[0] == 'self':
             selfrow = f
+            continue
+        if f[0] != 'child':
             continue
         cmd = f[7]
         words = cmd.split()

@@ -85,7 +85,12 @@ rm -rf "$B"
 mkdir -p $B/logs $B/tmp $B/bin $B/conf $B/rss $B/run
 trap teardown EXIT
 trap 'exit 130' INT TERM
-cp "$PGBORG_SRC" $PGB && chmod 755 $PGB
+# copy the binary (the developers may be re-publishing it right now: retry until the copy runs)
+for try in 1 2 3 4 5 6 7 8 9 10 11 12; do
+  cp "$PGBORG_SRC" $PGB && chmod 755 $PGB && $PGB --version >/dev/null 2>&1 && break
+  echo "pgborg copy not runnable yet (publish in progress?), retrying in 10 s" >&2; sleep 10
+done
+$PGB --version >/dev/null 2>&1 || { echo "the copied pgborg does not run: $PGB --version failed" >&2; exit 2; }
 : > $RES
 mkdir -p $LOGDIR/pg; for d in run tmp logs/pg; do chown postgres: $B/$d; done
 chmod 755 $B $B/run
@@ -172,7 +177,8 @@ fresh_raw() { # NAME: wipe + init the raw pipeline's repository
 # the hand-made pipeline; JSON stats of borg create on stdout
 RAWPIPE='set -o pipefail; runuser -u postgres -- '$PGBIN'/pg_dump -Fc -Z0 -h '$PGSOCK' -p '$PGPORT' -d bench | BORG_BASE_DIR='$B'/borghome-raw BORG_PASSPHRASE='$PASS' borg create --json --compression lz4 --files-cache disabled --stdin-name bench.pgsql "$0::$1" -'
 # (context only) the same with a `cat` relay in the middle, i.e. one extra copy through a plain process
-RAWPIPE_CAT=${RAWPIPE/ | BORG_BASE_DIR/ | cat | BORG_BASE_DIR}
+# (cat's own CPU is written to $B/tmp/cat.time by GNU time: "wall user sys")
+RAWPIPE_CAT=${RAWPIPE/ | BORG_BASE_DIR/ | /usr/bin/time -f \"%e %U %S\" -o $B/tmp/cat.time cat | BORG_BASE_DIR}
 run_raw() { # STEP METHOD REP REPONAME ARCHIVE -> json in $LOGDIR/STEP-METHOD-REP.json ($PIPE overrides the pipeline)
   local json=$LOGDIR/$1-$2-$3.json
   : > $json
@@ -221,7 +227,8 @@ for r in $(seq 1 $REPS); do
          val 2 pgborg "repo_bytes_rep$r" "$(dub $B/repo-first)" ;;
       B) fresh_raw rawfirst; run_raw 2 pipeline $r rawfirst x
          val 2 pipeline "repo_bytes_rep$r" "$(dub $B/repo-rawfirst)" ;;
-      D) fresh_raw rawcat; PIPE=$RAWPIPE_CAT run_raw 2 pipeline_cat $r rawcat x ;;
+      D) fresh_raw rawcat; rm -f $B/tmp/cat.time; PIPE=$RAWPIPE_CAT run_raw 2 pipeline_cat $r rawcat x
+         val 2 pipeline_cat "cat_time_rep$r" "$(tail -n1 $B/tmp/cat.time 2>/dev/null)" ;;
       C) tm 2 pg_dump_devnull $r $LOGDIR/2-pg_dump_devnull.log bash -c "set -o pipefail; runuser -u postgres -- $PGBIN/pg_dump -Fc -Z0 -h $PGSOCK -p $PGPORT -d bench > /dev/null" ;;
     esac
   done

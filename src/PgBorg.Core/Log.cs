@@ -44,3 +44,27 @@ internal static partial class Log
     [LoggerMessage(20, LogLevel.Information, "{Instance}: discovered ({Source}): data {DataDirectory}, port {Port}, socket {Socket}, user {User}")]
     public static partial void Discovered(ILogger logger, string instance, string source, string dataDirectory, int port, string socket, string user);
 }
+
+internal static partial class Log
+{
+    [LoggerMessage(30, LogLevel.Information, "{Instance}: archived {Count} WAL files {First}..{Last} into {Archive}")]
+    public static partial void WalIngested(ILogger logger, string instance, int count, string first, string last, string archive);
+
+    [LoggerMessage(31, LogLevel.Information, "{Instance}: starting cycle {Cycle}: {Reason}")]
+    public static partial void CycleStarting(ILogger logger, string instance, string cycle, string reason);
+
+    [LoggerMessage(32, LogLevel.Information, "{Instance}: base backup of cycle {Cycle} stored ({Method}): {Size} read, {Compressed} compressed, {Added} new in the repository, WAL {StartWal}..{StopWal}, {Seconds:0.0} s")]
+    public static partial void BaseStored(ILogger logger, string instance, string cycle, string method, string size, string compressed, string added, string startWal, string stopWal, double seconds);
+
+    [LoggerMessage(33, LogLevel.Information, "{Instance}: retired cycle {Cycle}'s spool (its WAL is in Borg; cycle {Newer} is complete)")]
+    public static partial void CycleRetired(ILogger logger, string instance, string cycle, string newer);
+
+    [LoggerMessage(34, LogLevel.Information, "{Instance}: expired cycle {Cycle} ({Archives} archives)")]
+    public static partial void CycleExpired(ILogger logger, string instance, string cycle, int archives);
+
+    [LoggerMessage(35, LogLevel.Error, "{Instance}: archiving round failed: {Reason}")]
+    public static partial void ArchiveRoundFailed(ILogger logger, string instance, string reason);
+
+    [LoggerMessage(36, LogLevel.Warning, "{Instance}: removing leftover {What} from an interrupted run: {Path}")]
+    public static partial void RemovingLeftover(ILogger logger, string instance, string what, string path);
+}

@@ -47,6 +47,8 @@ internal static class CommandTree
         root.Subcommands.Add(DumpDaemonCommand.Create());
         root.Subcommands.Add(DumpRestoreCommand.Create(passthrough));
         root.Subcommands.Add(InstallLinksCommand.Create());
+        root.Subcommands.Add(ArchiveDaemonCommand.Create());
+        root.Subcommands.Add(WalPushCommand.Create());
         foreach (var (name, description) in PendingCommand.Names)
         {
             root.Subcommands.Add(PendingCommand.Create(name, description));

@@ -11,9 +11,18 @@ using var cts = new CancellationTokenSource();
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
 
+// hot and internal paths first: archive_command runs once per WAL segment and must start fast
+if (argv is ["wal-push", var walPath] && !walPath.StartsWith('-'))
+{
+    return PgBorg.Archiving.WalPush.Run(walPath, Console.Error);
+}
 if (argv.Length > 0 && argv[0] == ServerInventoryReader.HelperCommand)
 {
     return await ServerInventoryReader.RunHelperAsync(argv[1..], Console.Out, Console.Error, cts.Token);
+}
+if (argv.Length > 0 && argv[0] == SessionHelper.Command)
+{
+    return await SessionHelper.RunAsync(argv[1..], Console.In, Console.Out, Console.Error, cts.Token);
 }
 
 var (options, passthrough) = Invocation.SplitPassthrough(argv);

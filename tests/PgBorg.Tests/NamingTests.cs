@@ -56,7 +56,7 @@ public sealed class NamingTests
     [Fact]
     public void Globals_archive_names_round_trip()
     {
-        var name = new ArchiveName("h", "main", 15, ArchiveName.GlobalsKind, null, DateTimeOffset.UnixEpoch);
+        var name = new ArchiveName("h", "main", 15, ArchiveName.GlobalsKind, (string?)null, DateTimeOffset.UnixEpoch);
         Assert.Equal("h~main~pg15~globals~19700101T000000Z", name.ToString());
         Assert.True(ArchiveName.TryParse(name.ToString(), out var back));
         Assert.Equal(name, back);

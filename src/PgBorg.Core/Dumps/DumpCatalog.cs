@@ -16,7 +16,8 @@ public static class DumpCatalog
     {
         var archives = await repo.ListAsync(ArchiveName.InstanceGlob(host, instance), ct).ConfigureAwait(false);
         return archives
-            .Select(a => ArchiveName.TryParse(a.Name, out var n) && !n.IsPartial && n.Host == host && n.Instance == instance
+            .Select(a => ArchiveName.TryParse(a.Name, out var n) && !n.IsPartial && n.Kind is Naming.ArchiveName.DumpKind or Naming.ArchiveName.GlobalsKind
+                && n.Host == host && n.Instance == instance
                 ? new DumpEntry(a.Name, n, DumpMetadata.TryParse(a.Comment))
                 : null)
             .OfType<DumpEntry>()

@@ -14,6 +14,9 @@ internal static partial class Native
     [LibraryImport("libc")]
     public static partial uint geteuid();
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int lchown(string path, uint owner, uint group);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int fsync(int fd);
 
@@ -82,6 +85,15 @@ public sealed record OsUser(string Name, uint Uid, uint Gid, string Home)
     public static OsUser? Find(string name) => Native.GetUserByName(name);
 
     public static OsUser? Find(uint uid) => Native.GetUserById(uid);
+
+    /// <summary>Gives a file or directory to this user (a no-op unless we are root).</summary>
+    public void Own(string path)
+    {
+        if (IsRoot && Native.lchown(path, Uid, Gid) != 0)
+        {
+            throw new IOException($"cannot chown {path} to {Name}: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
 }
 
 /// <summary>Owner of a file, through statx(2), whose layout is the same on every architecture.</summary>

@@ -13,25 +13,35 @@ public sealed class PostgresCluster : IAsyncDisposable
     private readonly TempDir _dir = new("pgborg-pg");
     private bool _running;
 
-    private PostgresCluster(int port)
+    private readonly string? _dataDirectory;
+
+    private PostgresCluster(int port, string? dataDirectory)
     {
         Port = port;
+        _dataDirectory = dataDirectory;
     }
 
     public int Port { get; }
-    public string DataDirectory => _dir.Sub("data");
+    public string DataDirectory => _dataDirectory ?? _dir.Sub("data");
     public string SocketDirectory => _dir.Sub("run");
     public string Root => _dir.Path;
 
-    public static async Task<PostgresCluster> StartAsync(string extraConf = "")
+    /// <param name="extraConf">Lines appended to postgresql.conf.</param>
+    /// <param name="dataDirectory">Where initdb puts the cluster (e.g. a btrfs subvolume); default: inside the cluster's temporary directory.</param>
+    public static async Task<PostgresCluster> StartAsync(string extraConf = "", string? dataDirectory = null)
     {
         Preconditions.Require();
         var port = NextFreePort();
-        var c = new PostgresCluster(port);
+        var c = new PostgresCluster(port, dataDirectory);
         try
         {
             Directory.CreateDirectory(c.SocketDirectory);
             await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", c.SocketDirectory, c._dir.Path);
+            if (dataDirectory is not null)
+            {
+                Directory.CreateDirectory(dataDirectory);
+                await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", dataDirectory);
+            }
             await Run.AsPostgresAsync($"{Bin}/initdb", "-D", c.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync");
             await File.AppendAllTextAsync(Path.Combine(c.DataDirectory, "postgresql.conf"),
                 $"\nport = {port}\nunix_socket_directories = '{c.SocketDirectory}'\nlisten_addresses = ''\nfsync = off\nmax_connections = 30\nshared_buffers = 32MB\n{extraConf}\n");
@@ -70,6 +80,9 @@ public sealed class PostgresCluster : IAsyncDisposable
     public string ConnInfo(string database) =>
         $"host='{SocketDirectory}' port={Port} dbname='{database.Replace("\\", "\\\\").Replace("'", "\\'")}'";
 
+    /// <summary>The settings continuous archiving with the published binary needs.</summary>
+    public static string ArchivingConf => $"wal_level = replica\narchive_mode = on\narchive_command = '{PgBorgBinary.Path} wal-push %p'\narchive_timeout = 60\n";
+
     /// <summary>A SQL identifier, quoted.</summary>
     public static string Ident(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
 
@@ -89,5 +102,15 @@ public sealed class PostgresCluster : IAsyncDisposable
     {
         await StopAsync();
         _dir.Dispose();
+        if (_dataDirectory is not null)
+        {
+            foreach (var sibling in new[] { _dataDirectory, _dataDirectory + ".pgborg-spool" })
+            {
+                if (Directory.Exists(sibling))
+                {
+                    Directory.Delete(sibling, recursive: true);
+                }
+            }
+        }
     }
 }

@@ -35,6 +35,26 @@ public sealed class Sandbox : IDisposable
         {extraDump}
         """;
 
+    /// <summary>A configuration for archiving one explicit instance.</summary>
+    public string ArchiveConfig(PostgresCluster cluster, string snapshot = "direct", string extraArchive = "", string extraInstance = "") => $$"""
+        state_directory = "{{StateDirectory}}"
+
+        [discovery]
+        debian = false
+        systemd = false
+
+        [instances.main]
+        data_directory = "{{cluster.DataDirectory}}"
+        {{extraInstance}}
+
+        [archive]
+        repository = "{{Repository}}"
+        passphrase = "{{Passphrase}}"
+        snapshot = "{{snapshot}}"
+        ingest_interval = "1s"
+        {{extraArchive}}
+        """;
+
     public void WriteConfig(string toml, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite)
     {
         File.WriteAllText(ConfigPath, toml);

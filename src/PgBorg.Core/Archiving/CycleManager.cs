@@ -1,0 +1,257 @@
+using Microsoft.Extensions.Logging;
+using PgBorg.Borg;
+using PgBorg.Configuration;
+using PgBorg.Naming;
+using PgBorg.PostgreSql;
+using PgBorg.Processes;
+using PgBorg.Snapshots;
+
+namespace PgBorg.Archiving;
+
+/// <summary>
+/// The archiving cycles of one instance. A round: ingest every spool; start a new cycle when there is no complete one,
+/// when the cycle's compressed WAL outgrew its compressed base, when the base is older than cycle_max_age, or on
+/// request; retire the spools of older cycles once a newer cycle is complete; expire old cycles.
+///
+/// Cycles overlap, so no segment is ever missing between them: a new cycle's spool exists (and receives every WAL
+/// file) before its base starts; the old spool keeps receiving WAL until the new base is in Borg together with the
+/// WAL up to its stop segment, and is drained into Borg before it is removed.
+/// </summary>
+public sealed class CycleManager
+{
+    private readonly PgInstance _instance;
+    private readonly ArchiveSettings _settings;
+    private readonly BorgRepository _repo;
+    private readonly string _host;
+    private readonly string _binary;
+    private readonly ILogger _log;
+    private readonly CycleSizeStore _sizes;
+    private readonly WalIngest _ingest;
+    private readonly Expiry _expiry;
+    private IReadOnlyList<StoredCycle> _stored = [];
+    private HashSet<string> _archives = new(StringComparer.Ordinal);
+    private bool _recovered;
+
+    public CycleManager(PgInstance instance, ArchiveSettings settings, string stateDirectory, string host, string binary, ILogger log)
+    {
+        _instance = instance;
+        _settings = settings;
+        _host = host;
+        _binary = binary;
+        _log = log;
+        _repo = new BorgRepository(settings.Repository, stateDirectory, log);
+        _sizes = new CycleSizeStore(Path.Combine(stateDirectory, "archive", $"{NameCodec.Encode(host)}~{NameCodec.Encode(instance.Name)}.json"));
+        _ingest = new WalIngest(_repo, host, instance, _sizes, log);
+        _expiry = new Expiry(_repo, instance, settings, log);
+    }
+
+    public PgInstance Instance => _instance;
+
+    /// <summary>The newest complete cycle whose spool is still active here: the one restores of "now" use.</summary>
+    public string? CurrentCycle => SpoolDirectory.ActiveCycles(_instance.DataDirectory).LastOrDefault(c => Stored(c)?.IsComplete == true);
+
+    private StoredCycle? Stored(string cycle) => _stored.FirstOrDefault(s => s.Stamp == cycle);
+
+    /// <summary>Checks the server's settings; returns the problems (empty when archiving can work).</summary>
+    public async Task<(ServerSettings Settings, IReadOnlyList<string> Problems)> CheckSettingsAsync(CancellationToken ct)
+    {
+        await using var session = await ServerSession.OpenAsync(_instance, ct).ConfigureAwait(false);
+        var settings = await session.SettingsAsync(ct).ConfigureAwait(false);
+        return (settings, SettingsCheck.Problems(settings, _binary));
+    }
+
+    public async Task RoundAsync(bool newCycleRequested, Action<string> status, CancellationToken ct)
+    {
+        if (!_recovered)
+        {
+            await _repo.EnsureInitialisedAsync(ct).ConfigureAwait(false);
+            await RecoverAsync(ct).ConfigureAwait(false);
+            _recovered = true;
+        }
+        status($"{_instance.Name}: archiving WAL");
+        await IngestAllAsync(ct).ConfigureAwait(false);
+
+        var reason = NewCycleReason(newCycleRequested);
+        if (reason is not null)
+        {
+            await StartCycleAsync(reason, status, ct).ConfigureAwait(false);
+        }
+        await RetireOldSpoolsAsync(ct).ConfigureAwait(false);
+        if (reason is not null || _expiry.Due)
+        {
+            status($"{_instance.Name}: expiring old cycles");
+            await RefreshAsync(ct).ConfigureAwait(false); // retiring spools above stored more WAL archives
+            await _expiry.RunAsync(_stored, ct).ConfigureAwait(false);
+            await RefreshAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RefreshAsync(CancellationToken ct)
+    {
+        var archives = await _repo.ListAsync(ArchiveName.InstanceGlob(_host, _instance.Name), ct).ConfigureAwait(false);
+        _archives = archives.Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
+        _stored = CycleCatalog.Build(archives, _host, _instance.Name);
+    }
+
+    /// <summary>After a crash: snapshots, Borg checkpoints and stale temporaries of an interrupted run go away.</summary>
+    private async Task RecoverAsync(CancellationToken ct)
+    {
+        await SnapshotTaker.CleanupLeftoversAsync(_instance.DataDirectory, Tablespaces.Read(_instance.DataDirectory).Select(t => t.Path), _log, ct).ConfigureAwait(false);
+        var all = await _repo.ListAsync(ArchiveName.InstanceGlob(_host, _instance.Name), ct, considerCheckpoints: true).ConfigureAwait(false);
+        var checkpoints = all.Select(a => a.Name).Where(n => n.EndsWith(".checkpoint", StringComparison.Ordinal)
+            && ArchiveName.TryParse(n[..^".checkpoint".Length], out var p) && p.Kind is ArchiveName.BaseKind or ArchiveName.TablespaceKind or ArchiveName.WalKind).ToList();
+        foreach (var c in checkpoints)
+        {
+            Log.RemovingLeftover(_log, _instance.Name, "Borg checkpoint archive", c);
+        }
+        await _repo.DeleteAsync(checkpoints, ct).ConfigureAwait(false);
+        WalIngest.RemoveStaleTemporaries(_instance.DataDirectory);
+        await RefreshAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task IngestAllAsync(CancellationToken ct)
+    {
+        foreach (var cycle in SpoolDirectory.Cycles(_instance.DataDirectory))
+        {
+            await _ingest.IngestAsync(cycle, _archives, ct).ConfigureAwait(false);
+        }
+    }
+
+    private string? NewCycleReason(bool requested)
+    {
+        var current = CurrentCycle;
+        if (current is null)
+        {
+            return "no complete cycle yet";
+        }
+        if (requested)
+        {
+            return "requested";
+        }
+        var stored = Stored(current)!;
+        if (DateTimeOffset.UtcNow - stored.Base!.StoppedAt > _settings.CycleMaxAge)
+        {
+            return $"the base is older than cycle_max_age ({Duration.Format(_settings.CycleMaxAge)})";
+        }
+        var sizes = _sizes.Get(current);
+        var baseCompressed = stored.Base.CompressedSize ?? sizes.BaseCompressed;
+        if (baseCompressed > 0 && sizes.WalCompressed > baseCompressed)
+        {
+            return $"its compressed WAL ({BorgRepository.FormatBytes(sizes.WalCompressed)}) outgrew its compressed base ({BorgRepository.FormatBytes(baseCompressed)})";
+        }
+        return null;
+    }
+
+    private async Task StartCycleAsync(string reason, Action<string> status, CancellationToken ct)
+    {
+        var cycle = Stamp.Of(DateTimeOffset.UtcNow);
+        while (SpoolDirectory.Cycles(_instance.DataDirectory).Any(c => string.CompareOrdinal(c, cycle) >= 0))
+        {
+            await Task.Delay(200, ct).ConfigureAwait(false);
+            cycle = Stamp.Of(DateTimeOffset.UtcNow);
+        }
+        Log.CycleStarting(_log, _instance.Name, cycle, reason);
+        status($"{_instance.Name}: base backup of cycle {cycle}");
+        SpoolManager.Create(_instance, cycle);
+        try
+        {
+            await using var session = await ServerSession.OpenAsync(_instance, ct).ConfigureAwait(false);
+            var server = await session.SettingsAsync(ct).ConfigureAwait(false);
+            var problems = SettingsCheck.Problems(server, _binary);
+            if (problems.Count > 0)
+            {
+                throw new SettingsException(SettingsCheck.Describe(_instance, server, problems));
+            }
+            var result = await new BaseBackup(_repo, _host, _instance, _settings, _log).TakeAsync(session, server, cycle, ct).ConfigureAwait(false);
+            _archives.Add(result.Archive);
+            _sizes.SetBase(cycle, result.Stats.CompressedSize);
+            await CompleteAsync(cycle, result, ct).ConfigureAwait(false);
+            Log.BaseStored(_log, _instance.Name, cycle, result.Metadata.Method, BorgRepository.FormatBytes(result.Stats.OriginalSize),
+                BorgRepository.FormatBytes(result.Stats.CompressedSize), BorgRepository.FormatBytes(result.Stats.DeduplicatedSize),
+                result.Metadata.StartWalFile, result.Metadata.StopWalFile, result.Elapsed.TotalSeconds);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await AbandonAsync(cycle).ConfigureAwait(false);
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            await AbandonAsync(cycle).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A base counts only once the WAL up to its stop segment is in Borg: ingest the new spool until that segment
+    /// has been stored (pg_backup_stop already waited for it to reach the spool), then mark the base complete.
+    /// </summary>
+    private async Task CompleteAsync(string cycle, BaseBackup.Result result, CancellationToken ct)
+    {
+        var needed = result.Metadata.StopWalFile;
+        var stored = new SortedSet<string>(StringComparer.Ordinal);
+        var until = DateTime.UtcNow.AddSeconds(120);
+        while (!stored.Contains(needed))
+        {
+            foreach (var batch in await _ingest.IngestAsync(cycle, _archives, ct).ConfigureAwait(false))
+            {
+                stored.UnionWith(batch.Files);
+            }
+            if (stored.Contains(needed))
+            {
+                break;
+            }
+            if (DateTime.UtcNow > until)
+            {
+                throw new PgException($"the base backup of cycle {cycle} needs WAL up to {needed}, which did not reach the spool within 2 minutes");
+            }
+            await Task.Delay(500, ct).ConfigureAwait(false);
+        }
+        var complete = result.Metadata with { Complete = true };
+        await _repo.SetCommentAsync(result.Archive, complete.ToJson(), ct).ConfigureAwait(false);
+        await RefreshAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>A cycle whose base failed: its spool is drained and removed, its archives go with the next expiry.</summary>
+    private async Task AbandonAsync(string cycle)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        try
+        {
+            SpoolManager.MarkClosing(_instance, cycle);
+            SpoolManager.Remove(_instance, cycle);
+            await RefreshAsync(timeout.Token).ConfigureAwait(false);
+            var abandoned = Stored(cycle);
+            if (abandoned is not null)
+            {
+                await _repo.DeleteAsync(abandoned.AllArchives.ToList(), timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is BorgException or IOException or OperationCanceledException or ProcessFailedException)
+        {
+            Log.ArchiveRoundFailed(_log, _instance.Name, $"cleaning up the failed cycle {cycle}: {e.Message}; the next rounds retry");
+        }
+    }
+
+    /// <summary>Every spool older than the newest complete cycle, and every abandoned one, is drained twice and removed.</summary>
+    private async Task RetireOldSpoolsAsync(CancellationToken ct)
+    {
+        var current = CurrentCycle;
+        if (current is null)
+        {
+            return;
+        }
+        foreach (var cycle in SpoolDirectory.Cycles(_instance.DataDirectory).Where(c => c != current))
+        {
+            SpoolManager.MarkClosing(_instance, cycle);
+            await _ingest.IngestAsync(cycle, _archives, ct).ConfigureAwait(false);
+            await Task.Delay(1000, ct).ConfigureAwait(false); // a wal-push that saw the spool open finishes
+            await _ingest.IngestAsync(cycle, _archives, ct).ConfigureAwait(false);
+            SpoolManager.Remove(_instance, cycle);
+            Log.CycleRetired(_log, _instance.Name, cycle, current);
+        }
+    }
+}
+
+/// <summary>The server is not set up for archiving (exit 2 at start).</summary>
+public sealed class SettingsException(string message) : Exception(message);

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Logging;
+using PgBorg.Borg;
+using PgBorg.Configuration;
+using PgBorg.PostgreSql;
+
+namespace PgBorg.Archiving;
+
+/// <summary>
+/// Deletes whole cycles: keeps the newest <c>keep_cycles</c> complete cycles and every complete cycle younger than
+/// <c>keep_within</c>, and never the newest complete one. Cycles without a complete base whose spool is gone
+/// (failed starts) are deleted too. Cycles with a spool here are never touched. Then <c>borg compact</c>, unless the
+/// repository is append-only, which is reported instead of pretending space was freed.
+/// </summary>
+public sealed class Expiry(BorgRepository repo, PgInstance instance, ArchiveSettings settings, ILogger log)
+{
+    private DateTime _last = DateTime.MinValue;
+    private bool? _appendOnly;
+
+    public bool Due => DateTime.UtcNow - _last > TimeSpan.FromHours(1);
+
+    public static IReadOnlyList<StoredCycle> Select(IReadOnlyList<StoredCycle> stored, IReadOnlySet<string> spooled, int keepCycles, TimeSpan keepWithin, DateTimeOffset now)
+    {
+        var complete = stored.Where(c => c.IsComplete).OrderBy(c => c.Stamp, StringComparer.Ordinal).ToList();
+        if (complete.Count == 0)
+        {
+            return [];
+        }
+        var keep = new HashSet<string>(complete.TakeLast(Math.Max(1, keepCycles)).Select(c => c.Stamp), StringComparer.Ordinal);
+        keep.UnionWith(complete.Where(c => now - c.Base!.StoppedAt <= keepWithin).Select(c => c.Stamp));
+        var newestComplete = complete[^1].Stamp;
+        return stored.Where(c => !keep.Contains(c.Stamp) && !spooled.Contains(c.Stamp)
+                && (c.IsComplete || string.CompareOrdinal(c.Stamp, newestComplete) < 0))
+            .ToList();
+    }
+
+    public async Task RunAsync(IReadOnlyList<StoredCycle> stored, CancellationToken ct)
+    {
+        _last = DateTime.UtcNow;
+        var spooled = SpoolDirectory.Cycles(instance.DataDirectory).ToHashSet(StringComparer.Ordinal);
+        var expired = Select(stored, spooled, settings.KeepCycles, settings.KeepWithin, DateTimeOffset.UtcNow);
+        if (expired.Count == 0)
+        {
+            return;
+        }
+        foreach (var cycle in expired)
+        {
+            var archives = cycle.AllArchives.ToList();
+            await repo.DeleteAsync(archives, ct).ConfigureAwait(false);
+            Log.CycleExpired(log, instance.Name, cycle.Stamp, archives.Count);
+        }
+        _appendOnly ??= await repo.IsAppendOnlyAsync(ct).ConfigureAwait(false);
+        if (_appendOnly.Value)
+        {
+            Log.AppendOnly(log, repo.Location);
+            return;
+        }
+        await repo.CompactAsync(ct).ConfigureAwait(false);
+    }
+}

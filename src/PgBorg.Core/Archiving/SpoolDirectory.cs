@@ -1,0 +1,64 @@
+using System.Text.RegularExpressions;
+using PgBorg.Naming;
+
+namespace PgBorg.Archiving;
+
+/// <summary>
+/// Where an instance's WAL waits for Borg: <c>DATADIR.pgborg-spool/STAMP/</c>, one directory per active cycle,
+/// next to the data directory (same filesystem, writable by the service user, outside every base backup).
+/// A cycle being retired gets a <c>.closing</c> marker first: wal-push stops writing there, pgcad drains it and
+/// removes it. wal-push writes only to spools without the marker.
+/// </summary>
+public static partial class SpoolDirectory
+{
+    public const string Suffix = ".pgborg-spool";
+    public const string ClosingMarker = ".closing";
+
+    [GeneratedRegex(@"^\d{8}T\d{6}Z$")]
+    private static partial Regex CycleName();
+
+    public static string RootFor(string dataDirectory) => Path.TrimEndingDirectorySeparator(dataDirectory) + Suffix;
+
+    public static string CycleDirectory(string dataDirectory, string cycle) => Path.Combine(RootFor(dataDirectory), cycle);
+
+    /// <summary>Every cycle spool (stamp-named directory), oldest first.</summary>
+    public static IReadOnlyList<string> Cycles(string dataDirectory)
+    {
+        var root = RootFor(dataDirectory);
+        if (!Directory.Exists(root))
+        {
+            return [];
+        }
+        return Directory.GetDirectories(root)
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Where(n => CycleName().IsMatch(n))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    public static bool IsClosing(string dataDirectory, string cycle) =>
+        File.Exists(Path.Combine(CycleDirectory(dataDirectory, cycle), ClosingMarker));
+
+    /// <summary>The spools wal-push must write to.</summary>
+    public static IReadOnlyList<string> ActiveCycles(string dataDirectory) =>
+        Cycles(dataDirectory).Where(c => !IsClosing(dataDirectory, c)).ToList();
+
+    /// <summary>The archivable files of a spool (no temporaries, no markers), sorted as PostgreSQL names sort.</summary>
+    public static IReadOnlyList<string> Files(string dataDirectory, string cycle)
+    {
+        var dir = CycleDirectory(dataDirectory, cycle);
+        if (!Directory.Exists(dir))
+        {
+            return [];
+        }
+        return Directory.GetFiles(dir)
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Where(n => WalFileName.Classify(n) is not null)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    public static bool IsCycleName(string name) => CycleName().IsMatch(name) && Stamp.TryParse(name, out _);
+}

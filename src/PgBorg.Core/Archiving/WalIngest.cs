@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Logging;
+using PgBorg.Borg;
+using PgBorg.Naming;
+using PgBorg.PostgreSql;
+
+namespace PgBorg.Archiving;
+
+/// <summary>
+/// Moves a spool's WAL into Borg: one archive per batch, named with the batch's first and last file, whose comment
+/// lists every file; then deletes exactly the files archived. A crash at any point loses nothing: the files stay
+/// until their archive is committed; after a crash between commit and delete, the archive found under the same
+/// name is checked file by file before the spooled copies are deleted.
+/// </summary>
+public sealed class WalIngest(BorgRepository repo, string host, PgInstance instance, CycleSizeStore sizes, ILogger log)
+{
+    /// <summary>At most this many files per archive: 512 × 16 MiB = 8 GiB, and archive counts stay far below Borg's limit.</summary>
+    public const int MaxBatch = 512;
+
+    public sealed record Batch(string Archive, IReadOnlyList<string> Files, long CompressedSize);
+
+    public async Task<IReadOnlyList<Batch>> IngestAsync(string cycle, ISet<string> existingArchives, CancellationToken ct)
+    {
+        var dir = SpoolDirectory.CycleDirectory(instance.DataDirectory, cycle);
+        var files = SpoolDirectory.Files(instance.DataDirectory, cycle);
+        var done = new List<Batch>();
+        Stamp.TryParse(cycle, out var cycleTime);
+        for (var i = 0; i < files.Count; i += MaxBatch)
+        {
+            ct.ThrowIfCancellationRequested();
+            var batch = files.Skip(i).Take(MaxBatch).ToList();
+            var name = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.WalKind, [batch[0], batch[^1]], cycleTime).ToString();
+            long compressed = 0;
+            if (existingArchives.Contains(name))
+            {
+                await VerifyStoredAsync(name, dir, batch, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                var bytes = batch.Sum(f => new FileInfo(Path.Combine(dir, f)).Length);
+                var metadata = new WalBatchMetadata(WalBatchMetadata.CurrentFormat, host, instance.Name, cycle, batch, bytes, DateTimeOffset.UtcNow);
+                FaultInjection.Point("ingest-before-create");
+                var result = await repo.CreateFromPathsAsync(name, dir, batch, metadata.ToJson(), ct, filesCache: false).ConfigureAwait(false);
+                compressed = result.Archive.Stats.CompressedSize;
+                existingArchives.Add(name);
+                sizes.AddWal(cycle, compressed);
+                FaultInjection.Point("ingest-after-create");
+            }
+            foreach (var f in batch)
+            {
+                File.Delete(Path.Combine(dir, f));
+            }
+            Log.WalIngested(log, instance.Name, batch.Count, batch[0], batch[^1], name);
+            done.Add(new Batch(name, batch, compressed));
+        }
+        return done;
+    }
+
+    /// <summary>An archive of this batch exists (a crash after commit): delete the spooled files only if every one is in it, same size.</summary>
+    private async Task VerifyStoredAsync(string archive, string dir, IReadOnlyList<string> batch, CancellationToken ct)
+    {
+        var items = (await repo.ListItemsAsync(archive, ct).ConfigureAwait(false)).ToDictionary(i => i.Path, i => i.Size, StringComparer.Ordinal);
+        foreach (var f in batch)
+        {
+            var size = new FileInfo(Path.Combine(dir, f)).Length;
+            if (!items.TryGetValue(f, out var stored) || stored != size)
+            {
+                throw new InvalidDataException($"archive {archive} exists but does not hold {f} as spooled ({size} bytes); keeping the spooled files");
+            }
+        }
+    }
+
+    /// <summary>Temporary files of wal-push calls that died (PostgreSQL retries under a new name) older than an hour.</summary>
+    public static void RemoveStaleTemporaries(string dataDirectory)
+    {
+        foreach (var cycle in SpoolDirectory.Cycles(dataDirectory))
+        {
+            foreach (var f in Directory.GetFiles(SpoolDirectory.CycleDirectory(dataDirectory, cycle), ".*.tmp.*"))
+            {
+                if (File.GetLastWriteTimeUtc(f) < DateTime.UtcNow.AddHours(-1))
+                {
+                    File.Delete(f);
+                }
+            }
+        }
+    }
+}

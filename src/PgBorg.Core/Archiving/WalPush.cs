@@ -1,0 +1,172 @@
+using System.Runtime.InteropServices;
+using PgBorg.PostgreSql;
+using PgBorg.Processes;
+
+namespace PgBorg.Archiving;
+
+/// <summary>
+/// <c>archive_command = 'pgborg wal-push %p'</c>: stores one file durably in every active spool of the instance
+/// whose <c>pg_wal</c> holds it. For each spool: write a temporary name, fsync it, rename it into place without
+/// overwriting, fsync the directory. A file already there with identical content is success; different content is
+/// an error (never overwrite, <c>.history</c> files above all). No active spool is an error, so PostgreSQL keeps the
+/// WAL and retries. Needs no configuration file: PostgreSQL runs it in the data directory as the service user.
+/// </summary>
+public static class WalPush
+{
+    public static int Run(string path, TextWriter error)
+    {
+        try
+        {
+            Push(path);
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or WalPushException)
+        {
+            error.WriteLine($"pgborg wal-push: {e.Message}");
+            return 1;
+        }
+    }
+
+    public static void Push(string path)
+    {
+        var source = Path.GetFullPath(path);
+        var dataDirectory = DataDirectoryOf(source);
+        var version = InstanceCatalog.ReadVersion(dataDirectory);
+        WalFileCheck.Check(source, version, WalFileCheck.ReadSystemIdentifier(dataDirectory));
+        var spools = SpoolDirectory.ActiveCycles(dataDirectory);
+        if (spools.Count == 0)
+        {
+            throw new WalPushException($"no active spool in {SpoolDirectory.RootFor(dataDirectory)} for {Path.GetFileName(source)}: is pgcad running for this instance? PostgreSQL keeps the file and retries");
+        }
+        var stored = 0;
+        foreach (var cycle in spools)
+        {
+            var dir = SpoolDirectory.CycleDirectory(dataDirectory, cycle);
+            try
+            {
+                Store(source, dir);
+                stored++;
+            }
+            catch (DirectoryNotFoundException) when (!Directory.Exists(dir) || SpoolDirectory.IsClosing(dataDirectory, cycle))
+            {
+                // retired by pgcad while we were writing: the newer spools hold the file
+            }
+        }
+        if (stored == 0)
+        {
+            throw new WalPushException($"every spool of {dataDirectory} was retired while storing {Path.GetFileName(source)}; PostgreSQL retries");
+        }
+    }
+
+    /// <summary>PostgreSQL passes <c>pg_wal/NAME</c> relative to the data directory; a manual call may pass an absolute path.</summary>
+    private static string DataDirectoryOf(string source)
+    {
+        var dir = Path.GetDirectoryName(source) ?? "/";
+        if (Path.GetFileName(dir) == "pg_wal")
+        {
+            var data = Path.GetDirectoryName(dir) ?? "/";
+            return new DirectoryInfo(data).ResolveLinkTarget(true)?.FullName ?? data;
+        }
+        return Directory.GetCurrentDirectory();
+    }
+
+    private static void Store(string source, string spool)
+    {
+        var name = Path.GetFileName(source);
+        var target = Path.Combine(spool, name);
+        if (File.Exists(target))
+        {
+            EnsureSame(source, target);
+            return;
+        }
+        var temp = Path.Combine(spool, $".{name}.tmp.{Environment.ProcessId}");
+        try
+        {
+            using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan))
+            using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+            {
+                input.CopyTo(output, 1 << 20);
+                output.Flush(flushToDisk: true);
+            }
+            try
+            {
+                File.Move(temp, target, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(target))
+            {
+                EnsureSame(source, target); // another wal-push of the same file got there first
+                return;
+            }
+            FsyncDirectory(spool);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private static void EnsureSame(string source, string target)
+    {
+        if (!SameContent(source, target))
+        {
+            throw new WalPushException($"{target} already exists with different content; refusing to overwrite it (two clusters archiving into one spool, or a timeline clash?)");
+        }
+    }
+
+    private static bool SameContent(string a, string b)
+    {
+        using var fa = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+        using var fb = new FileStream(b, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+        if (fa.Length != fb.Length)
+        {
+            return false;
+        }
+        var ba = new byte[1 << 20];
+        var bb = new byte[1 << 20];
+        int n;
+        while ((n = fa.Read(ba)) > 0)
+        {
+            fb.ReadExactly(bb.AsSpan(0, n));
+            if (!ba.AsSpan(0, n).SequenceEqual(bb.AsSpan(0, n)))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>fsync(2) on a directory, so the rename itself is durable.</summary>
+    public static void FsyncDirectory(string directory)
+    {
+        var fd = DirectoryNative.open(directory, DirectoryNative.O_RDONLY | DirectoryNative.O_DIRECTORY);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open {directory} to fsync it: errno {Marshal.GetLastPInvokeError()}");
+        }
+        try
+        {
+            if (Native.fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of {directory} failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+        }
+        finally
+        {
+            _ = DirectoryNative.close(fd);
+        }
+    }
+}
+
+public sealed class WalPushException(string message) : Exception(message);
+
+internal static partial class DirectoryNative
+{
+    public const int O_RDONLY = 0;
+    public const int O_DIRECTORY = 0x10000;
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+}

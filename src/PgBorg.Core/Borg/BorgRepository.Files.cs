@@ -1,0 +1,83 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PgBorg.Borg;
+
+public sealed record BorgItem(
+    [property: JsonPropertyName("path")] string Path,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("size")] long Size);
+
+[JsonSerializable(typeof(BorgItem))]
+internal sealed partial class BorgItemJsonContext : JsonSerializerContext;
+
+public sealed partial class BorgRepository
+{
+    /// <summary>
+    /// <c>borg create</c> of files and directories, run in <paramref name="workingDirectory"/> so the archive holds
+    /// the relative paths given (e.g. "." for a whole directory, or WAL file names).
+    /// </summary>
+    public async Task<BorgCreateResult> CreateFromPathsAsync(string archive, string workingDirectory, IReadOnlyList<string> paths,
+        string comment, CancellationToken ct, IReadOnlyList<string>? excludes = null, string? chunkerParams = null, bool filesCache = true)
+    {
+        var args = Args("create");
+        args.AddRange(["--json", "--compression", _settings.Compression, "--comment", EscapePlaceholders(comment)]);
+        if (!filesCache)
+        {
+            args.AddRange(["--files-cache", "disabled"]);
+        }
+        if ((chunkerParams ?? _settings.ChunkerParams) is { } chunker)
+        {
+            args.AddRange(["--chunker-params", chunker]);
+        }
+        foreach (var pattern in excludes ?? [])
+        {
+            args.AddRange(["--exclude", pattern]);
+        }
+        args.Add("::" + archive);
+        args.Add("--");
+        args.AddRange(paths);
+        var errors = new BorgStderr(_log, "create");
+        var spec = Spec(args) with { WorkingDirectory = workingDirectory };
+        var result = await Processes.ChildProcess.RunAsync(spec, ct, errors.OnLine).ConfigureAwait(false);
+        var run = errors.Check("create", Location, result.ExitCode, result.Stdout);
+        return JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgCreateResult)
+            ?? throw new BorgException("create", Location, run.ExitCode, null, "no JSON statistics on stdout");
+    }
+
+    /// <summary>Replaces an archive's comment (metadata only: fast whatever the archive's size).</summary>
+    public async Task SetCommentAsync(string archive, string comment, CancellationToken ct)
+    {
+        var args = Args("recreate");
+        args.AddRange(["--comment", EscapePlaceholders(comment), "::" + archive]);
+        await RunAsync("recreate", args, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The regular files in an archive with their sizes.</summary>
+    public async Task<IReadOnlyList<BorgItem>> ListItemsAsync(string archive, CancellationToken ct)
+    {
+        var args = Args("list");
+        args.AddRange(["--json-lines", "::" + archive]);
+        var run = await RunAsync("list", args, ct).ConfigureAwait(false);
+        return run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonSerializer.Deserialize(l, BorgItemJsonContext.Default.BorgItem))
+            .OfType<BorgItem>()
+            .ToList();
+    }
+
+    /// <summary>Extracts (parts of) an archive into <paramref name="directory"/>.</summary>
+    public async Task ExtractAsync(string archive, string directory, IReadOnlyList<string> paths, CancellationToken ct, bool sparse = false)
+    {
+        var args = Args("extract");
+        if (sparse)
+        {
+            args.Add("--sparse");
+        }
+        args.Add("::" + archive);
+        args.AddRange(paths);
+        var errors = new BorgStderr(_log, "extract");
+        var spec = Spec(args) with { WorkingDirectory = directory };
+        var result = await Processes.ChildProcess.RunAsync(spec, ct, errors.OnLine).ConfigureAwait(false);
+        errors.Check("extract", Location, result.ExitCode, result.Stdout);
+    }
+}

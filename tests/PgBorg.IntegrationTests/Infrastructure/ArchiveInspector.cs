@@ -1,0 +1,58 @@
+using System.Text.Json;
+
+namespace PgBorg.IntegrationTests.Infrastructure;
+
+/// <summary>Reads what pgcad stored, straight from Borg (names and comments), to check cycles and WAL coverage.</summary>
+public sealed class ArchiveInspector(Sandbox sandbox)
+{
+    public sealed record Cycle(string Stamp, JsonElement? Base, List<string> WalFiles, List<string> WalArchives, List<string> TablespaceArchives);
+
+    public async Task<List<(string Name, string Comment)>> ArchivesAsync()
+    {
+        var r = await sandbox.BorgAsync("list", "--format", "{name}{TAB}{comment}{NL}");
+        if (r.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"borg list failed: {r}");
+        }
+        return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t', 2)).Select(p => (p[0], p.Length > 1 ? p[1] : "")).ToList();
+    }
+
+    public async Task<List<Cycle>> CyclesAsync()
+    {
+        var cycles = new SortedDictionary<string, Cycle>(StringComparer.Ordinal);
+        foreach (var (name, comment) in await ArchivesAsync())
+        {
+            var fields = name.Split('~');
+            var stamp = fields[^1];
+            if (!cycles.TryGetValue(stamp, out var c))
+            {
+                cycles[stamp] = c = new Cycle(stamp, null, [], [], []);
+            }
+            switch (fields[3])
+            {
+                case "base":
+                    cycles[stamp] = c = c with { Base = JsonDocument.Parse(comment).RootElement.Clone() };
+                    break;
+                case "wal":
+                    c.WalArchives.Add(name);
+                    c.WalFiles.AddRange(JsonDocument.Parse(comment).RootElement.GetProperty("files").EnumerateArray().Select(e => e.GetString()!));
+                    break;
+                case "tblspc":
+                    c.TablespaceArchives.Add(name);
+                    break;
+            }
+        }
+        return cycles.Values.ToList();
+    }
+
+    /// <summary>Segment names from <paramref name="first"/> to <paramref name="last"/> (same timeline, 16 MiB segments).</summary>
+    public static IEnumerable<string> SegmentRange(string first, string last)
+    {
+        var tli = first[..8];
+        ulong No(string n) => Convert.ToUInt64(n[8..16], 16) * 256 + Convert.ToUInt64(n[16..24], 16);
+        for (var s = No(first); s <= No(last); s++)
+        {
+            yield return $"{tli}{s / 256:X8}{s % 256:X8}";
+        }
+    }
+}
