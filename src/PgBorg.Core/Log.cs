@@ -11,7 +11,7 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Information, "initialising Borg repository {Repository} (repokey-blake2)")]
     public static partial void InitialisingRepository(ILogger logger, string repository);
 
-    [LoggerMessage(10, LogLevel.Information, "{Instance}: dumped {What} into {Archive}: {Size} read, {Added} new in the repository, {Seconds:0.0} s")]
+    [LoggerMessage(10, LogLevel.Information, "{Instance}: dumped {What} into {Archive}: {Size} dumped, {Added} new in the repository, {Seconds:0.0} s")]
     public static partial void Dumped(ILogger logger, string instance, string what, string archive, string size, string added, double seconds);
 
     [LoggerMessage(11, LogLevel.Error, "{Instance}: dump of {What} failed: {Reason}")]

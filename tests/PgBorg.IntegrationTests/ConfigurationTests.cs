@@ -84,9 +84,9 @@ public sealed class ConfigurationTests : IDisposable
         AssertRefusedAsync(Config().Replace("bin_directory = \"/usr/lib/postgresql/15/bin\"\n", ""), 2, "instances.main.data_directory: cannot read /nonexistent/for/this/test/PG_VERSION");
 
     [Theory(Timeout = 60_000)]
-    [InlineData("pgcad")]
+    [InlineData("pgbuptool", "restorepoint")]
     [InlineData("pgcarestore", "restore")]
-    [InlineData("wal-push", "/x")]
+    [InlineData("wal-fetch", "x", "y")]
     public async Task Commands_not_built_yet_say_so_with_exit_2(params string[] args)
     {
         var r = await _sandbox.PgBorgAsync(args);

@@ -34,6 +34,40 @@ public sealed partial class BorgRepository
         return new BorgStdinCreate(child, errors, Location, ct);
     }
 
+    /// <summary>
+    /// <c>borg create --content-from-command ::ARCHIVE -- COMMAND...</c>: Borg runs the producer itself and stores its
+    /// stdout as one file; a producer that exits non-zero (or dies) makes Borg fail with no archive at all, so a
+    /// partial dump can never become a valid one, and no byte passes through our process.
+    /// </summary>
+    public async Task<BorgCreateResult> CreateFromCommandAsync(string archive, string stdinName, string comment, string owner,
+        IReadOnlyList<string> command, CancellationToken ct, Action? progress = null)
+    {
+        var args = Args("create");
+        args.AddRange([
+            "--json", "--progress",
+            "--compression", _settings.Compression,
+            "--files-cache", "disabled",
+            "--stdin-name", stdinName,
+            "--stdin-user", owner,
+            "--stdin-group", owner,
+            "--stdin-mode", "0600",
+            "--comment", EscapePlaceholders(comment),
+        ]);
+        if (_settings.ChunkerParams is { } chunker)
+        {
+            args.AddRange(["--chunker-params", chunker]);
+        }
+        args.Add("--content-from-command");
+        args.Add("::" + archive);
+        args.Add("--");
+        args.AddRange(command);
+        var errors = new BorgStderr(_log, "create") { OnProgress = progress };
+        var result = await Processes.ChildProcess.RunAsync(Spec(args), ct, errors.OnLine).ConfigureAwait(false);
+        var run = errors.Check("create", Location, result.ExitCode, result.Stdout);
+        return JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgCreateResult)
+            ?? throw new BorgException("create", Location, run.ExitCode, null, "no JSON statistics on stdout");
+    }
+
     /// <summary>Starts <c>borg extract --stdout ::ARCHIVE</c>. Always check the exit code: a reader cannot see truncation.</summary>
     public BorgStdoutExtract StartExtractToStdout(string archive)
     {

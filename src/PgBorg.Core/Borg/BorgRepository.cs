@@ -133,6 +133,9 @@ public sealed partial class BorgRepository
         private readonly List<string> _raw = [];
         private string? _msgId;
 
+        /// <summary>Called for each progress line (<c>--progress</c>): the operation is alive.</summary>
+        public Action? OnProgress { get; init; }
+
         public void OnLine(string line)
         {
             BorgLogLine? parsed = null;
@@ -156,6 +159,11 @@ public sealed partial class BorgRepository
                     {
                         _raw.RemoveAt(0);
                     }
+                    return;
+                }
+                if (parsed.Type is "archive_progress" or "progress_percent" or "progress_message")
+                {
+                    OnProgress?.Invoke();
                     return;
                 }
                 if (parsed.Type != "log_message" || parsed.Message is null)
@@ -183,7 +191,8 @@ public sealed partial class BorgRepository
             }
             lock (_errors)
             {
-                var detail = _errors.Count > 0 ? string.Join("; ", _errors.Distinct()) : string.Join(" ", _raw.TakeLast(5));
+                // Borg's own errors, then what a child of Borg (a dump command) said on stderr
+                var detail = string.Join("; ", _errors.Distinct().Concat(_raw.TakeLast(5).Select(l => l.Trim())).Where(l => l.Length > 0));
                 throw new BorgException(cmd, repository, rc, _msgId, detail);
             }
         }

@@ -10,39 +10,46 @@ namespace PgBorg.Dumps;
 
 /// <summary>
 /// One round of pgdumpd: for every instance, the globals and every non-template database, each streamed into
-/// Borg on its own; then a per-database prune and one compact per repository. A failing instance or database
-/// is recorded and the round goes on with the others; the next round retries it.
+/// Borg on its own. Then, per repository, one listing, one <c>borg delete</c> for what the keep rules of every
+/// database no longer keep (and for leftovers of interrupted runs), and <c>borg compact</c> only when something
+/// was deleted. A failing instance or database is recorded and the round goes on; the next round retries it.
 /// </summary>
 public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Action<string>? status = null, Action? heartbeat = null)
 {
     public sealed record Outcome(string Instance, string What, bool Succeeded, string? Error);
 
+    private readonly Dictionary<string, bool> _appendOnly = new(StringComparer.Ordinal);
+
     public async Task<IReadOnlyList<Outcome>> RunAsync(IReadOnlyList<PgInstance> instances, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         var outcomes = new List<Outcome>();
-        var repositories = new Dictionary<string, BorgRepository>(StringComparer.Ordinal);
-        var writer = new DumpWriter(log, heartbeat);
+        var repositories = new Dictionary<string, (BorgRepository Repo, List<PgInstance> Dumped)>(StringComparer.Ordinal);
+        var writer = new DumpWriter(heartbeat);
         foreach (var instance in instances)
         {
             ct.ThrowIfCancellationRequested();
             var settings = config.DumpFor(instance.Name);
-            if (!repositories.TryGetValue(settings.Repository.Location, out var repo))
+            if (!repositories.TryGetValue(settings.Repository.Location, out var entry))
             {
-                repo = new BorgRepository(settings.Repository, config.StateDirectory, log);
-                repositories[settings.Repository.Location] = repo;
+                entry = (new BorgRepository(settings.Repository, config.StateDirectory, log), []);
+                repositories[settings.Repository.Location] = entry;
             }
-            await DumpInstanceAsync(instance, settings, repo, writer, outcomes, ct).ConfigureAwait(false);
+            if (await DumpInstanceAsync(instance, entry.Repo, writer, outcomes, ct).ConfigureAwait(false))
+            {
+                entry.Dumped.Add(instance);
+            }
         }
-        foreach (var repo in repositories.Values)
+        foreach (var (repo, dumped) in repositories.Values.Where(r => r.Dumped.Count > 0))
         {
-            await CompactAsync(repo, outcomes, ct).ConfigureAwait(false);
+            await PruneAsync(repo, dumped, outcomes, ct).ConfigureAwait(false);
         }
         Log.RoundFinished(log, outcomes.Count(o => o.Succeeded), outcomes.Count(o => !o.Succeeded), watch.Elapsed.TotalSeconds);
         return outcomes;
     }
 
-    private async Task DumpInstanceAsync(PgInstance instance, DumpSettings settings, BorgRepository repo, DumpWriter writer, List<Outcome> outcomes, CancellationToken ct)
+    /// <summary>Dumps one instance; false when it could not be reached at all.</summary>
+    private async Task<bool> DumpInstanceAsync(PgInstance instance, BorgRepository repo, DumpWriter writer, List<Outcome> outcomes, CancellationToken ct)
     {
         ServerInventory inventory;
         try
@@ -51,13 +58,12 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
             inventory = await ServerInventoryReader.ReadAsync(instance, ct).ConfigureAwait(false);
             CheckIdentity(instance, inventory);
             await repo.EnsureInitialisedAsync(ct).ConfigureAwait(false);
-            await RemovePartialsAsync(instance, repo, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (IsRoundFailure(e))
         {
             Log.InstanceFailed(log, instance.Name, e.Message);
             outcomes.Add(new Outcome(instance.Name, "instance", false, e.Message));
-            return;
+            return false;
         }
 
         var targets = new List<string?> { null };
@@ -80,7 +86,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
             try
             {
                 var result = await writer.DumpAsync(instance, inventory.ServerVersionNum, repo, host, database, ct).ConfigureAwait(false);
-                Log.Dumped(log, instance.Name, what, result.Archive.ToString(), BorgRepository.FormatBytes(result.Bytes),
+                Log.Dumped(log, instance.Name, what, result.Archive.ToString(), BorgRepository.FormatBytes(result.Stats.OriginalSize),
                     BorgRepository.FormatBytes(result.Stats.DeduplicatedSize), result.Elapsed.TotalSeconds);
                 outcomes.Add(new Outcome(instance.Name, what, true, null));
             }
@@ -93,10 +99,9 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
                 }
                 Log.DumpFailed(log, instance.Name, what, e.Message);
                 outcomes.Add(new Outcome(instance.Name, what, false, e.Message));
-                continue;
             }
-            await PruneAsync(instance, settings, repo, database, outcomes, ct).ConfigureAwait(false);
         }
+        return true;
     }
 
     /// <summary>Refuses to dump a server that is not the configured instance (wrong socket or port).</summary>
@@ -128,7 +133,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
         }
     }
 
-    private async Task<bool> WasDroppedAsync(PgInstance instance, string database, CancellationToken ct)
+    private static async Task<bool> WasDroppedAsync(PgInstance instance, string database, CancellationToken ct)
     {
         try
         {
@@ -141,45 +146,57 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
         }
     }
 
-    /// <summary>Archives left by an interrupted earlier round (partial names, Borg checkpoints) are removed before dumping.</summary>
-    private async Task RemovePartialsAsync(PgInstance instance, BorgRepository repo, CancellationToken ct)
-    {
-        var all = await repo.ListAsync(ArchiveName.InstanceGlob(host, instance.Name), ct, considerCheckpoints: true).ConfigureAwait(false);
-        var leftovers = all.Select(a => a.Name)
-            .Where(n => n.EndsWith(".checkpoint", StringComparison.Ordinal)
-                || (ArchiveName.TryParse(n, out var parsed) && parsed.IsPartial))
-            .Where(n => ArchiveName.TryParse(n.EndsWith(".checkpoint", StringComparison.Ordinal) ? n[..^".checkpoint".Length] : n, out var p)
-                && p.Kind is "partial-dump" or "partial-globals")
-            .ToList();
-        foreach (var name in leftovers)
-        {
-            Log.RemovingPartial(log, instance.Name, name);
-        }
-        await repo.DeleteAsync(leftovers, ct).ConfigureAwait(false);
-    }
-
-    private async Task PruneAsync(PgInstance instance, DumpSettings settings, BorgRepository repo, string? database, List<Outcome> outcomes, CancellationToken ct)
-    {
-        var kind = database is null ? ArchiveName.GlobalsKind : ArchiveName.DumpKind;
-        var glob = $"{NameCodec.Encode(host)}~{NameCodec.Encode(instance.Name)}~*~{kind}~" + (database is null ? "*" : $"{NameCodec.Encode(database)}~*");
-        try
-        {
-            await repo.PruneAsync(glob, new BorgRepository.PruneRules(settings.KeepWithin, settings.KeepHourly, settings.KeepDaily,
-                settings.KeepWeekly, settings.KeepMonthly, settings.KeepYearly), ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (IsRoundFailure(e))
-        {
-            var what = database is null ? "globals" : $"database {database}";
-            Log.PruneFailed(log, instance.Name, what, e.Message);
-            outcomes.Add(new Outcome(instance.Name, $"prune {what}", false, e.Message));
-        }
-    }
-
-    private async Task CompactAsync(BorgRepository repo, List<Outcome> outcomes, CancellationToken ct)
+    /// <summary>
+    /// One listing per repository; for each dumped instance, each series (a database, or the globals) is pruned with
+    /// that instance's keep rules; leftovers of interrupted runs (Borg checkpoints, partial archives) go too.
+    /// One <c>borg delete</c> for all of it, then <c>borg compact</c> unless the repository is append-only.
+    /// </summary>
+    private async Task PruneAsync(BorgRepository repo, List<PgInstance> instances, List<Outcome> outcomes, CancellationToken ct)
     {
         try
         {
-            if (await repo.IsAppendOnlyAsync(ct).ConfigureAwait(false))
+            status?.Invoke($"pruning {repo.Location}");
+            var doomed = new List<string>();
+            var now = DateTimeOffset.UtcNow;
+            foreach (var instance in instances)
+            {
+                var s = config.DumpFor(instance.Name);
+                var rules = new DumpPruner.Rules(s.KeepWithin, s.KeepHourly, s.KeepDaily, s.KeepWeekly, s.KeepMonthly, s.KeepYearly);
+                var archives = await repo.ListAsync(ArchiveName.InstanceGlob(host, instance.Name), ct, considerCheckpoints: true).ConfigureAwait(false);
+                var parsed = new List<ArchiveName>();
+                foreach (var a in archives.Select(a => a.Name))
+                {
+                    var checkpoint = a.EndsWith(".checkpoint", StringComparison.Ordinal);
+                    if (!ArchiveName.TryParse(checkpoint ? a[..^".checkpoint".Length] : a, out var n) || n.BareKind is not (ArchiveName.DumpKind or ArchiveName.GlobalsKind))
+                    {
+                        continue;
+                    }
+                    if (checkpoint || n.IsPartial)
+                    {
+                        Log.RemovingPartial(log, instance.Name, a);
+                        doomed.Add(a);
+                    }
+                    else
+                    {
+                        parsed.Add(n);
+                    }
+                }
+                foreach (var series in parsed.GroupBy(n => (n.Kind, n.Database)))
+                {
+                    doomed.AddRange(DumpPruner.ToDelete(series.ToList(), n => n.Time, rules, now).Select(n => n.ToString()));
+                }
+            }
+            if (doomed.Count == 0)
+            {
+                return;
+            }
+            await repo.DeleteAsync(doomed, ct).ConfigureAwait(false);
+            log.LogInformation("{Repository}: pruned {Count} archives", repo.Location, doomed.Count);
+            if (!_appendOnly.TryGetValue(repo.Location, out var appendOnly))
+            {
+                _appendOnly[repo.Location] = appendOnly = await repo.IsAppendOnlyAsync(ct).ConfigureAwait(false);
+            }
+            if (appendOnly)
             {
                 Log.AppendOnly(log, repo.Location);
                 return;
@@ -189,8 +206,8 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
         }
         catch (Exception e) when (IsRoundFailure(e))
         {
-            Log.InstanceFailed(log, repo.Location, $"compact failed: {e.Message}");
-            outcomes.Add(new Outcome(repo.Location, "compact", false, e.Message));
+            Log.PruneFailed(log, repo.Location, "dumps", e.Message);
+            outcomes.Add(new Outcome(repo.Location, "prune", false, e.Message));
         }
     }
 

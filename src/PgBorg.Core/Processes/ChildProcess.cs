@@ -134,14 +134,22 @@ public sealed class ChildProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
-    /// <summary>SIGTERM, wait up to <paramref name="grace"/>, then SIGKILL the whole tree and wait for it.</summary>
+    /// <summary>
+    /// SIGTERM to the child and everything it started (a dump Borg runs for us must not outlive it), wait up to
+    /// <paramref name="grace"/>, then SIGKILL whatever of that tree is left, and wait for the child.
+    /// </summary>
     public async Task StopAsync(TimeSpan grace)
     {
         if (_process.HasExited)
         {
             return;
         }
+        var tree = ProcessTree.Descendants(_process.Id);
         _ = Native.kill(_process.Id, Native.SIGTERM);
+        foreach (var pid in tree)
+        {
+            _ = Native.kill(pid, Native.SIGTERM);
+        }
         using var timeout = new CancellationTokenSource(grace);
         try
         {
@@ -166,6 +174,12 @@ public sealed class ChildProcess : IAsyncDisposable
             {
                 // a process that ignores SIGKILL for 10 s is in uninterruptible sleep; nothing more we can do
             }
+        }
+        await Task.Delay(200).ConfigureAwait(false);
+        foreach (var pid in tree)
+        {
+            // reparented orphans that ignored SIGTERM (a shell waiting for its child) are killed
+            _ = Native.kill(pid, Native.SIGKILL);
         }
     }
 

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using PgBorg.IntegrationTests.Infrastructure;
+
+namespace PgBorg.IntegrationTests;
+
+/// <summary>pgcad's base backups from real copy-on-write snapshots, and with a tablespace outside the data directory.</summary>
+public sealed class ArchiveSnapshotTests : IDisposable
+{
+    private readonly Sandbox _sandbox = new();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    private async Task<JsonElement> SingleBaseAsync()
+    {
+        var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
+        return Assert.Single(cycles, c => c.Base is not null).Base!.Value;
+    }
+
+    private async Task<List<string>> BasePathsAsync(string archivePart)
+    {
+        var names = await _sandbox.ArchiveNamesAsync();
+        var archive = names.Single(n => n.Contains(archivePart));
+        var r = await _sandbox.BorgAsync("list", "--format", "{path}{NL}", "::" + archive);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+    }
+
+    private static void AssertNoSnapshotLeft(string directory) =>
+        Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(directory)!, Path.GetFileName(directory) + ".pgborg-snapshot-*"));
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_base_from_a_btrfs_subvolume_uses_a_read_only_snapshot_and_releases_it()
+    {
+        await using var fs = await LoopFilesystem.CreateAsync("btrfs");
+        await Run.CheckedAsync("/usr/bin/btrfs", "subvolume", "create", fs.Sub("pgdata"));
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf, fs.Sub("pgdata"));
+        await cluster.SqlAsync("CREATE TABLE on_btrfs AS SELECT g FROM generate_series(1, 100000) g");
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, snapshot: "auto"));
+        var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var meta = await SingleBaseAsync();
+        Assert.Equal("btrfs", meta.GetProperty("method").GetString());
+        Assert.True(meta.GetProperty("complete").GetBoolean());
+        Assert.Contains("START WAL LOCATION", meta.GetProperty("backupLabel").GetString());
+        var paths = await BasePathsAsync("~base~");
+        Assert.Contains("PG_VERSION", paths);
+        Assert.Contains("global/pg_control", paths);
+        Assert.DoesNotContain(paths, p => p.StartsWith("pg_wal/", StringComparison.Ordinal) || p == "postmaster.pid");
+        AssertNoSnapshotLeft(cluster.DataDirectory);
+        var subvolumes = await Run.CheckedAsync("/usr/bin/btrfs", "subvolume", "list", fs.MountPoint);
+        Assert.DoesNotContain("pgborg-snapshot", subvolumes);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_base_on_XFS_uses_a_reflink_copy_and_a_configured_impossible_method_fails_clearly()
+    {
+        await using var fs = await LoopFilesystem.CreateAsync("xfs");
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf, fs.Sub("pgdata"));
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, snapshot: "btrfs"));
+        var refused = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("is not a btrfs subvolume", refused.Stderr);
+        Assert.Equal("0", await cluster.SqlAsync("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgborg%'"));
+
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, snapshot: "auto"));
+        var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var meta = await SingleBaseAsync();
+        Assert.Equal("reflink", meta.GetProperty("method").GetString());
+        AssertNoSnapshotLeft(cluster.DataDirectory);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_tablespace_outside_the_data_directory_is_stored_with_the_base()
+    {
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
+        var location = Path.Combine(cluster.Root, "tablespace one");
+        Directory.CreateDirectory(location);
+        await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", location);
+        await cluster.SqlAsync($"CREATE TABLESPACE ts_one LOCATION '{location}'");
+        await cluster.SqlAsync("CREATE TABLE in_ts TABLESPACE ts_one AS SELECT g, md5(g::text) FROM generate_series(1, 50000) g");
+        var oid = await cluster.SqlAsync("SELECT oid FROM pg_tablespace WHERE spcname = 'ts_one'");
+        var relfile = await cluster.SqlAsync("SELECT pg_relation_filepath('in_ts')");
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, snapshot: "auto"));
+        var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.ToString());
+
+        var meta = await SingleBaseAsync();
+        var ts = Assert.Single(meta.GetProperty("tablespaces").EnumerateArray());
+        Assert.Equal(uint.Parse(oid), ts.GetProperty("oid").GetUInt32());
+        Assert.Equal(location, ts.GetProperty("path").GetString());
+        Assert.Contains($"{oid} {location}", meta.GetProperty("tablespaceMap").GetString());
+        // pg_tblspc/OID/PG_15_.../DBOID/RELFILENODE: the part below the tablespace location is in the tablespace archive
+        var inTablespace = string.Join('/', relfile.Split('/').Skip(2));
+        Assert.Contains(inTablespace, await BasePathsAsync($"~tblspc~{oid}~"));
+        Assert.Contains($"pg_tblspc/{oid}", await BasePathsAsync("~base~"));
+    }
+}
