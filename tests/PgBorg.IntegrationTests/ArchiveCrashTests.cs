@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Text;
+using PgBorg.IntegrationTests.Infrastructure;
+
+namespace PgBorg.IntegrationTests;
+
+/// <summary>
+/// kill -9 of pgcad (and of everything it started: its whole process group, as a power cut would) at the moments
+/// that matter, then a restart: no WAL lost, nothing left behind — no backup mode, no snapshot, no checkpoint archive.
+/// </summary>
+public sealed class ArchiveCrashTests : IDisposable
+{
+    private readonly Sandbox _sandbox = new();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    public static TheoryData<string> Points => new()
+    {
+        "ingest-after-create",   // between borg create of a WAL batch and deleting the spooled files
+        "borg:~wal~",            // while borg create of a WAL batch runs
+        "base-after-snapshot",   // snapshot taken, backup mode on
+        "borg:~base~",           // while borg create of the base runs
+    };
+
+    [Theory(Timeout = 600_000)]
+    [MemberData(nameof(Points))]
+    public async Task A_crash_loses_no_WAL_and_the_next_run_cleans_up(string point)
+    {
+        await using var fs = await LoopFilesystem.CreateAsync("xfs");   // a real reflink snapshot to leave behind
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf, fs.Sub("pgdata"));
+        await cluster.SqlAsync("CREATE TABLE t (id serial, v text)");
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, snapshot: "reflink"));
+        await OnceAsync();
+        await WorkAsync(cluster);
+
+        var env = new Dictionary<string, string> { ["PGBORG_CONFIG"] = _sandbox.ConfigPath };
+        using var bin = new FakeBin(new Dictionary<string, string>());
+        var marker = Path.Combine(bin.Path, "borg-stopped");
+        if (point.StartsWith("borg:", StringComparison.Ordinal))
+        {
+            // a Borg that freezes mid-create (SIGSTOP) once it has started on the matching archive
+            env["PGBORG_BORG"] = bin.Script("borg", $"""
+                if [ "$1" = create ] && [[ "$*" == *"{point[5..]}"* ]]; then
+                  /usr/bin/borg "$@" & pid=$!
+                  sleep 0.5; kill -STOP $pid; echo $pid > '{marker}'; wait $pid; exit $?
+                fi
+                exec /usr/bin/borg "$@"
+                """);
+        }
+        else
+        {
+            env["PGBORG_FAULT_POINT"] = point;
+        }
+        var crashed = await CrashAtAsync(env, point.StartsWith("borg:", StringComparison.Ordinal) ? () => File.Exists(marker) : null);
+        Assert.True(crashed, $"pgcad never reached {point}");
+
+        // PostgreSQL goes on archiving into the spools while pgcad is down
+        var last = await WorkAsync(cluster);
+        await OnceAsync();
+        last = await WorkAsync(cluster);
+        await OnceAsync();
+
+        Assert.Equal("0", await cluster.SqlAsync("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgborg%'"));
+        Assert.Empty(Directory.GetFileSystemEntries(fs.MountPoint, "*.pgborg-snapshot-*"));
+        var names = await _sandbox.ArchiveNamesAsync();
+        Assert.DoesNotContain(names, n => n.EndsWith(".checkpoint", StringComparison.Ordinal));
+        var spools = Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool");
+        Assert.Single(spools);
+        Assert.Empty(Directory.GetFiles(spools[0], ".*tmp*"));
+
+        var cycles = (await new ArchiveInspector(_sandbox).CyclesAsync()).ToList();
+        Assert.All(cycles, c => Assert.True(c.Base is not null && c.Base.Value.GetProperty("complete").GetBoolean(), $"cycle {c.Stamp} has no complete base"));
+        var first = cycles[0].Base!.Value.GetProperty("startWalFile").GetString()!;
+        var all = cycles.SelectMany(c => c.WalFiles).ToHashSet();
+        var missing = ArchiveInspector.SegmentRange(first, last).Where(s => !all.Contains(s)).ToList();
+        Assert.True(missing.Count == 0, "lost: " + string.Join(", ", missing));
+    }
+
+    private async Task OnceAsync()
+    {
+        var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.ToString());
+    }
+
+    /// <summary>Some writes and a WAL switch; waits until PostgreSQL archived the finished segment. Returns its name.</summary>
+    private static async Task<string> WorkAsync(PostgresCluster cluster)
+    {
+        await cluster.SqlAsync("INSERT INTO t (v) SELECT md5(g::text) FROM generate_series(1, 20000) g");
+        var last = await cluster.SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
+        for (var i = 0; i < 300 && string.CompareOrdinal(await cluster.SqlAsync("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver"), last) < 0; i++)
+        {
+            await Task.Delay(100);
+        }
+        return last;
+    }
+
+    /// <summary>Starts pgcad --once --new-cycle in its own process group and kill -9s the group at the fault point.</summary>
+    private static async Task<bool> CrashAtAsync(Dictionary<string, string> env, Func<bool>? reached)
+    {
+        var psi = new ProcessStartInfo("/usr/bin/setsid") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in new[] { PgBorgBinary.Path, "pgcad", "--once", "--new-cycle" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        foreach (var (k, v) in env)
+        {
+            psi.Environment[k] = v;
+        }
+        using var p = Process.Start(psi)!;
+        var stderr = new StringBuilder();
+        p.ErrorDataReceived += (_, e) => { lock (stderr) { stderr.AppendLine(e.Data); } };
+        p.BeginErrorReadLine();
+        _ = p.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
+        var ok = false;
+        for (var i = 0; i < 1200 && !p.HasExited; i++)
+        {
+            lock (stderr)
+            {
+                ok = reached?.Invoke() ?? stderr.ToString().Contains("PGBORG-FAULT-POINT");
+            }
+            if (ok)
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+        await Run.ProgramAsync("/bin/kill", ["-KILL", "--", "-" + p.Id]);
+        await p.WaitForExitAsync();
+        if (!ok)
+        {
+            throw new InvalidOperationException("pgcad ended before the fault point: " + stderr);
+        }
+        return ok;
+    }
+}
