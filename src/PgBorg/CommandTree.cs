@@ -49,6 +49,8 @@ internal static class CommandTree
         root.Subcommands.Add(InstallLinksCommand.Create());
         root.Subcommands.Add(ArchiveDaemonCommand.Create());
         root.Subcommands.Add(WalPushCommand.Create());
+        root.Subcommands.Add(RestoreCommand.Create());
+        root.Subcommands.Add(RestorePointCommand.Create());
         foreach (var (name, description) in PendingCommand.Names)
         {
             root.Subcommands.Add(PendingCommand.Create(name, description));

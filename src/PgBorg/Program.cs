@@ -16,6 +16,14 @@ if (argv is ["wal-push", var walPath] && !walPath.StartsWith('-'))
 {
     return PgBorg.Archiving.WalPush.Run(walPath, Console.Error);
 }
+if (argv is ["wal-fetch", var walName, var walDest] && !walName.StartsWith('-'))
+{
+    return await PgBorg.Restore.WalFetch.RunAsync(walName, walDest, Console.Error, cts.Token);
+}
+if (argv is ["wal-fetch", "--end"])
+{
+    return PgBorg.Restore.WalFetch.End(Console.Error);
+}
 if (argv.Length > 0 && argv[0] == ServerInventoryReader.HelperCommand)
 {
     return await ServerInventoryReader.RunHelperAsync(argv[1..], Console.Out, Console.Error, cts.Token);

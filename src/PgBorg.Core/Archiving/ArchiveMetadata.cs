@@ -35,7 +35,8 @@ public sealed record BaseMetadata(
     [property: JsonPropertyName("tablespaces")] List<TablespaceInfo> Tablespaces,
     [property: JsonPropertyName("originalSize")] long? OriginalSize = null,
     [property: JsonPropertyName("compressedSize")] long? CompressedSize = null,
-    [property: JsonPropertyName("deduplicatedSize")] long? DeduplicatedSize = null)
+    [property: JsonPropertyName("deduplicatedSize")] long? DeduplicatedSize = null,
+    [property: JsonPropertyName("startSnapshot")] string? StartSnapshot = null)
 {
     public const string CurrentFormat = "pgborg-base/1";
 

@@ -32,6 +32,7 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
         "sh:pg_wal/*", "sh:postmaster.pid", "sh:postmaster.opts", "sh:pg_replslot/*", "sh:pg_dynshmem/*", "sh:pg_notify/*",
         "sh:pg_serial/*", "sh:pg_snapshots/*", "sh:pg_stat_tmp/*", "sh:pg_subtrans/*", "sh:**/pgsql_tmp*", "sh:**/pg_internal.init",
         "sh:backup_label", "sh:backup_label.old", "sh:tablespace_map", "sh:recovery.signal", "sh:standby.signal",
+        "sh:" + Restore.RestoreContext.AreaName,
     ];
 
     public static readonly IReadOnlyList<string> TablespaceExcludes = ["sh:**/pgsql_tmp*", "sh:**/pg_internal.init"];
@@ -95,7 +96,8 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
             start.Lsn!, start.WalFile!, stopLsn, WalFileName.ForLsn(timeline, StopSegmentLsn(stopLsn), server.WalSegmentSize),
             start.Time ?? DateTimeOffset.UtcNow, stop?.Time ?? DateTimeOffset.UtcNow, method,
             stop?.LabelFile ?? "", stop?.TablespaceMap ?? "",
-            tablespaces.Select(t => new TablespaceInfo(t.Oid, t.Path)).ToList());
+            tablespaces.Select(t => new TablespaceInfo(t.Oid, t.Path)).ToList(),
+            StartSnapshot: start.Snapshot);
     }
 
     /// <summary>The stop LSN may sit exactly on a segment boundary; the last byte the backup needs is just before it.</summary>

@@ -65,13 +65,26 @@ public sealed partial class BorgRepository
             .ToList();
     }
 
+    /// <summary>Whether <paramref name="user"/> can open the repository and list an archive (wal-fetch runs as that user).</summary>
+    public async Task<bool> CanListAsUserAsync(string archive, Processes.OsUser user, CancellationToken ct)
+    {
+        var args = Args("list");
+        args.AddRange(["--short", "::" + archive]);
+        var result = await Processes.ChildProcess.RunAsync(Spec(args) with { RunAs = user }, ct).ConfigureAwait(false);
+        return result.ExitCode is 0 or 1;
+    }
+
     /// <summary>Extracts (parts of) an archive into <paramref name="directory"/>.</summary>
-    public async Task ExtractAsync(string archive, string directory, IReadOnlyList<string> paths, CancellationToken ct, bool sparse = false)
+    public async Task ExtractAsync(string archive, string directory, IReadOnlyList<string> paths, CancellationToken ct, bool sparse = false, string? excludeFrom = null)
     {
         var args = Args("extract");
         if (sparse)
         {
             args.Add("--sparse");
+        }
+        if (excludeFrom is not null)
+        {
+            args.AddRange(["--exclude-from", excludeFrom]);
         }
         args.Add("::" + archive);
         args.AddRange(paths);

@@ -9,6 +9,7 @@ namespace PgBorg.Naming;
 /// <item>base backup: <c>HOST~INSTANCE~pg15~base~CYCLE</c> (the data directory; stamp = the cycle)</item>
 /// <item>tablespace of a base: <c>HOST~INSTANCE~pg15~tblspc~OID~CYCLE</c></item>
 /// <item>WAL batch: <c>HOST~INSTANCE~pg15~wal~FIRST~LAST~CYCLE</c> (first and last file of the batch)</item>
+/// <item>restore point: <c>HOST~INSTANCE~pg15~restorepoint~NAME~20261125T114700Z</c> (stamp = its creation)</item>
 /// </list>
 /// While a dump is being written its archive carries the kind <c>partial-dump</c> / <c>partial-globals</c>;
 /// only a complete, verified dump is renamed to its final name.
@@ -21,6 +22,7 @@ public sealed record ArchiveName(string Host, string Instance, int PgVersion, st
     public const string BaseKind = "base";
     public const string TablespaceKind = "tblspc";
     public const string WalKind = "wal";
+    public const string RestorePointKind = "restorepoint";
     public const string PartialPrefix = "partial-";
 
     public ArchiveName(string host, string instance, int pgVersion, string kind, string? database, DateTimeOffset time)
@@ -65,6 +67,7 @@ public sealed record ArchiveName(string Host, string Instance, int PgVersion, st
         BaseKind => 0,
         TablespaceKind => 1,
         WalKind => 2,
+        RestorePointKind => 1,
         _ => -1,
     };
 

@@ -55,6 +55,9 @@ public sealed class ServerSession : IAsyncDisposable
 
     public Task<SessionReply> SwitchWalAsync(CancellationToken ct) => SendAsync("switch", ct);
 
+    /// <summary>pg_create_restore_point(NAME) then pg_switch_wal(), so the point is archived at once.</summary>
+    public Task<SessionReply> CreateRestorePointAsync(string name, CancellationToken ct) => SendAsync("restorepoint " + name.Replace('\n', ' '), ct);
+
     public Task<SessionReply> CurrentWalAsync(CancellationToken ct) => SendAsync("current", ct);
 
     private async Task<SessionReply> SendAsync(string command, CancellationToken ct)

@@ -53,6 +53,7 @@ public static class SessionHelper
                         "start" => await StartBackupAsync(conn, argument, ct).ConfigureAwait(false),
                         "stop" => await StopBackupAsync(conn, ct).ConfigureAwait(false),
                         "switch" => await LsnAsync(conn, "SELECT lsn::text, pg_walfile_name(lsn) FROM pg_switch_wal() AS lsn", ct).ConfigureAwait(false),
+                        "restorepoint" => await RestorePointAsync(conn, argument, ct).ConfigureAwait(false),
                         "current" => await LsnAsync(conn, "SELECT lsn::text, pg_walfile_name(lsn) FROM pg_current_wal_lsn() AS lsn", ct).ConfigureAwait(false),
                         _ => new SessionReply(false, $"unknown session command '{verb}'"),
                     };
@@ -109,9 +110,26 @@ public static class SessionHelper
             : "SELECT lsn::text, pg_walfile_name(lsn), now() FROM pg_start_backup($1, true, false) AS lsn";
         await using var cmd = new NpgsqlCommand(sql, conn);
         cmd.Parameters.AddWithValue(label);
+        SessionReply reply;
+        await using (var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            await r.ReadAsync(ct).ConfigureAwait(false);
+            reply = new SessionReply(true, Lsn: r.GetString(0), WalFile: r.GetString(1), Time: r.GetFieldValue<DateTimeOffset>(2));
+        }
+        // taken after the checkpoint: a transaction this snapshot sees as finished may have committed before the
+        // redo point, so choosing a base for recovery_target_xid with it errs on the safe (older) side
+        await using var snap = new NpgsqlCommand(v15 ? "SELECT pg_current_snapshot()::text" : "SELECT txid_current_snapshot()::text", conn);
+        return reply with { Snapshot = (string?)await snap.ExecuteScalarAsync(ct).ConfigureAwait(false) };
+    }
+
+    private static async Task<SessionReply> RestorePointAsync(NpgsqlConnection conn, string name, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "SELECT rp::text, now(), (SELECT timeline_id FROM pg_control_checkpoint()), pg_walfile_name(sw) FROM pg_create_restore_point($1) AS rp, pg_switch_wal() AS sw", conn);
+        cmd.Parameters.AddWithValue(name);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         await r.ReadAsync(ct).ConfigureAwait(false);
-        return new SessionReply(true, Lsn: r.GetString(0), WalFile: r.GetString(1), Time: r.GetFieldValue<DateTimeOffset>(2));
+        return new SessionReply(true, Lsn: r.GetString(0), Time: r.GetFieldValue<DateTimeOffset>(1), Timeline: (uint)r.GetInt32(2), WalFile: r.GetString(3));
     }
 
     private static async Task<SessionReply> StopBackupAsync(NpgsqlConnection conn, CancellationToken ct)

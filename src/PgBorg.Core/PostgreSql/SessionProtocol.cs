@@ -27,7 +27,9 @@ public sealed record SessionReply(
     [property: JsonPropertyName("labelFile")] string? LabelFile = null,
     [property: JsonPropertyName("tablespaceMap")] string? TablespaceMap = null,
     [property: JsonPropertyName("settings")] ServerSettings? Settings = null,
-    [property: JsonPropertyName("time")] DateTimeOffset? Time = null);
+    [property: JsonPropertyName("time")] DateTimeOffset? Time = null,
+    [property: JsonPropertyName("snapshot")] string? Snapshot = null,
+    [property: JsonPropertyName("timeline")] uint? Timeline = null);
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(SessionReply))]

@@ -7,9 +7,6 @@ internal static class PendingCommand
 {
     public static readonly (string Name, string Description)[] Names =
     [
-        ("pgbuptool", "Named restore points (not available yet)"),
-        ("pgcarestore", "Restore an instance from the archive (not available yet)"),
-        ("wal-fetch", "restore_command (not available yet)"),
         ("check", "Check configuration, settings and archiving end to end (not available yet)"),
         ("status", "Per-instance status (not available yet)"),
     ];

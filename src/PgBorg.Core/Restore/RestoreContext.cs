@@ -1,0 +1,42 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PgBorg.Restore;
+
+/// <summary>One WAL archive of the restored cycle and the files it holds.</summary>
+public sealed record WalArchiveEntry(
+    [property: JsonPropertyName("archive")] string Archive,
+    [property: JsonPropertyName("files")] List<string> Files);
+
+/// <summary>
+/// What <c>pgborg wal-fetch</c> needs during recovery, written by pgcarestore into the restored data directory
+/// (<c>DATADIR/pgborg_restore/context.json</c>, 0600, owned by the service user, excluded from base backups): where the WAL is and how to reach
+/// Borg. In "local" mode pgcarestore already extracted all WAL into the restore area (the service user cannot read
+/// the repository); in "borg" mode wal-fetch extracts ahead in batches itself. Removed when recovery ends.
+/// </summary>
+public sealed record RestoreContext(
+    [property: JsonPropertyName("mode")] string Mode,
+    [property: JsonPropertyName("repository")] string Repository,
+    [property: JsonPropertyName("passphrase")] string? Passphrase,
+    [property: JsonPropertyName("passcommand")] string? PassCommand,
+    [property: JsonPropertyName("environment")] Dictionary<string, string> Environment,
+    [property: JsonPropertyName("archives")] List<WalArchiveEntry> Archives)
+{
+    public const string LocalMode = "local";
+    public const string BorgMode = "borg";
+    public const string AreaName = "pgborg_restore";
+
+    /// <summary>Inside the data directory: the service user can always remove it when recovery ends.</summary>
+    public static string AreaFor(string dataDirectory) => Path.Combine(dataDirectory, AreaName);
+
+    public static string PathFor(string dataDirectory) => Path.Combine(AreaFor(dataDirectory), "context.json");
+
+    public string ToJson() => JsonSerializer.Serialize(this, RestoreJsonContext.Default.RestoreContext);
+
+    public static RestoreContext Read(string path) =>
+        JsonSerializer.Deserialize(File.ReadAllText(path), RestoreJsonContext.Default.RestoreContext)
+        ?? throw new InvalidDataException($"{path} is empty");
+}
+
+[JsonSerializable(typeof(RestoreContext))]
+internal sealed partial class RestoreJsonContext : JsonSerializerContext;

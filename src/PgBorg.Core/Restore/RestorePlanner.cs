@@ -1,0 +1,113 @@
+using System.Globalization;
+using PgBorg.Archiving;
+using PgBorg.Dumps;
+using PgBorg.RestorePoints;
+
+namespace PgBorg.Restore;
+
+/// <summary>
+/// Chooses the base for a target — the newest complete base that ended before it — and checks that the cycle's WAL
+/// has no gap from the base's start to the target. Choosing reads archive names and comments only.
+/// </summary>
+public static class RestorePlanner
+{
+    public static RestorePlan Plan(IReadOnlyList<StoredCycle> cycles, IReadOnlyList<RestorePointMetadata> points, RestoreTarget target, string action, string walFetchCommand)
+    {
+        var complete = cycles.Where(c => c.IsComplete).OrderBy(c => c.Stamp, StringComparer.Ordinal).ToList();
+        if (complete.Count == 0)
+        {
+            throw new NotFoundException("the archive holds no complete base backup for this instance" + (cycles.Count > 0 ? $" ({cycles.Count} incomplete cycle(s))" : ""));
+        }
+        RestorePointMetadata? point = null;
+        Func<BaseMetadata, bool> usable = target.Kind switch
+        {
+            TargetKind.Latest => _ => true,
+            TargetKind.Time => b => b.StoppedAt < target.Time!.Value,
+            TargetKind.Lsn => b => WalFileName.ParseLsn(b.StopLsn) <= target.Lsn!.Value,
+            TargetKind.Xid => b => XidAfterStart(b, target.Xid!.Value),
+            _ => b => point is null || WalFileName.ParseLsn(b.StopLsn) <= WalFileName.ParseLsn(point.Lsn),
+        };
+        string? note = null;
+        if (target.Kind == TargetKind.RestorePoint)
+        {
+            point = points.LastOrDefault(p => p.Name == target.Name);
+            if (point is null)
+            {
+                note = $"restore point {target.Name} is not recorded by pgbuptool; using the oldest complete base, which reaches it if it was created after {complete[0].Base!.StoppedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC";
+                complete = [complete[0]];
+            }
+        }
+        var chosen = complete.LastOrDefault(c => usable(c.Base!))
+            ?? throw new NotFoundException($"no base backup ended before {target}; the oldest ended at {complete[0].Base!.StoppedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (LSN {complete[0].Base!.StopLsn})"
+                + (target.Kind == TargetKind.Xid ? " and transaction ids from that base on can be targeted" : ""));
+        var b = chosen.Base!;
+        var files = chosen.WalFiles;
+        var segments = files.Where(f => WalFileName.Classify(f) == WalFileKind.Segment).ToList();
+        var lastWal = target.Kind == TargetKind.Lsn
+            ? WalFileName.ForLsn(b.Timeline, WalFileName.FormatLsn(target.Lsn!.Value), b.WalSegmentSize)
+            : segments.LastOrDefault() ?? b.StopWalFile;
+        CheckNoGap(files, b, lastWal);
+        var settings = new Dictionary<string, string>
+        {
+            ["restore_command"] = walFetchCommand,
+            ["recovery_target_timeline"] = "latest",
+        };
+        switch (target.Kind)
+        {
+            case TargetKind.Time:
+                settings["recovery_target_time"] = target.Time!.Value.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) + "+00";
+                break;
+            case TargetKind.RestorePoint:
+                settings["recovery_target_name"] = target.Name!;
+                break;
+            case TargetKind.Lsn:
+                settings["recovery_target_lsn"] = WalFileName.FormatLsn(target.Lsn!.Value);
+                break;
+            case TargetKind.Xid:
+                settings["recovery_target_xid"] = target.Xid!.Value.ToString(CultureInfo.InvariantCulture);
+                break;
+        }
+        if (target.Kind != TargetKind.Latest)
+        {
+            settings["recovery_target_action"] = action;
+        }
+        return new RestorePlan(target, chosen, b, b.StartWalFile, lastWal, chosen.WalBatches.Select(w => w.Archive).ToList(), settings, note);
+    }
+
+    /// <summary>
+    /// A base can replay up to the commit of transaction X only if X had not finished when the base started: X is at
+    /// or beyond the snapshot's xmax, or in its list of running transactions.
+    /// </summary>
+    private static bool XidAfterStart(BaseMetadata b, ulong xid)
+    {
+        if (b.StartSnapshot is not { } snapshot)
+        {
+            return false;
+        }
+        var parts = snapshot.Split(':');
+        var xmax = ulong.Parse(parts[1], CultureInfo.InvariantCulture);
+        var running = parts.Length > 2 && parts[2].Length > 0 ? parts[2].Split(',').Select(x => ulong.Parse(x, CultureInfo.InvariantCulture)) : [];
+        return xid >= xmax || running.Contains(xid);
+    }
+
+    /// <summary>Every segment from the base's start to <paramref name="lastWal"/> must be in the cycle, on the base's timeline or a later one.</summary>
+    private static void CheckNoGap(SortedSet<string> files, BaseMetadata b, string lastWal)
+    {
+        var have = files.Where(f => WalFileName.Classify(f) == WalFileKind.Segment && WalFileName.Timeline(f) >= b.Timeline)
+            .Select(f => WalFileName.SegmentNumber(f, b.WalSegmentSize)).ToHashSet();
+        var from = WalFileName.SegmentNumber(b.StartWalFile, b.WalSegmentSize);
+        var to = WalFileName.SegmentNumber(lastWal, b.WalSegmentSize);
+        var missing = new List<string>();
+        for (var s = from; s <= to; s++)
+        {
+            if (!have.Contains(s))
+            {
+                missing.Add(WalFileName.Of(b.Timeline, s, b.WalSegmentSize));
+            }
+        }
+        if (missing.Count > 0)
+        {
+            throw new UnsafeException($"WAL gap between the base of cycle {b.Cycle} and the target: missing {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? $" and {missing.Count - 10} more" : "")}");
+        }
+    }
+}

@@ -1,0 +1,230 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using PgBorg.Archiving;
+using PgBorg.Borg;
+using PgBorg.Naming;
+using PgBorg.PostgreSql;
+using PgBorg.Processes;
+
+namespace PgBorg.Restore;
+
+/// <summary>
+/// Carries out a <see cref="RestorePlan"/>: refuses a running instance or a non-empty target, extracts the base (in
+/// parallel) and its tablespaces into temporary siblings, writes backup_label, tablespace_map, the recovery settings
+/// and recovery.signal, gives everything to the service user (0700), prepares the WAL for wal-fetch, and only then
+/// renames the directories into place — an interrupted restore leaves no half-restored data directory behind.
+/// </summary>
+public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger log, TextWriter output)
+{
+    public sealed record Options(string TargetDirectory, IReadOnlyDictionary<uint, string> TablespaceMap, string WalFetchBinary);
+
+    public async Task RestoreAsync(RestorePlan plan, Options options, CancellationToken ct)
+    {
+        var target = Path.GetFullPath(options.TargetDirectory);
+        RefuseUnsafe(target, plan, options);
+        var stamp = Stamp.Of(DateTimeOffset.UtcNow);
+        var staging = $"{target}.pgborg-extract-{stamp}";
+        var tablespaceStaging = plan.Base.Tablespaces.ToDictionary(t => t.Oid, t => $"{Location(t, options)}.pgborg-extract-{stamp}");
+        var created = new List<string> { staging };
+        created.AddRange(tablespaceStaging.Values);
+        var area = RestoreContext.AreaFor(staging);
+        try
+        {
+            foreach (var dir in created)
+            {
+                Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            await output.WriteLineAsync($"extracting base {plan.Cycle.BaseArchive} into {staging}").ConfigureAwait(false);
+            var workers = Math.Max(1, Math.Min(4, Environment.ProcessorCount));
+            await ParallelExtract.RunAsync(repo, plan.Cycle.BaseArchive!, staging, workers, ct).ConfigureAwait(false);
+            foreach (var ts in plan.Base.Tablespaces)
+            {
+                var archive = plan.Cycle.TablespaceArchives.Single(a => a.Contains($"~{ArchiveName.TablespaceKind}~{ts.Oid}~", StringComparison.Ordinal));
+                await output.WriteLineAsync($"extracting tablespace {ts.Oid} into {tablespaceStaging[ts.Oid]}").ConfigureAwait(false);
+                await ParallelExtract.RunAsync(repo, archive, tablespaceStaging[ts.Oid], workers, ct).ConfigureAwait(false);
+            }
+            WriteRecoveryFiles(staging, plan, options);
+            await PrepareWalAsync(plan, area, ct).ConfigureAwait(false);
+            await OwnAsync([staging, .. tablespaceStaging.Values], ct).ConfigureAwait(false);
+
+            foreach (var ts in plan.Base.Tablespaces)
+            {
+                MoveIntoPlace(tablespaceStaging[ts.Oid], Location(ts, options));
+            }
+            MoveIntoPlace(staging, target);
+        }
+        catch
+        {
+            foreach (var dir in created.Where(Directory.Exists))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            throw;
+        }
+    }
+
+    private static string Location(TablespaceInfo ts, Options options) => options.TablespaceMap.GetValueOrDefault(ts.Oid) ?? ts.Path;
+
+    private void RefuseUnsafe(string target, RestorePlan plan, Options options)
+    {
+        if (IsRunning(target))
+        {
+            throw new UnsafeException($"PostgreSQL is running in {target}: stop it first (and pgcad)");
+        }
+        RefuseNonEmpty(target, "target directory");
+        foreach (var ts in plan.Base.Tablespaces)
+        {
+            RefuseNonEmpty(Location(ts, options), $"tablespace {ts.Oid} directory");
+        }
+        foreach (var oid in options.TablespaceMap.Keys.Where(k => plan.Base.Tablespaces.All(t => t.Oid != k)))
+        {
+            throw new FormatException($"--tablespace-map {oid}=...: the base has no tablespace {oid} (it has: {string.Join(", ", plan.Base.Tablespaces.Select(t => $"{t.Oid}={t.Path}"))})");
+        }
+    }
+
+    private static void RefuseNonEmpty(string dir, string what)
+    {
+        if (File.Exists(dir) || (Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any()))
+        {
+            throw new UnsafeException($"{what} {dir} is not empty; refusing to overwrite it");
+        }
+    }
+
+    private static bool IsRunning(string dataDirectory)
+    {
+        var pidFile = Path.Combine(dataDirectory, "postmaster.pid");
+        if (!File.Exists(pidFile))
+        {
+            return false;
+        }
+        var first = File.ReadLines(pidFile).FirstOrDefault();
+        return int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && Native.kill(pid, 0) == 0;
+    }
+
+    private void WriteRecoveryFiles(string dataDir, RestorePlan plan, Options options)
+    {
+        File.WriteAllText(Path.Combine(dataDir, "backup_label"), plan.Base.BackupLabel);
+        if (plan.Base.Tablespaces.Count > 0)
+        {
+            // PostgreSQL recreates the pg_tblspc links from this file at the start of recovery
+            var map = new StringBuilder();
+            foreach (var ts in plan.Base.Tablespaces)
+            {
+                map.Append(CultureInfo.InvariantCulture, $"{ts.Oid} {Location(ts, options)}\n");
+                var link = Path.Combine(dataDir, "pg_tblspc", ts.Oid.ToString(CultureInfo.InvariantCulture));
+                if (File.Exists(link) || Directory.Exists(link))
+                {
+                    File.Delete(link);
+                }
+                File.CreateSymbolicLink(link, Location(ts, options));
+            }
+            File.WriteAllText(Path.Combine(dataDir, "tablespace_map"), map.ToString());
+        }
+        Directory.CreateDirectory(Path.Combine(dataDir, "pg_wal", "archive_status"));
+        var auto = Path.Combine(dataDir, "postgresql.auto.conf");
+        var kept = File.Exists(auto)
+            ? File.ReadAllLines(auto).Where(l => !IsRecoverySetting(l)).ToList()
+            : ["# Do not edit this file manually!", "# It will be overwritten by the ALTER SYSTEM command."];
+        kept.Add($"# recovery settings written by pgcarestore {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC: restore of cycle {plan.Cycle.Stamp} to {plan.Target}");
+        foreach (var (k, v) in plan.RecoverySettings)
+        {
+            kept.Add($"{k} = '{v.Replace("'", "''", StringComparison.Ordinal)}'");
+        }
+        kept.Add($"recovery_end_command = '{options.WalFetchBinary} wal-fetch --end'");
+        File.WriteAllLines(auto, kept);
+        File.WriteAllText(Path.Combine(dataDir, "recovery.signal"), "");
+        File.Delete(Path.Combine(dataDir, "standby.signal"));
+    }
+
+    private static bool IsRecoverySetting(string line)
+    {
+        var t = line.TrimStart();
+        return t.StartsWith("restore_command", StringComparison.Ordinal) || t.StartsWith("recovery_", StringComparison.Ordinal)
+            || t.StartsWith("# recovery settings written by pgcarestore", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// wal-fetch runs as the service user. If that user can read the repository it fetches from Borg in batches;
+    /// otherwise (a local repository only root can read) the cycle's WAL is extracted now, into the restore area.
+    /// </summary>
+    private async Task PrepareWalAsync(RestorePlan plan, string area, CancellationToken ct)
+    {
+        Directory.CreateDirectory(area, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var archives = plan.Cycle.WalBatches.Select(w => new WalArchiveEntry(w.Archive, w.Metadata?.Files ?? [])).ToList();
+        var mode = await ServiceUserCanReadAsync(area, plan, ct).ConfigureAwait(false) ? RestoreContext.BorgMode : RestoreContext.LocalMode;
+        if (mode == RestoreContext.LocalMode)
+        {
+            await output.WriteLineAsync($"{instance.User.Name} cannot read {repo.Location}: extracting the cycle's WAL ({archives.Sum(a => a.Files.Count)} files) into {area} now").ConfigureAwait(false);
+            using var gate = new SemaphoreSlim(Math.Max(1, Math.Min(4, Environment.ProcessorCount)));
+            await Task.WhenAll(archives.Select(async a =>
+            {
+                await gate.WaitAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    await repo.ExtractAsync(a.Archive, area, [], ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            })).ConfigureAwait(false);
+        }
+        var s = repo.Settings;
+        var context = new RestoreContext(mode, s.Location, mode == RestoreContext.BorgMode ? s.Passphrase : null,
+            mode == RestoreContext.BorgMode ? s.PassCommand : null, new Dictionary<string, string>(s.Environment), archives);
+        var path = Path.Combine(area, "context.json");
+        await File.WriteAllTextAsync(path, context.ToJson(), ct).ConfigureAwait(false);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    private async Task<bool> ServiceUserCanReadAsync(string area, RestorePlan plan, CancellationToken ct)
+    {
+        if (instance.User.Uid == Native.geteuid())
+        {
+            return true;
+        }
+        if (!OsUser.IsRoot || plan.Cycle.WalBatches.Count == 0)
+        {
+            return false;
+        }
+        var probe = Path.Combine(area, "probe");
+        Directory.CreateDirectory(probe);
+        instance.User.Own(area);
+        instance.User.Own(probe);
+        try
+        {
+            var check = new BorgRepository(repo.Settings, probe, log);
+            return await check.CanListAsUserAsync(plan.Cycle.WalBatches[0].Archive, instance.User, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            Directory.Delete(probe, recursive: true);
+        }
+    }
+
+    private async Task OwnAsync(IEnumerable<string> directories, CancellationToken ct)
+    {
+        if (!OsUser.IsRoot)
+        {
+            return;
+        }
+        foreach (var dir in directories)
+        {
+            // chown -R without following links (tablespace links point at directories owned separately)
+            var owner = $"{instance.User.Uid}:{instance.User.Gid}";
+            var r = await ChildProcess.RunAsync(new ProcessSpec("/usr/bin/chown", ["-R", "-h", "--", owner, dir]) { WorkingDirectory = "/" }, ct).ConfigureAwait(false);
+            r.EnsureSuccess();
+        }
+    }
+
+    private static void MoveIntoPlace(string staging, string target)
+    {
+        if (Directory.Exists(target))
+        {
+            Directory.Delete(target); // empty: checked before anything was extracted
+        }
+        Directory.Move(staging, target);
+        File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+}

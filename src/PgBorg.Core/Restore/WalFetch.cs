@@ -1,0 +1,107 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using PgBorg.Borg;
+using PgBorg.Configuration;
+
+namespace PgBorg.Restore;
+
+/// <summary>
+/// <c>restore_command = 'pgborg wal-fetch %f %p'</c>, run by PostgreSQL as the service user in the data directory.
+/// Exit codes follow PostgreSQL's rules: 0 = DEST written; 1 = not in the archive (the end of the archive: recovery
+/// ends or switches timeline); any real error — repository unreachable, wrong passphrase, corrupt data — exits 255, which
+/// PostgreSQL treats as fatal instead of ending recovery early and promoting without the missing WAL.
+/// In "borg" mode a missing file is extracted together with the next files of its batch archive (prefetch), so replay
+/// waits on one Borg process per batch, not per segment.
+/// </summary>
+public static class WalFetch
+{
+    public const int NotFound = 1;
+    public const int Fatal = 255;
+    public const int PrefetchCount = 32;
+
+    public static async Task<int> RunAsync(string name, string destination, TextWriter error, CancellationToken ct)
+    {
+        try
+        {
+            var dataDirectory = Directory.GetCurrentDirectory();
+            var contextPath = RestoreContext.PathFor(dataDirectory);
+            if (!File.Exists(contextPath))
+            {
+                await error.WriteLineAsync($"pgborg wal-fetch: no restore context at {contextPath}: was this data directory restored by pgcarestore?").ConfigureAwait(false);
+                return Fatal;
+            }
+            var context = RestoreContext.Read(contextPath);
+            var area = RestoreContext.AreaFor(dataDirectory);
+            var cached = Path.Combine(area, name);
+            if (!File.Exists(cached))
+            {
+                var entry = context.Archives.FirstOrDefault(a => a.Files.Contains(name));
+                if (entry is null || context.Mode == RestoreContext.LocalMode)
+                {
+                    return NotFound;
+                }
+                await PrefetchAsync(context, area, entry, name, ct).ConfigureAwait(false);
+                if (!File.Exists(cached))
+                {
+                    await error.WriteLineAsync($"pgborg wal-fetch: {entry.Archive} did not yield {name}").ConfigureAwait(false);
+                    return Fatal;
+                }
+            }
+            Deliver(cached, destination, name);
+            return 0;
+        }
+        catch (Exception e) when (e is BorgException or IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException or Processes.ProcessFailedException)
+        {
+            await error.WriteLineAsync($"pgborg wal-fetch {name}: {e.Message}").ConfigureAwait(false);
+            return Fatal;
+        }
+    }
+
+    /// <summary>
+    /// Segments are moved (each is asked for once, and the area must not grow without bound); history files are
+    /// copied, PostgreSQL reads them more than once. Served segments older than this one are dropped.
+    /// </summary>
+    private static void Deliver(string cached, string destination, string name)
+    {
+        var temp = destination + ".pgborg-tmp";
+        if (Archiving.WalFileName.Classify(name) is Archiving.WalFileKind.Segment or Archiving.WalFileKind.PartialSegment)
+        {
+            File.Copy(cached, temp, overwrite: true);
+            File.Move(temp, destination, overwrite: true);
+            File.Delete(cached);
+        }
+        else
+        {
+            File.Copy(cached, temp, overwrite: true);
+            File.Move(temp, destination, overwrite: true);
+        }
+    }
+
+    private static async Task PrefetchAsync(RestoreContext context, string area, WalArchiveEntry entry, string name, CancellationToken ct)
+    {
+        var index = entry.Files.IndexOf(name);
+        var batch = entry.Files.Skip(index).Take(PrefetchCount).Where(f => !File.Exists(Path.Combine(area, f))).ToList();
+        var settings = new RepositorySettings(context.Repository, context.Passphrase, context.PassCommand, context.Environment,
+            TimeSpan.FromMinutes(5), "lz4", null);
+        var repo = new BorgRepository(settings, area, NullLogger.Instance);
+        await repo.ExtractAsync(entry.Archive, area, batch, ct).ConfigureAwait(false);
+    }
+
+    /// <summary><c>recovery_end_command</c>: the restore area (prefetched WAL, Borg access) goes when recovery ends.</summary>
+    public static int End(TextWriter error)
+    {
+        var area = RestoreContext.AreaFor(Directory.GetCurrentDirectory());
+        try
+        {
+            if (Directory.Exists(area))
+            {
+                Directory.Delete(area, recursive: true);
+            }
+            return 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"pgborg wal-fetch --end: cannot remove {area}: {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,144 @@
+using System.CommandLine;
+using System.Globalization;
+using PgBorg.Archiving;
+using PgBorg.Borg;
+using PgBorg.Naming;
+using PgBorg.PostgreSql;
+using PgBorg.Restore;
+using PgBorg.RestorePoints;
+
+namespace PgBorg.Cli.Commands;
+
+/// <summary><c>pgcarestore info [TARGET]</c> and <c>pgcarestore restore [TARGET] [--target-dir DIR] [--target-action A] [--dry-run]</c>.</summary>
+internal static class RestoreCommand
+{
+    private static readonly Option<string?> Time = new("--time") { Description = "Restore to this time (ISO 8601, YYYY-MM-DD, YYYYmmddHHMMSS, THH:MM; no offset = local time)" };
+    private static readonly Option<string?> RestorePoint = new("--restore-point") { Description = "Restore to this named restore point" };
+    private static readonly Option<string?> Lsn = new("--lsn") { Description = "Restore to this WAL position (e.g. 0/3000060)" };
+    private static readonly Option<string?> Xid = new("--xid") { Description = "Restore up to and including the commit of this transaction id" };
+
+    public static Command Create()
+    {
+        var command = new Command("pgcarestore", "Restore an instance from the archive: the latest state, a time, a restore point, an LSN or a transaction");
+        command.Subcommands.Add(Info());
+        command.Subcommands.Add(Restore());
+        return command;
+    }
+
+    private static void AddTarget(Command c)
+    {
+        c.Options.Add(Time);
+        c.Options.Add(RestorePoint);
+        c.Options.Add(Lsn);
+        c.Options.Add(Xid);
+    }
+
+    private static Command Info()
+    {
+        var c = new Command("info", "What restore would do: which base, which WAL range, which settings, whether the target is reachable");
+        AddTarget(c);
+        c.SetAction((parse, ct) => CommandContext.RunAsync(parse, async ctx =>
+        {
+            var (plan, _, _) = await PlanAsync(parse, ctx, "pause", ct);
+            Print(plan, null);
+            return 0;
+        }));
+        return c;
+    }
+
+    private static Command Restore()
+    {
+        var targetDir = new Option<string?>("--target-dir") { Description = "Restore into this (absent or empty) directory instead of the instance's data directory" };
+        var action = new Option<string?>("--target-action") { Description = "At the target: pause (default with a target), promote (default for latest) or shutdown" };
+        action.AcceptOnlyFromAmong("pause", "promote", "shutdown");
+        var map = new Option<string[]>("--tablespace-map") { Description = "Restore tablespace OID into DIR instead of its original location (OID=DIR, repeatable)", AllowMultipleArgumentsPerToken = false };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Say exactly what would be done, touch nothing" };
+        var c = new Command("restore", "Restore the data directory (and tablespaces) and set up recovery; prints how to finish");
+        AddTarget(c);
+        c.Options.Add(targetDir);
+        c.Options.Add(action);
+        c.Options.Add(map);
+        c.Options.Add(dryRun);
+        c.SetAction((parse, ct) => CommandContext.RunAsync(parse, async ctx =>
+        {
+            var (plan, instance, repo) = await PlanAsync(parse, ctx, parse.GetValue(action), ct);
+            var dir = parse.GetValue(targetDir) ?? instance.DataDirectory;
+            var tablespaces = ParseMap(parse.GetValue(map) ?? []);
+            if (parse.GetValue(dryRun))
+            {
+                Print(plan, dir);
+                return 0;
+            }
+            var binary = Environment.ProcessPath ?? "/usr/bin/pgborg";
+            await new Restorer(repo, instance, ctx.Log, Console.Out).RestoreAsync(plan, new Restorer.Options(dir, tablespaces, binary), ct);
+            Print(plan, dir);
+            Console.WriteLine();
+            Console.WriteLine($"Restored {dir}. Next:");
+            Console.WriteLine($"  1. start PostgreSQL (e.g. systemctl start postgresql, or pg_ctl -D {dir} start as {instance.User.Name});");
+            Console.WriteLine(plan.Target.Kind == TargetKind.Latest
+                ? "  2. it replays all archived WAL and opens for writes on a new timeline; pgcad archives that timeline once it runs again;"
+                : plan.RecoverySettings.GetValueOrDefault("recovery_target_action") == "pause"
+                    ? "  2. it replays WAL up to the target and pauses there: check the data (read-only), then SELECT pg_wal_replay_resume(); to open for writes on a new timeline;"
+                    : $"  2. it replays WAL up to the target and then does: {plan.RecoverySettings["recovery_target_action"]};");
+            Console.WriteLine("  3. start pgcad again (systemctl start pgcad) so archiving continues.");
+            return 0;
+        }));
+        return c;
+    }
+
+    private static async Task<(RestorePlan Plan, PgInstance Instance, BorgRepository Repo)> PlanAsync(ParseResult parse, CommandContext ctx, string? action, CancellationToken ct)
+    {
+        var instance = InstanceCatalog.Select(ctx.Instances, parse.GetValue(CommandTree.Instance));
+        var time = parse.GetValue(Time) is { } t ? TimeArgument.Parse(t) : (DateTimeOffset?)null;
+        var target = RestoreTarget.From(time, parse.GetValue(RestorePoint), parse.GetValue(Lsn), parse.GetValue(Xid));
+        var repo = new BorgRepository(ctx.Config.ArchiveFor(instance.Name).Repository, ctx.Config.StateDirectory, ctx.Log);
+        var cycles = await CycleCatalog.ReadAsync(repo, ctx.Host, instance.Name, ct);
+        var points = await RestorePointBook.ListAsync(repo, ctx.Host, instance.Name, ct);
+        var binary = Environment.ProcessPath ?? "/usr/bin/pgborg";
+        var plan = RestorePlanner.Plan(cycles, points, target, action ?? (target.Kind == TargetKind.Latest ? "promote" : "pause"), $"{binary} wal-fetch %f %p");
+        return (plan, instance, repo);
+    }
+
+    private static Dictionary<uint, string> ParseMap(string[] entries)
+    {
+        var map = new Dictionary<uint, string>();
+        foreach (var e in entries)
+        {
+            var eq = e.IndexOf('=');
+            if (eq <= 0 || !uint.TryParse(e.AsSpan(0, eq), NumberStyles.None, CultureInfo.InvariantCulture, out var oid) || !e[(eq + 1)..].StartsWith('/'))
+            {
+                throw new FormatException($"--tablespace-map '{e}': use OID=/absolute/directory");
+            }
+            map[oid] = e[(eq + 1)..];
+        }
+        return map;
+    }
+
+    private static void Print(RestorePlan plan, string? dir)
+    {
+        var b = plan.Base;
+        Console.WriteLine($"target:       {plan.Target}");
+        Console.WriteLine($"base:         {plan.Cycle.BaseArchive} ({b.Method}, ended {b.StoppedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC at LSN {b.StopLsn}, timeline {b.Timeline}, PostgreSQL {b.PgVersion}, system {b.SystemIdentifier})");
+        if (b.OriginalSize is { } size)
+        {
+            Console.WriteLine($"size:         {BorgRepository.FormatBytes(size)}");
+        }
+        foreach (var ts in b.Tablespaces)
+        {
+            Console.WriteLine($"tablespace:   {ts.Oid} {ts.Path}");
+        }
+        Console.WriteLine($"WAL:          {plan.FirstWal} .. {plan.LastWal} in {plan.WalArchives.Count} archive(s), no gap");
+        if (dir is not null)
+        {
+            Console.WriteLine($"data dir:     {dir}");
+        }
+        foreach (var (k, v) in plan.RecoverySettings)
+        {
+            Console.WriteLine($"setting:      {k} = '{v}'");
+        }
+        if (plan.Note is not null)
+        {
+            Console.WriteLine($"note:         {plan.Note}");
+        }
+    }
+}

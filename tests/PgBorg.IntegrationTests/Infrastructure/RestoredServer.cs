@@ -1,0 +1,61 @@
+namespace PgBorg.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A server started on a restored data directory, on its own port and socket (the original may still run), with
+/// archiving off so the copy never archives anywhere. Stopped on dispose.
+/// </summary>
+public sealed class RestoredServer : IAsyncDisposable
+{
+    private readonly TempDir _run = new("pgborg-restored-run");
+
+    public RestoredServer(string dataDirectory, int port)
+    {
+        DataDirectory = dataDirectory;
+        Port = port;
+    }
+
+    public string DataDirectory { get; }
+    public int Port { get; }
+    public string Log => _run.Sub("server.log");
+
+    public static async Task<RestoredServer> StartAsync(string dataDirectory, int port, bool archive = false)
+    {
+        var s = new RestoredServer(dataDirectory, port);
+        await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", s._run.Path);
+        var options = $"-c port={port} -c unix_socket_directories='{s._run.Path}' -c listen_addresses=''" + (archive ? "" : " -c archive_mode=off");
+        var r = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{PostgresCluster.Bin}/pg_ctl", "-D", dataDirectory, "-l", s.Log, "-o", options, "-w", "-t", "120", "start"]);
+        if (r.ExitCode != 0)
+        {
+            var log = File.Exists(s.Log) ? await File.ReadAllTextAsync(s.Log) : "";
+            await s.DisposeAsync();
+            throw new InvalidOperationException($"the restored server did not start: {r}\n{log}");
+        }
+        return s;
+    }
+
+    public async Task<string> SqlAsync(string sql, string database = "postgres") =>
+        (await Run.AsPostgresAsync($"{PostgresCluster.Bin}/psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", _run.Path, "-p", Port.ToString(), "-d", database, "-c", sql)).TrimEnd('\n');
+
+    /// <summary>Waits until recovery has ended (promoted); fails with the server log otherwise.</summary>
+    public async Task WaitPromotedAsync()
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            if (await SqlAsync("SELECT pg_is_in_recovery()") == "f")
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("still in recovery after 60 s:\n" + await File.ReadAllTextAsync(Log));
+    }
+
+    public Task<RunResult> AmcheckAsync() =>
+        Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{PostgresCluster.Bin}/pg_amcheck", "-h", _run.Path, "-p", Port.ToString(), "--all", "--install-missing", "--heapallindexed"]);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{PostgresCluster.Bin}/pg_ctl", "-D", DataDirectory, "-m", "immediate", "-w", "stop"]);
+        _run.Dispose();
+    }
+}
