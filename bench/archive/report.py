@@ -389,22 +389,30 @@ cks = sorted({k[1] for k in V if k[0] == '3b' and k[2] == 'chunker'})
 if cks:
     A('## 3b. Why `fixed,65536`: pgborg with other chunker parameters')
     A('')
+    sc_upd, sc_pages = v('3b', 'scatter', 'updated_rep1'), v('3b', 'scatter', 'heap_pages_rep1')
     A('Per chunker: `pgbench -i` again (same data, fresh files), a fresh repository with `[archive] chunker_params`, '
-      'base 1, the round-1 churn (1% contiguous UPDATE + 2% appended rows, CHECKPOINT), an ingest-only round, base 2. '
-      'One run each (the step-3 runs above give the spread). Max RSS = the largest process of the pgcad tree (borg create).')
+      'base 1; the round-1 localized churn (1% contiguous UPDATE + 2% appended rows, CHECKPOINT), an ingest-only round, '
+      'base 2; then a **scattered** change: `UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE ctid = ANY(...)` '
+      f'on the first tuple of every 100th heap page ({sc_upd} rows of {sc_pages} pages, i.e. 1% of the table\'s pages, '
+      'evenly spread; plus the new tuple versions and index entries), CHECKPOINT, an ingest-only round, base 3. '
+      'One run each (the step-3 runs above give the spread of the times). "new" = pgborg\'s "new in the repository" '
+      '(base only, no WAL); growth = `du -sb` of the repository across the base\'s round. Max RSS = the largest process '
+      'of the pgcad tree (borg create).')
     A('')
-    A('| chunker_params | base 1 wall s (log s) | base 1 stored MB | base 2 wall s (log s) | base 2 new in repo MB | repo growth base 2 MB | unique / total chunks | chunks cache MB | max RSS MB (base 2) |')
-    A('|---|---|---|---|---|---|---|---|---|')
+    A('| chunker_params | base 1 wall s (log s) | base 1 new MB | localized: base 2 wall s (log s) | base 2 new MB | base 2 growth MB | scattered: base 3 wall s (log s) | base 3 new MB | base 3 growth MB | unique / total chunks at the end | chunks cache MB | max RSS MB (base 2) |')
+    A('|---|---|---|---|---|---|---|---|---|---|---|---|')
     for n in cks:
-        b1_, b2_ = base('3b', f'{n}_base1', '1'), base('3b', n, '1')
+        b1_, b2_, b3_ = base('3b', f'{n}_base1', '1'), base('3b', n, '1'), base('3b', f'{n}_scat', '1')
         gr = (vnum('3b', n, 'repo_after_rep1') or 0) - (vnum('3b', n, 'repo_before_rep1') or 0)
-        w1, w2 = mwall('3b', f'{n}_base1'), mwall('3b', n)
+        gr3 = (vnum('3b', f'{n}_scat', 'repo_after_rep1') or 0) - (vnum('3b', f'{n}_scat', 'repo_before_rep1') or 0)
+        w1, w2, w3 = mwall('3b', f'{n}_base1'), mwall('3b', n), mwall('3b', f'{n}_scat')
         A(f'| `{v("3b",n,"chunker")}` | {S(w1,2)} ({S(b1_["secs"] if b1_ else None)}) | {MB(b1_["new"] if b1_ else None)} | '
           f'{S(w2,2)} ({S(b2_["secs"] if b2_ else None)}) | {MB(b2_["new"] if b2_ else None)} | {MB(gr)} | '
+          f'{S(w3,2)} ({S(b3_["secs"] if b3_ else None)}) | {MB(b3_["new"] if b3_ else None)} | {MB(gr3)} | '
           f'{v("3b",n,"chunks")} | {MB(vnum("3b",n,"chunks_cache_bytes"),2)} | {S((mrss("3b",n) or 0)/1000,0)} |')
-        for m in (f'{n}_base1', n, f'{n}_ingest'):
+        for m in (f'{n}_base1', n, f'{n}_ingest', f'{n}_scat', f'{n}_scat_ingest'):
             if rows('3b', m) and not okrc('3b', m):
-                A(f'| ↳ {m}: exit codes {"/".join(rcs("3b", m))} | | | | | | | | |')
+                A(f'| ↳ {m}: exit codes {"/".join(rcs("3b", m))} | | | | | | | | | | | |')
     A('')
 
 A('## Rerun')

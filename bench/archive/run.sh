@@ -7,7 +7,8 @@
 #   2. full base backup: pgborg pgcad --once --new-cycle (snapshot = direct) vs raw borg create (anchors' script)
 #      vs pgbackrest backup --type=full (lz4, process-max=2, start-fast=y); fresh repositories for the Borg ones
 #   3. second base after a localized change (1% contiguous UPDATE + 2% appended rows): pgcad --new-cycle vs
-#      pgbackrest --type=incr, repository growth; plus (CHUNKERS) pgborg with other chunker parameters
+#      pgbackrest --type=incr, repository growth; plus (CHUNKERS) pgborg with other chunker parameters, after the
+#      same localized change and after a scattered one (one row on every 100th heap page)
 # Writes RESULTS.md next to this script (or $RESULTS), raw rows to $BENCH_DIR/results.tsv, logs to $BENCH_DIR/logs/.
 # The cluster is stopped and its data directory (and pgborg's spool next to it) removed at the end, even on failure.
 # Env: SCALE (50) REPS (3) NSEG (6) CHURN_T (20) PGPORT (55434) PGBORG (binary to copy; default artifacts/publish/pgborg)
@@ -458,6 +459,15 @@ for ck in $CHUNKERS; do
   churn 3b $i
   wait_archive 120
   pgborg_second 3b $name 1 $name
+  # then a scattered change: one row on every 100th heap page of pgbench_accounts (1% of its pages, spread evenly)
+  t0=$(date +%s.%N)
+  psqlc "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE ctid = ANY (ARRAY(SELECT format('(%s,1)', b)::tid FROM generate_series(0, (pg_relation_size('pgbench_accounts') / 8192)::int - 1, 100) b))" > $B/tmp/upd.out || log "WARN scattered update failed"
+  psqlc "CHECKPOINT" >/dev/null
+  val 3b scatter "updated_rep$i" "$(sed -n 's/^UPDATE //p' $B/tmp/upd.out)"
+  val 3b scatter "heap_pages_rep$i" "$(psqlc "SELECT pg_relation_size('pgbench_accounts') / 8192")"
+  val 3b scatter "secs_rep$i" "$(awk -v a=$t0 -v b=$(date +%s.%N) 'BEGIN{printf "%.1f", b-a}')"
+  wait_archive 120
+  pgborg_second 3b ${name}_scat 1 $name
   borg_repo_info 3b $name $name
   rm -rf $B/repo-$name $B/state-$name
 done

@@ -162,6 +162,7 @@ public sealed class CycleManager
             {
                 throw new SettingsException(SettingsCheck.Describe(_instance, server, problems));
             }
+            await session.WakeArchiverAsync(ct).ConfigureAwait(false);
             var result = await new BaseBackup(_repo, _host, _instance, _settings, _log).TakeAsync(session, server, cycle, ct).ConfigureAwait(false);
             _archives.Add(result.Archive);
             _sizes.SetBase(cycle, result.Stats.CompressedSize);

@@ -26,6 +26,8 @@ public static partial class TimeArgument
         "yyyy-MM-dd'T'HH:mmK", "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFK",
         "yyyy-MM-dd HH:mmK", "yyyy-MM-dd HH:mm:ssK", "yyyy-MM-dd HH:mm:ss.FFFFFFK", "yyyyMMdd'T'HHmmssK",
         "yyyy-MM-dd HH:mm zzz", "yyyy-MM-dd HH:mm:ss zzz",
+        // as psql prints timestamptz: 2026-11-25 11:47:00.123456+00
+        "yyyy-MM-dd HH:mm:sszz", "yyyy-MM-dd HH:mm:ss.FFFFFFzz", "yyyy-MM-dd'T'HH:mm:sszz", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFzz",
     ];
 
     public static DateTimeOffset Parse(string text, TimeZoneInfo? zone = null, DateTimeOffset? now = null)

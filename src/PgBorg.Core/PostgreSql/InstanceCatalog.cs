@@ -77,10 +77,12 @@ public static partial class InstanceCatalog
         {
             throw Error("data_directory", "missing: every [instances.NAME] table needs data_directory");
         }
+        // a data directory that is gone (rm -rf before pgcarestore restore) still names the instance to restore
+        var absent = !Directory.Exists(s.DataDirectory);
         var conf = PgConfFile.Read(Path.Combine(s.DataDirectory, "postgresql.conf"));
         var version = ReadVersion(s.DataDirectory)
             ?? VersionFromBinDirectory(s.BinDirectory)
-            ?? throw Error("data_directory", $"cannot read {Path.Combine(s.DataDirectory, "PG_VERSION")}: is this a PostgreSQL data directory?");
+            ?? (absent ? 0 : throw Error("data_directory", $"cannot read {Path.Combine(s.DataDirectory, "PG_VERSION")}: is this a PostgreSQL data directory?"));
         OsUser user;
         if (s.User is not null)
         {
@@ -88,7 +90,12 @@ public static partial class InstanceCatalog
         }
         else
         {
-            user = Owner(s.DataDirectory) ?? throw Error("user", $"cannot tell the owner of {s.DataDirectory}: set user");
+            var owned = absent ? Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(s.DataDirectory)) ?? "/" : s.DataDirectory;
+            user = Owner(owned) ?? throw Error("user", $"cannot tell the owner of {owned}: set user");
+            if (absent && user.Uid == 0)
+            {
+                user = OsUser.Find("postgres") ?? throw Error("user", $"{s.DataDirectory} does not exist and its parent belongs to root: set user");
+            }
         }
         return new PgInstance(
             s.Name,

@@ -58,6 +58,12 @@ public sealed class ServerSession : IAsyncDisposable
     /// <summary>pg_create_restore_point(NAME) then pg_switch_wal(), so the point is archived at once.</summary>
     public Task<SessionReply> CreateRestorePointAsync(string name, CancellationToken ct) => SendAsync("restorepoint " + name.Replace('\n', ' '), ct);
 
+    /// <summary>
+    /// pg_reload_conf(): the SIGHUP also wakes the archiver, which after three failed archive_command calls (no spool
+    /// yet) otherwise sleeps up to a minute before it tries again.
+    /// </summary>
+    public Task<SessionReply> WakeArchiverAsync(CancellationToken ct) => SendAsync("reload", ct);
+
     public Task<SessionReply> CurrentWalAsync(CancellationToken ct) => SendAsync("current", ct);
 
     private async Task<SessionReply> SendAsync(string command, CancellationToken ct)

@@ -53,6 +53,7 @@ public static class SessionHelper
                         "start" => await StartBackupAsync(conn, argument, ct).ConfigureAwait(false),
                         "stop" => await StopBackupAsync(conn, ct).ConfigureAwait(false),
                         "switch" => await LsnAsync(conn, "SELECT lsn::text, pg_walfile_name(lsn) FROM pg_switch_wal() AS lsn", ct).ConfigureAwait(false),
+                        "reload" => await LsnAsync(conn, "SELECT pg_current_wal_lsn()::text, pg_reload_conf()::text", ct).ConfigureAwait(false),
                         "restorepoint" => await RestorePointAsync(conn, argument, ct).ConfigureAwait(false),
                         "current" => await LsnAsync(conn, "SELECT lsn::text, pg_walfile_name(lsn) FROM pg_current_wal_lsn() AS lsn", ct).ConfigureAwait(false),
                         _ => new SessionReply(false, $"unknown session command '{verb}'"),

@@ -89,6 +89,13 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// <summary>A SQL string literal.</summary>
     public static string Literal(string s) => "'" + s.Replace("'", "''") + "'";
 
+    /// <summary>Starts the server again on its data directory (after a restore into it).</summary>
+    public async Task StartAgainAsync()
+    {
+        await Run.AsPostgresAsync($"{Bin}/pg_ctl", "-D", DataDirectory, "-l", _dir.Sub("server.log"), "-w", "-t", "120", "start");
+        _running = true;
+    }
+
     public async Task StopAsync()
     {
         if (_running)

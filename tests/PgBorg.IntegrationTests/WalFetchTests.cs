@@ -1,0 +1,96 @@
+using System.Text.Json.Nodes;
+using PgBorg.IntegrationTests.Infrastructure;
+
+namespace PgBorg.IntegrationTests;
+
+/// <summary>
+/// wal-fetch as PostgreSQL's restore_command, fetching from Borg as the service user: prefetching in batches,
+/// exit 1 for "not in the archive", and above 125 for every real error so recovery stops instead of promoting early.
+/// </summary>
+public sealed class WalFetchTests : IAsyncLifetime
+{
+    private PostgresCluster _cluster = null!;
+    private readonly Sandbox _sandbox = new();
+    private readonly TempDir _target = new("pgborg-walfetch");
+    private string Data => Path.Combine(_target.Path, "data");
+    private string Context => Path.Combine(Data, "pgborg_restore", "context.json");
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
+        await _cluster.SqlAsync("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster));
+        Assert.Equal(0, (await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(3))).ExitCode);
+        var last = "";
+        for (var i = 0; i < 4; i++)
+        {
+            await _cluster.SqlAsync("INSERT INTO t SELECT g FROM generate_series(1, 1000) g");
+            last = await _cluster.SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
+        }
+        for (var i = 0; i < 300 && string.CompareOrdinal(await _cluster.SqlAsync("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver"), last) < 0; i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal(0, (await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(3))).ExitCode);
+        // a repository the service user can read: wal-fetch then fetches from Borg itself
+        await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", _sandbox.Repository);
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.ToString());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        _sandbox.Dispose();
+        _target.Dispose();
+    }
+
+    private Task<RunResult> FetchAsync(string name, string destination) =>
+        Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", PgBorgBinary.Path, "wal-fetch", name, destination], workingDirectory: Data);
+
+    private async Task<List<string>> SegmentsAsync() =>
+        (await new ArchiveInspector(_sandbox).CyclesAsync()).SelectMany(c => c.WalFiles).Where(f => f.Length == 24).Order().ToList();
+
+    [Fact(Timeout = 300_000)]
+    public async Task Fetching_from_Borg_prefetches_the_following_segments_and_recovery_works()
+    {
+        Assert.Equal("borg", JsonNode.Parse(await File.ReadAllTextAsync(Context))!["mode"]!.GetValue<string>());
+        var segments = await SegmentsAsync();
+        var destination = Path.Combine(Data, "pg_wal", "RECOVERYXLOG");
+        var r = await FetchAsync(segments[0], destination);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Equal(16 << 20, new FileInfo(destination).Length);
+        File.Delete(destination);
+        // the next segments of the same batch came with it
+        Assert.True(File.Exists(Path.Combine(Data, "pgborg_restore", segments[1])));
+
+        await using var server = await RestoredServer.StartAsync(Data, 46001 + Environment.ProcessId % 500);
+        await server.WaitPromotedAsync();
+        Assert.Equal("5000", await server.SqlAsync("SELECT count(*) FROM t"));
+        Assert.False(Directory.Exists(Path.Combine(Data, "pgborg_restore")));
+    }
+
+    [Theory(Timeout = 120_000)]
+    [InlineData("00000009.history")]
+    [InlineData("0000000100000000000000FF")]
+    public async Task A_file_not_in_the_archive_exits_1(string name)
+    {
+        var r = await FetchAsync(name, Path.Combine(_target.Path, "x"));
+        Assert.Equal(1, r.ExitCode);
+    }
+
+    [Theory(Timeout = 120_000)]
+    [InlineData("passphrase", "wrong passphrase")]
+    [InlineData("repository", "failed")]
+    public async Task A_real_error_exits_above_125_so_recovery_stops(string field, string message)
+    {
+        var context = JsonNode.Parse(await File.ReadAllTextAsync(Context))!;
+        context[field] = field == "passphrase" ? "not the passphrase" : "ssh://nobody@127.0.0.1:1/./repo";
+        context["environment"]!["BORG_RSH"] = "ssh -o BatchMode=yes -o ConnectTimeout=5";
+        await File.WriteAllTextAsync(Context, context.ToJsonString());
+        var segments = await SegmentsAsync();
+        var r = await FetchAsync(segments[^1], Path.Combine(_target.Path, "x"));
+        Assert.True(r.ExitCode > 125, r.ToString());
+        Assert.Contains(message, r.Stderr);
+    }
+}
