@@ -195,7 +195,7 @@ pgborg_lines() { # STEP METHOD REP LOGFILE
   for what in globals "database postgres" "database bench"; do
     local key=${what##* }
     local l
-    l=$(sed -n "s/.*: dumped $what into [^:]*: \(.*\) read, \(.*\) new in the repository, \([0-9.]*\) s\$/\1|\2|\3/p" "$4" | tail -1)
+    l=$(sed -n "s/.*: dumped $what into [^:]*: \(.*\) \(read\|dumped\), \(.*\) new in the repository, \([0-9.]*\) s\$/\1|\3|\4/p" "$4" | tail -1)
     val $1 $2 "line_${key}_rep$3" "${l:-NA}"
   done
   val $1 $2 "round_rep$3" "$(sed -n 's/.*dump round finished: \(.*\)$/\1/p' "$4" | tail -1)"

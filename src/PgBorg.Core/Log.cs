@@ -8,6 +8,9 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Warning, "borg {Command}: {Message}")]
     public static partial void BorgWarning(ILogger logger, string command, string message);
 
+    [LoggerMessage(3, LogLevel.Information, "borg {Command}: {Message}")]
+    public static partial void BorgNotice(ILogger logger, string command, string message);
+
     [LoggerMessage(2, LogLevel.Information, "initialising Borg repository {Repository} (repokey-blake2)")]
     public static partial void InitialisingRepository(ILogger logger, string repository);
 

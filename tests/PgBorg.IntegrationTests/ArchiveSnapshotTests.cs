@@ -94,5 +94,41 @@ public sealed class ArchiveSnapshotTests : IDisposable
         var inTablespace = string.Join('/', relfile.Split('/').Skip(2));
         Assert.Contains(inTablespace, await BasePathsAsync($"~tblspc~{oid}~"));
         Assert.Contains($"pg_tblspc/{oid}", await BasePathsAsync("~base~"));
+
+        // restored elsewhere, with the tablespace remapped (the original still runs)
+        using var restored = new TempDir("pgborg-ts-restore");
+        var data = Path.Combine(restored.Path, "data");
+        var newLocation = Path.Combine(restored.Path, "moved tablespace");
+        var restore = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data, "--tablespace-map", $"{oid}={newLocation}"], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        Assert.Equal(newLocation, new FileInfo(Path.Combine(data, "pg_tblspc", oid)).LinkTarget);
+        await using var server = await RestoredServer.StartAsync(data, 47001 + Environment.ProcessId % 500);
+        await server.WaitPromotedAsync();
+        Assert.Equal("50000", await server.SqlAsync("SELECT count(*) FROM in_ts"));
+        Assert.Equal(newLocation, await server.SqlAsync("SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'ts_one'"));
+
+        var refused = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Path.Combine(restored.Path, "other"), "--tablespace-map", $"{oid}={newLocation}"], null);
+        Assert.Equal(4, refused.ExitCode);
+        Assert.Contains($"tablespace {oid} directory {newLocation} is not empty", refused.Stderr);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Pgcad_also_runs_as_the_service_user_with_methods_that_need_no_root()
+    {
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
+        var home = _sandbox.Sub("as-postgres");
+        Directory.CreateDirectory(home);
+        await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", home);
+        var config = Path.Combine(home, "pgborg.toml");
+        await File.WriteAllTextAsync(config, _sandbox.ArchiveConfig(cluster, snapshot: "auto")
+            .Replace(_sandbox.StateDirectory, Path.Combine(home, "state")).Replace(_sandbox.Repository, Path.Combine(home, "repo")));
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", config);
+        var r = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", PgBorgBinary.Path, "--config", config, "pgcad", "--once"], timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("base backup of cycle", r.Stderr);
+        Assert.Contains("(direct)", r.Stderr);
+        var spool = Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool").Single();
+        Assert.Equal((uint?)PgBorg.Processes.OsUser.Find("postgres")!.Uid, PgBorg.Processes.FileOwner.Of(spool));
     }
 }

@@ -19,7 +19,14 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
     {
         using var stateLock = StateLock.Acquire(config.StateDirectory, "pgcad");
         await using var notifier = new ServiceNotifier();
-        var managers = instances.Select(i => new CycleManager(i, config.ArchiveFor(i.Name), config.StateDirectory, host, binary, log)).ToList();
+        var managers = instances.Select(i => new CycleManager(i, config.ArchiveFor(i.Name), config.StateDirectory, host, binary, log) { Heartbeat = notifier.Heartbeat }).ToList();
+        // SIGUSR1: start a new cycle (a new base backup) in the next round, as --new-cycle does at start
+        var requestNewCycle = 0;
+        using var usr1 = System.Runtime.InteropServices.PosixSignalRegistration.Create((System.Runtime.InteropServices.PosixSignal)10, c =>
+        {
+            c.Cancel = true;
+            Interlocked.Exchange(ref requestNewCycle, 1);
+        });
         try
         {
             foreach (var m in managers)
@@ -37,6 +44,7 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
             while (true)
             {
                 var failed = new List<string>();
+                requested |= Interlocked.Exchange(ref requestNewCycle, 0) == 1;
                 foreach (var m in managers)
                 {
                     notifier.Heartbeat();

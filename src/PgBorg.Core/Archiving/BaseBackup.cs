@@ -16,7 +16,7 @@ namespace PgBorg.Archiving;
 /// is what non-exclusive mode avoids); the restore writes them back. Backup mode ends on every path: the session
 /// helper ends the session when pgcad lets go of it, whatever the reason.
 /// </summary>
-public sealed class BaseBackup(BorgRepository repo, string host, PgInstance instance, ArchiveSettings settings, ILogger log)
+public sealed class BaseBackup(BorgRepository repo, string host, PgInstance instance, ArchiveSettings settings, ILogger log, Action? heartbeat = null)
 {
     /// <summary>
     /// Data files change in scattered 8 KiB pages; a page-aligned fixed chunker stores about what changed instead of
@@ -62,25 +62,25 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
             foreach (var ts in tablespaces)
             {
                 var name = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.TablespaceKind, [ts.Oid.ToString(System.Globalization.CultureInfo.InvariantCulture)], cycleTime).ToString();
-                var r = await repo.CreateFromPathsAsync(name, snapshot.TablespacePaths[ts.Oid], ["."], preliminary.ToJson(), ct, TablespaceExcludes, chunker, filesCache: false).ConfigureAwait(false);
+                var r = await repo.CreateFromPathsAsync(name, snapshot.TablespacePaths[ts.Oid], ["."], preliminary.ToJson(), ct, TablespaceExcludes, chunker, filesCache: false, progress: heartbeat).ConfigureAwait(false);
                 stats.Add(r.Archive.Stats);
             }
             FaultInjection.Point("base-before-create");
             var baseName = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.BaseKind, [], cycleTime).ToString();
-            var created = await repo.CreateFromPathsAsync(baseName, snapshot.DataPath, ["."], preliminary.ToJson(), ct, DataExcludes, chunker, filesCache: false).ConfigureAwait(false);
+            var created = await repo.CreateFromPathsAsync(baseName, snapshot.DataPath, ["."], preliminary.ToJson(), ct, DataExcludes, chunker, filesCache: false, progress: heartbeat).ConfigureAwait(false);
             stats.Add(created.Archive.Stats);
             if (stop is null)
             {
                 stop = await session.StopBackupAsync(ct).ConfigureAwait(false);
             }
             var total = new BorgArchiveStats(stats.Sum(s => s.OriginalSize), stats.Sum(s => s.CompressedSize), stats.Sum(s => s.DeduplicatedSize), stats.Sum(s => s.NFiles));
+            // the final comment (complete, with the sizes) is written once the WAL up to the stop segment is in Borg
             var metadata = Metadata(server, cycle, start, stop, method, tablespaces, complete: false) with
             {
                 OriginalSize = total.OriginalSize,
                 CompressedSize = total.CompressedSize,
                 DeduplicatedSize = total.DeduplicatedSize,
             };
-            await repo.SetCommentAsync(baseName, metadata.ToJson(), ct).ConfigureAwait(false);
             return new Result(baseName, metadata, total, watch.Elapsed);
         }
     }

@@ -28,7 +28,8 @@ public sealed class CycleManager
     private readonly CycleSizeStore _sizes;
     private readonly WalIngest _ingest;
     private readonly Expiry _expiry;
-    private IReadOnlyList<StoredCycle> _stored = [];
+    // what Borg holds for this instance: read once at start, then kept up to date with what this process stores and deletes
+    private List<StoredCycle> _stored = [];
     private HashSet<string> _archives = new(StringComparer.Ordinal);
     private bool _recovered;
 
@@ -46,6 +47,9 @@ public sealed class CycleManager
     }
 
     public PgInstance Instance => _instance;
+
+    /// <summary>Called while a long operation makes progress (Borg's progress lines): feeds the systemd watchdog.</summary>
+    public Action? Heartbeat { get; set; }
 
     /// <summary>The newest complete cycle whose spool is still active here: the one restores of "now" use.</summary>
     public string? CurrentCycle => SpoolDirectory.ActiveCycles(_instance.DataDirectory).LastOrDefault(c => Stored(c)?.IsComplete == true);
@@ -80,40 +84,66 @@ public sealed class CycleManager
         if (reason is not null || _expiry.Due)
         {
             status($"{_instance.Name}: expiring old cycles");
-            await RefreshAsync(ct).ConfigureAwait(false); // retiring spools above stored more WAL archives
-            await _expiry.RunAsync(_stored, ct).ConfigureAwait(false);
-            await RefreshAsync(ct).ConfigureAwait(false);
+            foreach (var expired in await _expiry.RunAsync(_stored, ct).ConfigureAwait(false))
+            {
+                _archives.ExceptWith(expired.AllArchives);
+                _stored.Remove(expired);
+            }
         }
     }
 
-    private async Task RefreshAsync(CancellationToken ct)
+    private async Task RefreshAsync(CancellationToken ct, bool considerCheckpoints = false)
     {
-        var archives = await _repo.ListAsync(ArchiveName.InstanceGlob(_host, _instance.Name), ct).ConfigureAwait(false);
+        var archives = await _repo.ListAsync(ArchiveName.InstanceGlob(_host, _instance.Name), ct, considerCheckpoints).ConfigureAwait(false);
         _archives = archives.Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
-        _stored = CycleCatalog.Build(archives, _host, _instance.Name);
+        _stored = CycleCatalog.Build(archives, _host, _instance.Name).ToList();
+    }
+
+    private StoredCycle CycleEntry(string stamp)
+    {
+        if (Stored(stamp) is { } existing)
+        {
+            return existing;
+        }
+        var added = new StoredCycle(stamp);
+        _stored.Add(added);
+        _stored.Sort((a, b) => string.CompareOrdinal(a.Stamp, b.Stamp));
+        return added;
+    }
+
+    /// <summary>Ingests one spool and notes the new WAL archives in the in-memory catalog.</summary>
+    private async Task<IReadOnlyList<WalIngest.Batch>> IngestAsync(string cycle, CancellationToken ct)
+    {
+        var batches = await _ingest.IngestAsync(cycle, _archives, ct).ConfigureAwait(false);
+        var entry = batches.Count > 0 ? CycleEntry(cycle) : null;
+        foreach (var b in batches.Where(b => entry!.WalBatches.All(w => w.Archive != b.Archive)))
+        {
+            entry!.WalBatches.Add((b.Archive, b.Metadata));
+        }
+        return batches;
     }
 
     /// <summary>After a crash: snapshots, Borg checkpoints and stale temporaries of an interrupted run go away.</summary>
     private async Task RecoverAsync(CancellationToken ct)
     {
         await SnapshotTaker.CleanupLeftoversAsync(_instance.DataDirectory, Tablespaces.Read(_instance.DataDirectory).Select(t => t.Path), _log, ct).ConfigureAwait(false);
-        var all = await _repo.ListAsync(ArchiveName.InstanceGlob(_host, _instance.Name), ct, considerCheckpoints: true).ConfigureAwait(false);
-        var checkpoints = all.Select(a => a.Name).Where(n => n.EndsWith(".checkpoint", StringComparison.Ordinal)
+        await RefreshAsync(ct, considerCheckpoints: true).ConfigureAwait(false); // checkpoints parse as no cycle's archive
+        var checkpoints = _archives.Where(n => n.EndsWith(".checkpoint", StringComparison.Ordinal)
             && ArchiveName.TryParse(n[..^".checkpoint".Length], out var p) && p.Kind is ArchiveName.BaseKind or ArchiveName.TablespaceKind or ArchiveName.WalKind).ToList();
         foreach (var c in checkpoints)
         {
             Log.RemovingLeftover(_log, _instance.Name, "Borg checkpoint archive", c);
         }
         await _repo.DeleteAsync(checkpoints, ct).ConfigureAwait(false);
+        _archives.ExceptWith(checkpoints);
         WalIngest.RemoveStaleTemporaries(_instance.DataDirectory);
-        await RefreshAsync(ct).ConfigureAwait(false);
     }
 
     private async Task IngestAllAsync(CancellationToken ct)
     {
         foreach (var cycle in SpoolDirectory.Cycles(_instance.DataDirectory))
         {
-            await _ingest.IngestAsync(cycle, _archives, ct).ConfigureAwait(false);
+            await IngestAsync(cycle, ct).ConfigureAwait(false);
         }
     }
 
@@ -163,7 +193,7 @@ public sealed class CycleManager
                 throw new SettingsException(SettingsCheck.Describe(_instance, server, problems));
             }
             await session.WakeArchiverAsync(ct).ConfigureAwait(false);
-            var result = await new BaseBackup(_repo, _host, _instance, _settings, _log).TakeAsync(session, server, cycle, ct).ConfigureAwait(false);
+            var result = await new BaseBackup(_repo, _host, _instance, _settings, _log, Heartbeat).TakeAsync(session, server, cycle, ct).ConfigureAwait(false);
             _archives.Add(result.Archive);
             _sizes.SetBase(cycle, result.Stats.CompressedSize);
             await CompleteAsync(cycle, result, ct).ConfigureAwait(false);
@@ -190,27 +220,26 @@ public sealed class CycleManager
     private async Task CompleteAsync(string cycle, BaseBackup.Result result, CancellationToken ct)
     {
         var needed = result.Metadata.StopWalFile;
-        var stored = new SortedSet<string>(StringComparer.Ordinal);
+        var spooled = Path.Combine(SpoolDirectory.CycleDirectory(_instance.DataDirectory, cycle), needed);
         var until = DateTime.UtcNow.AddSeconds(120);
-        while (!stored.Contains(needed))
+        while (!File.Exists(spooled))
         {
-            foreach (var batch in await _ingest.IngestAsync(cycle, _archives, ct).ConfigureAwait(false))
-            {
-                stored.UnionWith(batch.Files);
-            }
-            if (stored.Contains(needed))
-            {
-                break;
-            }
             if (DateTime.UtcNow > until)
             {
-                throw new PgException($"the base backup of cycle {cycle} needs WAL up to {needed}, which did not reach the spool within 2 minutes");
+                throw new PgException($"the base backup of cycle {cycle} needs WAL up to {needed}, which did not reach the spool within 2 minutes (is archive_command failing? see the server log)");
             }
-            await Task.Delay(500, ct).ConfigureAwait(false);
+            await Task.Delay(100, ct).ConfigureAwait(false);
+        }
+        var stored = (await IngestAsync(cycle, ct).ConfigureAwait(false)).SelectMany(b => b.Files).ToHashSet(StringComparer.Ordinal);
+        if (!stored.Contains(needed))
+        {
+            throw new PgException($"the base backup of cycle {cycle} needs {needed}, which was not ingested");
         }
         var complete = result.Metadata with { Complete = true };
         await _repo.SetCommentAsync(result.Archive, complete.ToJson(), ct).ConfigureAwait(false);
-        await RefreshAsync(ct).ConfigureAwait(false);
+        var entry = CycleEntry(cycle);
+        entry.BaseArchive = result.Archive;
+        entry.Base = complete;
     }
 
     /// <summary>A cycle whose base failed: its spool is drained and removed, its archives go with the next expiry.</summary>
@@ -245,9 +274,9 @@ public sealed class CycleManager
         foreach (var cycle in SpoolDirectory.Cycles(_instance.DataDirectory).Where(c => c != current))
         {
             SpoolManager.MarkClosing(_instance, cycle);
-            await _ingest.IngestAsync(cycle, _archives, ct).ConfigureAwait(false);
+            await IngestAsync(cycle, ct).ConfigureAwait(false);
             await Task.Delay(1000, ct).ConfigureAwait(false); // a wal-push that saw the spool open finishes
-            await _ingest.IngestAsync(cycle, _archives, ct).ConfigureAwait(false);
+            await IngestAsync(cycle, ct).ConfigureAwait(false);
             SpoolManager.Remove(_instance, cycle);
             Log.CycleRetired(_log, _instance.Name, cycle, current);
         }

@@ -33,14 +33,15 @@ public sealed class Expiry(BorgRepository repo, PgInstance instance, ArchiveSett
             .ToList();
     }
 
-    public async Task RunAsync(IReadOnlyList<StoredCycle> stored, CancellationToken ct)
+    /// <summary>Deletes the expired cycles; returns them.</summary>
+    public async Task<IReadOnlyList<StoredCycle>> RunAsync(IReadOnlyList<StoredCycle> stored, CancellationToken ct)
     {
         _last = DateTime.UtcNow;
         var spooled = SpoolDirectory.Cycles(instance.DataDirectory).ToHashSet(StringComparer.Ordinal);
         var expired = Select(stored, spooled, settings.KeepCycles, settings.KeepWithin, DateTimeOffset.UtcNow);
         if (expired.Count == 0)
         {
-            return;
+            return [];
         }
         foreach (var cycle in expired)
         {
@@ -52,8 +53,9 @@ public sealed class Expiry(BorgRepository repo, PgInstance instance, ArchiveSett
         if (_appendOnly.Value)
         {
             Log.AppendOnly(log, repo.Location);
-            return;
+            return expired;
         }
         await repo.CompactAsync(ct).ConfigureAwait(false);
+        return expired;
     }
 }

@@ -16,7 +16,10 @@ public sealed class WalIngest(BorgRepository repo, string host, PgInstance insta
     /// <summary>At most this many files per archive: 512 × 16 MiB = 8 GiB, and archive counts stay far below Borg's limit.</summary>
     public const int MaxBatch = 512;
 
-    public sealed record Batch(string Archive, IReadOnlyList<string> Files, long CompressedSize);
+    public sealed record Batch(string Archive, WalBatchMetadata Metadata, long CompressedSize)
+    {
+        public IReadOnlyList<string> Files => Metadata.Files;
+    }
 
     public async Task<IReadOnlyList<Batch>> IngestAsync(string cycle, ISet<string> existingArchives, CancellationToken ct)
     {
@@ -30,14 +33,14 @@ public sealed class WalIngest(BorgRepository repo, string host, PgInstance insta
             var batch = files.Skip(i).Take(MaxBatch).ToList();
             var name = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.WalKind, [batch[0], batch[^1]], cycleTime).ToString();
             long compressed = 0;
+            var bytes = batch.Sum(f => new FileInfo(Path.Combine(dir, f)).Length);
+            var metadata = new WalBatchMetadata(WalBatchMetadata.CurrentFormat, host, instance.Name, cycle, batch, bytes, DateTimeOffset.UtcNow);
             if (existingArchives.Contains(name))
             {
                 await VerifyStoredAsync(name, dir, batch, ct).ConfigureAwait(false);
             }
             else
             {
-                var bytes = batch.Sum(f => new FileInfo(Path.Combine(dir, f)).Length);
-                var metadata = new WalBatchMetadata(WalBatchMetadata.CurrentFormat, host, instance.Name, cycle, batch, bytes, DateTimeOffset.UtcNow);
                 FaultInjection.Point("ingest-before-create");
                 var result = await repo.CreateFromPathsAsync(name, dir, batch, metadata.ToJson(), ct, filesCache: false).ConfigureAwait(false);
                 compressed = result.Archive.Stats.CompressedSize;
@@ -50,7 +53,7 @@ public sealed class WalIngest(BorgRepository repo, string host, PgInstance insta
                 File.Delete(Path.Combine(dir, f));
             }
             Log.WalIngested(log, instance.Name, batch.Count, batch[0], batch[^1], name);
-            done.Add(new Batch(name, batch, compressed));
+            done.Add(new Batch(name, metadata, compressed));
         }
         return done;
     }

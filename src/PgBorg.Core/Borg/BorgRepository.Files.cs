@@ -18,10 +18,14 @@ public sealed partial class BorgRepository
     /// the relative paths given (e.g. "." for a whole directory, or WAL file names).
     /// </summary>
     public async Task<BorgCreateResult> CreateFromPathsAsync(string archive, string workingDirectory, IReadOnlyList<string> paths,
-        string comment, CancellationToken ct, IReadOnlyList<string>? excludes = null, string? chunkerParams = null, bool filesCache = true)
+        string comment, CancellationToken ct, IReadOnlyList<string>? excludes = null, string? chunkerParams = null, bool filesCache = true, Action? progress = null)
     {
         var args = Args("create");
         args.AddRange(["--json", "--compression", _settings.Compression, "--comment", EscapePlaceholders(comment)]);
+        if (progress is not null)
+        {
+            args.Add("--progress");
+        }
         if (!filesCache)
         {
             args.AddRange(["--files-cache", "disabled"]);
@@ -37,7 +41,7 @@ public sealed partial class BorgRepository
         args.Add("::" + archive);
         args.Add("--");
         args.AddRange(paths);
-        var errors = new BorgStderr(_log, "create");
+        var errors = new BorgStderr(_log, "create") { OnProgress = progress };
         var spec = Spec(args) with { WorkingDirectory = workingDirectory };
         var result = await Processes.ChildProcess.RunAsync(spec, ct, errors.OnLine).ConfigureAwait(false);
         var run = errors.Check("create", Location, result.ExitCode, result.Stdout);

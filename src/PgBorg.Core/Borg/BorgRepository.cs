@@ -176,6 +176,10 @@ public sealed partial class BorgRepository
                         _errors.Add(parsed.Message.Trim());
                         _msgId ??= parsed.MsgId;
                         break;
+                    case "WARNING" when command == "init":
+                        // borg init's notices (key backup, old-client compatibility) are advice, not trouble
+                        Log.BorgNotice(log, command, parsed.Message.Trim());
+                        break;
                     case "WARNING":
                         Log.BorgWarning(log, command, parsed.Message.Trim());
                         break;

@@ -50,7 +50,7 @@ public sealed class ServerSession : IAsyncDisposable
     /// <summary>Enters non-exclusive backup mode with a fast checkpoint.</summary>
     public Task<SessionReply> StartBackupAsync(string label, CancellationToken ct) => SendAsync("start " + label.Replace('\n', ' '), ct);
 
-    /// <summary>Leaves backup mode; waits until the backup's last WAL segment is archived. Returns the label and tablespace map.</summary>
+    /// <summary>Leaves backup mode without waiting for archiving (the caller waits for the stop segment in its spool). Returns the label and tablespace map.</summary>
     public Task<SessionReply> StopBackupAsync(CancellationToken ct) => SendAsync("stop", ct);
 
     public Task<SessionReply> SwitchWalAsync(CancellationToken ct) => SendAsync("switch", ct);

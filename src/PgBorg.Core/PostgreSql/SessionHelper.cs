@@ -135,10 +135,11 @@ public static class SessionHelper
 
     private static async Task<SessionReply> StopBackupAsync(NpgsqlConnection conn, CancellationToken ct)
     {
-        // waits until the last segment the backup needs is archived (i.e. in our spools)
+        // does not wait for archiving: PostgreSQL polls for that once a second, pgcad watches its own spool instead
+        // (the backup-end segment is switched and archived either way)
         var sql = conn.PostgreSqlVersion.Major >= 15
-            ? "SELECT lsn::text, labelfile, spcmapfile, now() FROM pg_backup_stop(true)"
-            : "SELECT lsn::text, labelfile, spcmapfile, now() FROM pg_stop_backup(false, true)";
+            ? "SELECT lsn::text, labelfile, spcmapfile, now() FROM pg_backup_stop(false)"
+            : "SELECT lsn::text, labelfile, spcmapfile, now() FROM pg_stop_backup(false, false)";
         await using var cmd = new NpgsqlCommand(sql, conn);
         await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         await r.ReadAsync(ct).ConfigureAwait(false);
