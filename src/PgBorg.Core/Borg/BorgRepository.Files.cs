@@ -41,10 +41,7 @@ public sealed partial class BorgRepository
         args.Add("::" + archive);
         args.Add("--");
         args.AddRange(paths);
-        var errors = new BorgStderr(_log, "create") { OnProgress = progress };
-        var spec = Spec(args) with { WorkingDirectory = workingDirectory };
-        var result = await Processes.ChildProcess.RunAsync(spec, ct, errors.OnLine).ConfigureAwait(false);
-        var run = errors.Check("create", Location, result.ExitCode, result.Stdout);
+        var run = await RunAsync("create", args, ct, workingDirectory, progress).ConfigureAwait(false);
         return JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgCreateResult)
             ?? throw new BorgException("create", Location, run.ExitCode, null, "no JSON statistics on stdout");
     }
@@ -74,8 +71,15 @@ public sealed partial class BorgRepository
     {
         var args = Args("list");
         args.AddRange(["--short", "::" + archive]);
-        var result = await Processes.ChildProcess.RunAsync(Spec(args) with { RunAs = user }, ct).ConfigureAwait(false);
-        return result.ExitCode is 0 or 1;
+        try
+        {
+            await RunAsync("list", args, ct, runAs: user).ConfigureAwait(false);
+            return true;
+        }
+        catch (BorgException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Extracts (parts of) an archive into <paramref name="directory"/>.</summary>
@@ -92,9 +96,6 @@ public sealed partial class BorgRepository
         }
         args.Add("::" + archive);
         args.AddRange(paths);
-        var errors = new BorgStderr(_log, "extract");
-        var spec = Spec(args) with { WorkingDirectory = directory };
-        var result = await Processes.ChildProcess.RunAsync(spec, ct, errors.OnLine).ConfigureAwait(false);
-        errors.Check("extract", Location, result.ExitCode, result.Stdout);
+        await RunAsync("extract", args, ct, directory).ConfigureAwait(false);
     }
 }

@@ -12,7 +12,7 @@ public sealed partial class BorgRepository
     /// </summary>
     public BorgStdinCreate StartCreateFromStdin(string archive, string stdinName, string comment, string owner, CancellationToken ct)
     {
-        var args = Args("create");
+        var args = Args("create", wholeLockWait: true);
         args.AddRange([
             "--json",
             "--compression", _settings.Compression,
@@ -61,9 +61,7 @@ public sealed partial class BorgRepository
         args.Add("::" + archive);
         args.Add("--");
         args.AddRange(command);
-        var errors = new BorgStderr(_log, "create") { OnProgress = progress };
-        var result = await Processes.ChildProcess.RunAsync(Spec(args), ct, errors.OnLine).ConfigureAwait(false);
-        var run = errors.Check("create", Location, result.ExitCode, result.Stdout);
+        var run = await RunAsync("create", args, ct, progress: progress).ConfigureAwait(false);
         return JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgCreateResult)
             ?? throw new BorgException("create", Location, run.ExitCode, null, "no JSON statistics on stdout");
     }
@@ -71,7 +69,7 @@ public sealed partial class BorgRepository
     /// <summary>Starts <c>borg extract --stdout ::ARCHIVE</c>. Always check the exit code: a reader cannot see truncation.</summary>
     public BorgStdoutExtract StartExtractToStdout(string archive)
     {
-        var args = Args("extract");
+        var args = Args("extract", wholeLockWait: true);
         args.Add("--stdout");
         args.Add("::" + archive);
         var errors = new BorgStderr(_log, "extract");

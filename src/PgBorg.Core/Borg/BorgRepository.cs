@@ -98,14 +98,23 @@ public sealed partial class BorgRepository
         return env;
     }
 
+    /// <summary>
+    /// How long one Borg process waits for a lock. Borg 1.2 polls a held lock every tenth of --lock-wait, so a long wait
+    /// (lock_wait = 10min) would also mean a minute's sleep whenever two of our own Borg processes touch the lock
+    /// roster at the same moment. Each attempt therefore waits at most 5 s (polling every 0.5 s) and
+    /// <see cref="RunAsync"/> retries until lock_wait has passed.
+    /// </summary>
+    internal int AttemptLockWaitSeconds => (int)Math.Clamp(_settings.LockWait.TotalSeconds, 1, 5);
+
     /// <summary>Common arguments: the subcommand, machine-readable logging and a deliberate lock wait.</summary>
-    private List<string> Args(string command, bool locks = true)
+    private List<string> Args(string command, bool locks = true, bool wholeLockWait = false)
     {
         var args = new List<string> { command, "--log-json" };
         if (locks)
         {
+            var seconds = wholeLockWait ? (int)Math.Max(1, _settings.LockWait.TotalSeconds) : AttemptLockWaitSeconds;
             args.Add("--lock-wait");
-            args.Add(((int)Math.Max(1, _settings.LockWait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            args.Add(seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         return args;
     }
@@ -116,12 +125,28 @@ public sealed partial class BorgRepository
         WorkingDirectory = "/",
     };
 
-    /// <summary>Runs a Borg command to completion. rc 0 and 1 (warning) succeed; anything else is a <see cref="BorgException"/>.</summary>
-    private async Task<BorgRun> RunAsync(string command, List<string> args, CancellationToken ct)
+    /// <summary>
+    /// Runs a Borg command to completion. rc 0 and 1 (warning) succeed; anything else is a <see cref="BorgException"/>.
+    /// A lock held by another process is waited for (in short attempts) until lock_wait has passed.
+    /// </summary>
+    private async Task<BorgRun> RunAsync(string command, List<string> args, CancellationToken ct, string? workingDirectory = null,
+        Action? progress = null, OsUser? runAs = null)
     {
-        var errors = new BorgStderr(_log, command);
-        var result = await ChildProcess.RunAsync(Spec(args), ct, errors.OnLine).ConfigureAwait(false);
-        return errors.Check(command, _settings.Location, result.ExitCode, result.Stdout);
+        var deadline = DateTime.UtcNow + _settings.LockWait;
+        while (true)
+        {
+            var errors = new BorgStderr(_log, command) { OnProgress = progress };
+            var spec = Spec(args) with { WorkingDirectory = workingDirectory ?? "/", RunAs = runAs };
+            var result = await ChildProcess.RunAsync(spec, ct, errors.OnLine).ConfigureAwait(false);
+            try
+            {
+                return errors.Check(command, _settings.Location, result.ExitCode, result.Stdout);
+            }
+            catch (BorgException e) when (e.MsgId == "LockTimeout" && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(100, 500)), ct).ConfigureAwait(false);
+            }
+        }
     }
 
     internal sealed record BorgRun(int ExitCode, string Stdout);
