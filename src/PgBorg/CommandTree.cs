@@ -51,10 +51,8 @@ internal static class CommandTree
         root.Subcommands.Add(WalPushCommand.Create());
         root.Subcommands.Add(RestoreCommand.Create());
         root.Subcommands.Add(RestorePointCommand.Create());
-        foreach (var (name, description) in PendingCommand.Names)
-        {
-            root.Subcommands.Add(PendingCommand.Create(name, description));
-        }
+        root.Subcommands.Add(CheckStatusCommands.Check());
+        root.Subcommands.Add(CheckStatusCommands.StatusCommand());
         return root;
     }
 }

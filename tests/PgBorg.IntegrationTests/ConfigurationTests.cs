@@ -84,16 +84,6 @@ public sealed class ConfigurationTests : IDisposable
         AssertRefusedAsync(Config().Replace("bin_directory = \"/usr/lib/postgresql/15/bin\"\n", "").Replace("/nonexistent/for/this/test", "/usr/share"),
             2, "instances.main.data_directory: cannot read /usr/share/PG_VERSION");
 
-    [Theory(Timeout = 60_000)]
-    [InlineData("check")]
-    [InlineData("status")]
-    public async Task Commands_not_built_yet_say_so_with_exit_2(params string[] args)
-    {
-        var r = await _sandbox.PgBorgAsync(args);
-        Assert.Equal(2, r.ExitCode);
-        Assert.Contains("not available yet", r.Stderr);
-    }
-
     [Fact(Timeout = 60_000)]
     public async Task Version_and_help_work()
     {

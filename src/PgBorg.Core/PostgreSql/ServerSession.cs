@@ -64,6 +64,9 @@ public sealed class ServerSession : IAsyncDisposable
     /// </summary>
     public Task<SessionReply> WakeArchiverAsync(CancellationToken ct) => SendAsync("reload", ct);
 
+    /// <summary>pg_stat_archiver: the last archived WAL file (in <c>Lsn</c>) and the last one that failed (in <c>WalFile</c>).</summary>
+    public Task<SessionReply> ArchiverAsync(CancellationToken ct) => SendAsync("archiver", ct);
+
     public Task<SessionReply> CurrentWalAsync(CancellationToken ct) => SendAsync("current", ct);
 
     private async Task<SessionReply> SendAsync(string command, CancellationToken ct)

@@ -47,6 +47,13 @@ public static class RestorePlanner
             ? WalFileName.ForLsn(b.Timeline, WalFileName.FormatLsn(target.Lsn!.Value), b.WalSegmentSize)
             : segments.LastOrDefault() ?? b.StopWalFile;
         CheckNoGap(files, b, lastWal);
+        var newestWal = chosen.WalBatches.Select(w => w.Metadata?.CreatedAt).Max();
+        if (target.Kind == TargetKind.Time && newestWal is { } stored && target.Time!.Value > stored)
+        {
+            note = (note is null ? "" : note + "; ") +
+                $"the newest WAL in the archive was stored at {stored.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC: if nothing was committed after that before the target, fine; "
+                + "otherwise recovery ends before the target and PostgreSQL stops ('recovery ended before configured recovery target was reached') — let pgcad archive first";
+        }
         var settings = new Dictionary<string, string>
         {
             ["restore_command"] = walFetchCommand,
