@@ -112,8 +112,8 @@ for k, lab in [('cpu', 'CPU model (lscpu)'), ('cores', 'cores'), ('mem_gib', 'RA
                ('pgborg_sha256', 'pgborg binary sha256 (first 16 hex)'), ('pgborg_mtime', 'pgborg binary build time (mtime)'),
                ('git_head', 'git HEAD of the work tree')]:
     A(f'| {lab} | {v("0","env",k)} |')
-A(f'| load average at start | {v("0","env","loadavg_start")} (busiest processes: {v("0","env","top_start")}) |')
-A(f'| load average at end | {v("9","env","loadavg_end")} (busiest processes: {v("9","env","top_end")}) |')
+A(f'| load average at start | {v("0","env","loadavg_start")} (busiest processes in `top`: {v("0","env","top_start")}) |')
+A(f'| load average at end | {v("9","env","loadavg_end")} (busiest processes in `top`: {v("9","env","top_end")}) |')
 db = vnum('0', 'env', 'db_size_bytes')
 A(f'| pgbench scale | {v("0","env","scale")} |')
 A(f'| pg_database_size(\'bench\') after `pgbench -i` | {MB(db)} MB ({S(db/2**20 if db else None)} MiB) |')

@@ -158,7 +158,9 @@ val 0 env pgborg_sha256 "$(sha256sum $PGB | cut -c1-16)"
 val 0 env pgborg_mtime "$(date -u -r "$PGBORG_SRC" '+%Y-%m-%d %H:%M:%S UTC')"
 val 0 env git_head "$(git -C $REPO_ROOT log -1 --format='%h %s' 2>/dev/null | cut -c1-80)"
 val 0 env loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
-val 0 env top_start "$(ps -eo pcpu,comm --sort=-pcpu --no-headers | head -4 | awk '{printf "%s %s%%; ", $2, $1}')"
+# the busiest processes right now (top's second sample, 1 s apart), to see what else runs on the machine
+busiest() { top -b -n 2 -d 1 -o %CPU -w 200 | awk '/^top -/{n++} n==2 && $1 ~ /^[0-9]+$/ {print $12" "$9"%"}' | head -4 | paste -sd';' | sed 's/;/; /g'; }
+val 0 env top_start "$(busiest)"
 
 # ---------------------------------------------------------------- step 0: cluster
 log "step 0: cluster + pgbench -i -s $SCALE"
@@ -298,7 +300,7 @@ val 1 wal expect "$EXPECT"
 # pgborg: ingest its spool (pgcad refuses any other archive_command; the backlog is drained first)
 set_archive pgborg
 tm 1 pgcad_ingest 1 $LOGDIR/1-pgcad-ingest.log $PGB --config $CONF pgcad --once || { log "pgcad ingest failed"; cat $LOGDIR/1-pgcad-ingest.log >&2; exit 1; }
-val 1 pgcad_ingest lines "$(grep -o 'archived [0-9]* WAL files .*' $LOGDIR/1-pgcad-ingest.log | sed 's/ into .*//' | paste -sd ';' -)"
+val 1 pgcad_ingest lines "$(grep -o 'archived [0-9]* WAL files .*' $LOGDIR/1-pgcad-ingest.log | sed 's/ into .*~\([0-9TZ]*\)$/ (cycle \1)/' | paste -sd ';' - | sed 's/;/; /g')"
 NEWCYCLE=$(grep -o 'starting cycle .*' $LOGDIR/1-pgcad-ingest.log | head -1)
 val 1 pgcad_ingest new_cycle "${NEWCYCLE:-none}"
 val 1 pgcad_ingest base_line "$(grep -o 'base backup of cycle .*' $LOGDIR/1-pgcad-ingest.log | tail -1)"
@@ -513,7 +515,7 @@ fi
 
 # ---------------------------------------------------------------- report
 val 9 env loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
-val 9 env top_end "$(ps -eo pcpu,comm --sort=-pcpu --no-headers | head -4 | awk '{printf "%s %s%%; ", $2, $1}')"
+val 9 env top_end "$(busiest)"
 val 9 env total_s "$(( $(date +%s) - START ))"
 val 9 env command "BENCH_DIR=$B$( [ "$SCALE0" != 50 ] && echo " SCALE=$SCALE0")$( [ "$REPS" != 3 ] && echo " REPS=$REPS")$( [ "$WAL_MIN_BYTES" != 1073741824 ] && echo " WAL_MIN_BYTES=$WAL_MIN_BYTES")$( [ "${METHODS0}" != "pgborg pgbr pgborg_borg pgbr_async pgborg_latest" ] && echo " METHODS=\"$METHODS0\"") bash bench/restore/run.sh"
 python3 $HERE/report.py $RES "$RESULTS" $B || { log "report failed"; exit 1; }

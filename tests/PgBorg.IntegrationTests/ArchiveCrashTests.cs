@@ -86,12 +86,7 @@ public sealed class ArchiveCrashTests : IDisposable
     private static async Task<string> WorkAsync(PostgresCluster cluster)
     {
         await cluster.SqlAsync("INSERT INTO t (v) SELECT md5(g::text) FROM generate_series(1, 20000) g");
-        var last = await cluster.SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
-        for (var i = 0; i < 300 && string.CompareOrdinal(await cluster.SqlAsync("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver"), last) < 0; i++)
-        {
-            await Task.Delay(100);
-        }
-        return last;
+        return await cluster.SwitchAndWaitArchivedAsync();
     }
 
     /// <summary>Starts pgcad --once --new-cycle in its own process group and kill -9s the group at the fault point.</summary>

@@ -31,16 +31,7 @@ public sealed class ArchivingTests : IAsyncLifetime
     private Task<string> PgbenchAsync(int seconds) =>
         Run.AsPostgresAsync($"{PostgresCluster.Bin}/pgbench", "-T", seconds.ToString(), "-c", "2", "-h", _cluster.SocketDirectory, "-p", _cluster.Port.ToString(), "bench");
 
-    /// <summary>Switches to a new segment and waits until PostgreSQL has archived the finished one; returns its name.</summary>
-    private async Task<string> SwitchAndWaitAsync()
-    {
-        var last = await _cluster.SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
-        for (var i = 0; i < 300 && string.CompareOrdinal(await _cluster.SqlAsync("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver"), last) < 0; i++)
-        {
-            await Task.Delay(100);
-        }
-        return last;
-    }
+    private Task<string> SwitchAndWaitAsync() => _cluster.SwitchAndWaitArchivedAsync();
 
     [Fact(Timeout = 600_000)]
     public async Task Under_load_across_two_rotations_every_segment_from_the_first_base_to_the_last_switch_is_in_Borg()

@@ -27,11 +27,7 @@ public sealed class RestoreSequenceTests : IAsyncLifetime
 
     private async Task SwitchAndArchiveAsync()
     {
-        var last = await _cluster.SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
-        for (var i = 0; i < 300 && string.CompareOrdinal(await _cluster.SqlAsync("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver"), last) < 0; i++)
-        {
-            await Task.Delay(100);
-        }
+        await _cluster.SwitchAndWaitArchivedAsync();
         await OnceAsync();
     }
 

@@ -27,10 +27,7 @@ public sealed class WalFetchTests : IAsyncLifetime
             await _cluster.SqlAsync("INSERT INTO t SELECT g FROM generate_series(1, 1000) g");
             last = await _cluster.SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
         }
-        for (var i = 0; i < 300 && string.CompareOrdinal(await _cluster.SqlAsync("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver"), last) < 0; i++)
-        {
-            await Task.Delay(100);
-        }
+        await _cluster.WaitArchivedAsync(last);
         Assert.Equal(0, (await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(3))).ExitCode);
         // a repository the service user can read: wal-fetch then fetches from Borg itself
         await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", _sandbox.Repository);

@@ -76,7 +76,8 @@ public sealed record CycleSize(
 [JsonSerializable(typeof(CycleSizes))]
 internal sealed partial class ArchivingJsonContext : JsonSerializerContext;
 
-internal static class ArchivingJson
+/// <summary>Reads the JSON an archive comment holds; a comment that is not ours (or is damaged) is null, never an exception.</summary>
+public static class ArchivingJson
 {
     public static T? TryParse<T>(string? json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) where T : class
     {

@@ -84,11 +84,32 @@ public sealed class CycleManager
         if (reason is not null || _expiry.Due)
         {
             status($"{_instance.Name}: expiring old cycles");
+            var expiredAny = false;
             foreach (var expired in await _expiry.RunAsync(_stored, ct).ConfigureAwait(false))
             {
                 _archives.ExceptWith(expired.AllArchives);
                 _stored.Remove(expired);
+                expiredAny = true;
             }
+            if (expiredAny)
+            {
+                await ExpireRestorePointsAsync(ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Restore points older than the oldest remaining base can no longer be reached: their records go too.</summary>
+    private async Task ExpireRestorePointsAsync(CancellationToken ct)
+    {
+        var oldest = _stored.Where(c => c.IsComplete).Select(c => c.Base!.StartedAt).DefaultIfEmpty(DateTimeOffset.MinValue).Min();
+        var glob = $"{NameCodec.Encode(_host)}~{NameCodec.Encode(_instance.Name)}~*~{ArchiveName.RestorePointKind}~*";
+        var points = await _repo.ListAsync(glob, ct).ConfigureAwait(false);
+        var unreachable = points.Select(p => p.Name)
+            .Where(n => ArchiveName.TryParse(n, out var a) && a.Kind == ArchiveName.RestorePointKind && a.Time < oldest).ToList();
+        if (unreachable.Count > 0)
+        {
+            await _repo.DeleteAsync(unreachable, ct).ConfigureAwait(false);
+            _log.LogInformation("{Instance}: removed {Count} restore point record(s) older than the oldest base", _instance.Name, unreachable.Count);
         }
     }
 

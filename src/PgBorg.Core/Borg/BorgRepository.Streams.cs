@@ -12,21 +12,8 @@ public sealed partial class BorgRepository
     /// </summary>
     public BorgStdinCreate StartCreateFromStdin(string archive, string stdinName, string comment, string owner, CancellationToken ct)
     {
-        var args = Args("create", wholeLockWait: true);
-        args.AddRange([
-            "--json",
-            "--compression", _settings.Compression,
-            "--files-cache", "disabled",
-            "--stdin-name", stdinName,
-            "--stdin-user", owner,
-            "--stdin-group", owner,
-            "--stdin-mode", "0600",
-            "--comment", EscapePlaceholders(comment),
-        ]);
-        if (_settings.ChunkerParams is { } chunker)
-        {
-            args.AddRange(["--chunker-params", chunker]);
-        }
+        // the stream cannot be replayed, so this one attempt waits the whole lock_wait
+        var args = OneFileCreateArgs(Args("create", wholeLockWait: true), stdinName, comment, owner);
         args.Add("::" + archive);
         args.Add("-");
         var errors = new BorgStderr(_log, "create");
@@ -42,21 +29,8 @@ public sealed partial class BorgRepository
     public async Task<BorgCreateResult> CreateFromCommandAsync(string archive, string stdinName, string comment, string owner,
         IReadOnlyList<string> command, CancellationToken ct, Action? progress = null)
     {
-        var args = Args("create");
-        args.AddRange([
-            "--json", "--progress",
-            "--compression", _settings.Compression,
-            "--files-cache", "disabled",
-            "--stdin-name", stdinName,
-            "--stdin-user", owner,
-            "--stdin-group", owner,
-            "--stdin-mode", "0600",
-            "--comment", EscapePlaceholders(comment),
-        ]);
-        if (_settings.ChunkerParams is { } chunker)
-        {
-            args.AddRange(["--chunker-params", chunker]);
-        }
+        var args = OneFileCreateArgs(Args("create"), stdinName, comment, owner);
+        args.Add("--progress");
         args.Add("--content-from-command");
         args.Add("::" + archive);
         args.Add("--");
@@ -75,6 +49,29 @@ public sealed partial class BorgRepository
         var errors = new BorgStderr(_log, "extract");
         var child = ChildProcess.Start(Spec(args), stdout: true, onStderrLine: errors.OnLine);
         return new BorgStdoutExtract(child, errors, Location);
+    }
+
+    /// <summary>
+    /// Options of a create that stores one stream as one file (stdin or --content-from-command): no files cache,
+    /// the file's name, owner and mode 0600, our comment, the repository's compression and chunker.
+    /// </summary>
+    private List<string> OneFileCreateArgs(List<string> args, string name, string comment, string owner)
+    {
+        args.AddRange([
+            "--json",
+            "--compression", _settings.Compression,
+            "--files-cache", "disabled",
+            "--stdin-name", name,
+            "--stdin-user", owner,
+            "--stdin-group", owner,
+            "--stdin-mode", "0600",
+            "--comment", EscapePlaceholders(comment),
+        ]);
+        if (_settings.ChunkerParams is { } chunker)
+        {
+            args.AddRange(["--chunker-params", chunker]);
+        }
+        return args;
     }
 
     /// <summary>Borg expands {placeholders} in comments; doubling the braces keeps our JSON literal.</summary>

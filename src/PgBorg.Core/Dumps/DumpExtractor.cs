@@ -15,7 +15,7 @@ public static class DumpExtractor
     public static async Task ToStreamAsync(BorgRepository repo, DumpEntry entry, Stream destination, CancellationToken ct)
     {
         await using var extract = repo.StartExtractToStdout(entry.ArchiveName);
-        var pump = await CopyWithoutClosingAsync(extract.Output, destination, ct).ConfigureAwait(false);
+        var pump = await StreamPump.CopyAsync(extract.Output, destination, ct, closeDestination: false).ConfigureAwait(false);
         if (pump.ReaderClosedEarly)
         {
             await extract.AbortAsync().ConfigureAwait(false);
@@ -54,27 +54,6 @@ public static class DumpExtractor
             throw new ProcessFailedException(program, consumerRc, "");
         }
         return 0;
-    }
-
-    private static async Task<StreamPump.PumpResult> CopyWithoutClosingAsync(Stream from, Stream to, CancellationToken ct)
-    {
-        var buffer = new byte[StreamPump.BufferSize];
-        long total = 0;
-        int n;
-        while ((n = await from.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
-        {
-            try
-            {
-                await to.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-            }
-            catch (IOException)
-            {
-                return new StreamPump.PumpResult(total, true);
-            }
-            total += n;
-        }
-        await to.FlushAsync(ct).ConfigureAwait(false);
-        return new StreamPump.PumpResult(total, false);
     }
 
     /// <summary>A bare command name is looked up in the instance's binaries first, then the usual PATH.</summary>

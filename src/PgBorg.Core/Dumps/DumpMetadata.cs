@@ -20,21 +20,7 @@ public sealed record DumpMetadata(
 
     public string ToJson() => JsonSerializer.Serialize(this, DumpJsonContext.Default.DumpMetadata);
 
-    public static DumpMetadata? TryParse(string? json)
-    {
-        if (string.IsNullOrEmpty(json))
-        {
-            return null;
-        }
-        try
-        {
-            return JsonSerializer.Deserialize(json, DumpJsonContext.Default.DumpMetadata);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    public static DumpMetadata? TryParse(string? json) => Archiving.ArchivingJson.TryParse(json, DumpJsonContext.Default.DumpMetadata);
 }
 
 /// <summary>One line of <c>pgdumprestore list --json</c>.</summary>

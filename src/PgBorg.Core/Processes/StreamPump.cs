@@ -8,7 +8,8 @@ public static class StreamPump
     /// <summary>Result of a pump: bytes moved, and whether the reader closed its end before we were done.</summary>
     public readonly record struct PumpResult(long Bytes, bool ReaderClosedEarly);
 
-    public static async Task<PumpResult> CopyAsync(Stream from, Stream to, CancellationToken cancellationToken, Action<long>? progress = null)
+    /// <param name="closeDestination">Close <paramref name="to"/> at the end (a child's stdin: EOF); not for our own stdout.</param>
+    public static async Task<PumpResult> CopyAsync(Stream from, Stream to, CancellationToken cancellationToken, bool closeDestination = true)
     {
         var buffer = new byte[BufferSize];
         long total = 0;
@@ -26,7 +27,6 @@ public static class StreamPump
                     return new PumpResult(total, true);
                 }
                 total += n;
-                progress?.Invoke(total);
             }
             try
             {
@@ -42,7 +42,10 @@ public static class StreamPump
         {
             try
             {
-                to.Close();
+                if (closeDestination)
+                {
+                    to.Close();
+                }
             }
             catch (IOException)
             {

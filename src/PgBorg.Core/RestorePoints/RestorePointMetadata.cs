@@ -18,21 +18,7 @@ public sealed record RestorePointMetadata(
 
     public string ToJson() => JsonSerializer.Serialize(this, RestorePointJsonContext.Default.RestorePointMetadata);
 
-    public static RestorePointMetadata? TryParse(string? json)
-    {
-        if (string.IsNullOrEmpty(json))
-        {
-            return null;
-        }
-        try
-        {
-            return JsonSerializer.Deserialize(json, RestorePointJsonContext.Default.RestorePointMetadata);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    public static RestorePointMetadata? TryParse(string? json) => Archiving.ArchivingJson.TryParse(json, RestorePointJsonContext.Default.RestorePointMetadata);
 }
 
 [JsonSerializable(typeof(RestorePointMetadata))]

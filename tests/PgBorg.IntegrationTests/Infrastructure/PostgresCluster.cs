@@ -83,6 +83,22 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// <summary>The settings continuous archiving with the published binary needs.</summary>
     public static string ArchivingConf => $"wal_level = replica\narchive_mode = on\narchive_command = '{PgBorgBinary.Path} wal-push %p'\narchive_timeout = 60\n";
 
+    /// <summary>Switches to a new WAL segment and waits (up to 30 s) until PostgreSQL has archived the finished one; returns its name.</summary>
+    public async Task<string> SwitchAndWaitArchivedAsync()
+    {
+        var last = await SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
+        await WaitArchivedAsync(last);
+        return last;
+    }
+
+    public async Task WaitArchivedAsync(string segment)
+    {
+        for (var i = 0; i < 300 && string.CompareOrdinal(await SqlAsync("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver"), segment) < 0; i++)
+        {
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>A SQL identifier, quoted.</summary>
     public static string Ident(string name) => "\"" + name.Replace("\"", "\"\"") + "\"";
 
