@@ -16,6 +16,13 @@ command -v borg >/dev/null || missing+=(borgbackup)
 [ -x /usr/bin/setpriv ] || missing+=(util-linux)
 [ -e /usr/share/zoneinfo/America/New_York ] || missing+=(tzdata)
 command -v clang >/dev/null || command -v gcc >/dev/null || missing+=(gcc)
+# the snapshot tests make real btrfs and XFS filesystems on loop devices
+command -v mkfs.btrfs >/dev/null || missing+=(btrfs-progs)
+command -v mkfs.xfs >/dev/null || missing+=(xfsprogs)
+command -v mkfs.ext4 >/dev/null || missing+=(e2fsprogs)
+command -v losetup >/dev/null || missing+=(mount)
+command -v pgrep >/dev/null || missing+=(procps)
+command -v ssh >/dev/null || missing+=(openssh-client)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
