@@ -57,7 +57,7 @@ methods = [m for m in ALL if rows('2', m)]
 LABEL = {
     'pgborg': 'pgborg `pgcarestore restore` ("local" mode: root-owned repository)',
     'pgborg_borg': 'pgborg `pgcarestore restore` ("borg" mode: repository readable by postgres)',
-    'pgborg_latest': 'pgborg `pgcarestore restore`, no target (newest base, see below; context only)',
+    'pgborg_latest': 'pgborg `pgcarestore restore`, no target (the newest base, see the setup; context only)',
     'pgbr': '`pgbackrest restore --process-max=2` (archive-get, archive-async off)',
     'pgbr_async': '`pgbackrest restore --process-max=2` + restore_command with `--archive-async --process-max=2`',
 }
@@ -334,6 +334,29 @@ if os.path.exists(prof):
         A(f'| {S(first,2)} | {S(last,2)} | {S(last-first+0.05 if first is not None else None,2)} | '
           f'{S((fl(f[3]) or 0)+(fl(f[4]) or 0),2)} | {S(fl(f[2])/1000,0)} | {lab.replace("|","/")} |')
     A('')
+    # summary of the timeline
+    borgs = [(fl(f[5]), fl(f[6]), f[7]) for f in kids if len(f[7].split(' ')) > 2 and f[7].split(' ')[1].endswith('/borg')]
+    if borgs:
+        def d(x): return x[1] - x[0] + 0.05
+        ext_base = [b for b in borgs if ' extract ' in b[2] and '~base~' in b[2]]
+        ext_wal = [b for b in borgs if ' extract ' in b[2] and '~wal~' in b[2]]
+        others = [b for b in borgs if ' extract ' not in b[2]]
+        parts = [f'{len(borgs)} borg processes.']
+        if ext_base:
+            parts.append(f'Base: {len(ext_base)} extracts in parallel, ' + ' and '.join(f'{d(b):.2f} s' for b in ext_base)
+                         + f' (the base phase lasts as long as the slowest; one file cannot be split between workers).')
+        if ext_wal:
+            span = max(b[1] for b in ext_wal) - min(b[0] for b in ext_wal) + 0.05
+            parts.append(f'WAL: {len(ext_wal)} archive extracts, {span:.2f} s from the first start to the last end; the longest '
+                         f'{max(d(b) for b in ext_wal):.2f} s (one borg process per archive, so an archive holding most of the '
+                         f'segments is extracted by one process on one core).')
+        if ext_base and ext_wal:
+            parts.append(f'The WAL extraction starts only after the base extraction has ended '
+                         f'({min(b[0] for b in ext_wal) - max(b[1] for b in ext_base):.2f} s later).')
+        parts.append(f'The {len(others)} other borg calls (lists, the probe as postgres; each a Python start + repository open) '
+                     f'take ~{sum(d(b) for b in others):.2f} s, one after another.')
+        A('Summary: ' + ' '.join(parts))
+        A('')
 A('## Rerun')
 A('')
 A('```')

@@ -35,17 +35,17 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
             {
                 Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
-            await output.WriteLineAsync($"extracting base {plan.Cycle.BaseArchive} into {staging}").ConfigureAwait(false);
-            var workers = Math.Max(1, Math.Min(4, Environment.ProcessorCount));
-            await ParallelExtract.RunAsync(repo, plan.Cycle.BaseArchive!, staging, workers, ct).ConfigureAwait(false);
-            foreach (var ts in plan.Base.Tablespaces)
-            {
-                var archive = plan.Cycle.TablespaceArchives.Single(a => a.Contains($"~{ArchiveName.TablespaceKind}~{ts.Oid}~", StringComparison.Ordinal));
-                await output.WriteLineAsync($"extracting tablespace {ts.Oid} into {tablespaceStaging[ts.Oid]}").ConfigureAwait(false);
-                await ParallelExtract.RunAsync(repo, archive, tablespaceStaging[ts.Oid], workers, ct).ConfigureAwait(false);
-            }
+            var workers = Math.Max(2, Math.Min(4, Environment.ProcessorCount));
+            // before any of our root-owned Borg processes holds a lock in the repository the service user must join;
+            // the staging directory is the service user's from the start (the probe runs below it as that user)
+            instance.User.Own(staging);
+            Directory.CreateDirectory(area, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var borgMode = await ServiceUserCanReadAsync(area, plan, ct).ConfigureAwait(false);
+            // the base and the WAL come out of Borg at the same time: each Borg process decrypts and decompresses on one core
+            await Task.WhenAll(
+                ExtractBaseAsync(plan, staging, tablespaceStaging, workers, ct),
+                PrepareWalAsync(plan, area, borgMode, workers, ct)).ConfigureAwait(false);
             WriteRecoveryFiles(staging, plan, options);
-            await PrepareWalAsync(plan, area, ct).ConfigureAwait(false);
             await OwnAsync([staging, .. tablespaceStaging.Values], ct).ConfigureAwait(false);
 
             foreach (var ts in plan.Base.Tablespaces)
@@ -61,6 +61,18 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
                 Directory.Delete(dir, recursive: true);
             }
             throw;
+        }
+    }
+
+    private async Task ExtractBaseAsync(RestorePlan plan, string staging, IReadOnlyDictionary<uint, string> tablespaceStaging, int workers, CancellationToken ct)
+    {
+        await output.WriteLineAsync($"extracting base {plan.Cycle.BaseArchive} into {staging}").ConfigureAwait(false);
+        await ParallelExtract.RunAsync(repo, plan.Cycle.BaseArchive!, staging, workers, ct).ConfigureAwait(false);
+        foreach (var ts in plan.Base.Tablespaces)
+        {
+            var archive = plan.Cycle.TablespaceArchives.Single(a => a.Contains($"~{ArchiveName.TablespaceKind}~{ts.Oid}~", StringComparison.Ordinal));
+            await output.WriteLineAsync($"extracting tablespace {ts.Oid} into {tablespaceStaging[ts.Oid]}").ConfigureAwait(false);
+            await ParallelExtract.RunAsync(repo, archive, tablespaceStaging[ts.Oid], workers, ct).ConfigureAwait(false);
         }
     }
 
@@ -148,27 +160,18 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
     /// wal-fetch runs as the service user. If that user can read the repository it fetches from Borg in batches;
     /// otherwise (a local repository only root can read) the cycle's WAL is extracted now, into the restore area.
     /// </summary>
-    private async Task PrepareWalAsync(RestorePlan plan, string area, CancellationToken ct)
+    private async Task PrepareWalAsync(RestorePlan plan, string area, bool borgMode, int workers, CancellationToken ct)
     {
-        Directory.CreateDirectory(area, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var archives = plan.Cycle.WalBatches.Select(w => new WalArchiveEntry(w.Archive, w.Metadata?.Files ?? [])).ToList();
-        var mode = await ServiceUserCanReadAsync(area, plan, ct).ConfigureAwait(false) ? RestoreContext.BorgMode : RestoreContext.LocalMode;
+        var mode = borgMode ? RestoreContext.BorgMode : RestoreContext.LocalMode;
         if (mode == RestoreContext.LocalMode)
         {
             await output.WriteLineAsync($"{instance.User.Name} cannot read {repo.Location}: extracting the cycle's WAL ({archives.Sum(a => a.Files.Count)} files) into {area} now").ConfigureAwait(false);
-            using var gate = new SemaphoreSlim(Math.Max(1, Math.Min(4, Environment.ProcessorCount)));
-            await Task.WhenAll(archives.Select(async a =>
+            // one batch archive holds up to 512 segments: its files are split over several Borg processes
+            foreach (var a in archives)
             {
-                await gate.WaitAsync(ct).ConfigureAwait(false);
-                try
-                {
-                    await repo.ExtractAsync(a.Archive, area, [], ct).ConfigureAwait(false);
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            })).ConfigureAwait(false);
+                await ParallelExtract.RunAsync(repo, a.Archive, area, workers, ct).ConfigureAwait(false);
+            }
         }
         var s = repo.Settings;
         var context = new RestoreContext(mode, s.Location, mode == RestoreContext.BorgMode ? s.Passphrase : null,

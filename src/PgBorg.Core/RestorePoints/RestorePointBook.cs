@@ -44,9 +44,12 @@ public static partial class RestorePointBook
         return point;
     }
 
-    public static async Task<IReadOnlyList<RestorePointMetadata>> ListAsync(BorgRepository repo, string host, string instance, CancellationToken ct)
+    public static async Task<IReadOnlyList<RestorePointMetadata>> ListAsync(BorgRepository repo, string host, string instance, CancellationToken ct) =>
+        FromListing(await repo.ListAsync(ArchiveName.InstanceGlob(host, instance), ct).ConfigureAwait(false), host, instance);
+
+    /// <summary>The restore points among an instance's archives (from one listing shared with the cycle catalog).</summary>
+    public static IReadOnlyList<RestorePointMetadata> FromListing(IEnumerable<BorgArchiveEntry> archives, string host, string instance)
     {
-        var archives = await repo.ListAsync(ArchiveName.InstanceGlob(host, instance), ct).ConfigureAwait(false);
         return archives
             .Where(a => ArchiveName.TryParse(a.Name, out var n) && n.Kind == ArchiveName.RestorePointKind && n.Host == host && n.Instance == instance)
             .Select(a => RestorePointMetadata.TryParse(a.Comment))

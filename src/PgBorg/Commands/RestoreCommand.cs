@@ -92,8 +92,9 @@ internal static class RestoreCommand
         var time = parse.GetValue(Time) is { } t ? TimeArgument.Parse(t) : (DateTimeOffset?)null;
         var target = RestoreTarget.From(time, parse.GetValue(RestorePoint), parse.GetValue(Lsn), parse.GetValue(Xid));
         var repo = new BorgRepository(ctx.Config.ArchiveFor(instance.Name).Repository, ctx.Config.StateDirectory, ctx.Log);
-        var cycles = await CycleCatalog.ReadAsync(repo, ctx.Host, instance.Name, ct);
-        var points = await RestorePointBook.ListAsync(repo, ctx.Host, instance.Name, ct);
+        var archives = await repo.ListAsync(ArchiveName.InstanceGlob(ctx.Host, instance.Name), ct);
+        var cycles = CycleCatalog.Build(archives, ctx.Host, instance.Name);
+        var points = RestorePointBook.FromListing(archives, ctx.Host, instance.Name);
         var binary = Environment.ProcessPath ?? "/usr/bin/pgborg";
         var plan = RestorePlanner.Plan(cycles, points, target, action ?? (target.Kind == TargetKind.Latest ? "promote" : "pause"), $"{binary} wal-fetch %f %p");
         return (plan, instance, repo);
