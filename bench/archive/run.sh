@@ -374,7 +374,7 @@ done
 log "step 2: profile run of pgcad --once --new-cycle (process timeline)"
 set_archive pgborg; fresh_pgborg prof
 lf=$LOGDIR/2-pgborg_profile-1.log; : > $lf; sync; off=$(pglog_mark)
-tm 2 pgborg_profile 1 $lf python3 $HERE/rsspoll.py $LOGDIR/2-profile.tsv 0.05 -- $PGB --config $B/conf/prof.toml pgcad --once --new-cycle
+tm 2 pgborg_profile 1 $lf python3 $HERE/../lib/rsspoll.py $LOGDIR/2-profile.tsv 0.05 -- $PGB --config $B/conf/prof.toml pgcad --once --new-cycle
 base_line 2 pgborg_profile 1 $lf
 val 2 pgborg_profile ckpt_rep1 "$(ckpt_since $off)"
 tail -c +$((off + 1)) $PGLOG > $LOGDIR/2-profile-postgres.log

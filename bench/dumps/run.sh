@@ -243,7 +243,7 @@ log "step 3: peak RSS (VmHWM polled every 0.1 s), $REPS reps"
 for r in $(seq 1 $REPS); do
   fresh_pgborg rss
   lf=$LOGDIR/3-pgborg_rss-$r.log
-  tm 3 pgborg_rss $r $lf /usr/bin/python3 $HERE/rsspoll.py $B/rss/rss-$r.tsv 0.1 -- $PGB --config $B/conf/rss.toml pgdumpd --once
+  tm 3 pgborg_rss $r $lf /usr/bin/python3 $HERE/../lib/rsspoll.py $B/rss/rss-$r.tsv 0.1 -- $PGB --config $B/conf/rss.toml pgdumpd --once
   pgborg_lines 3 pgborg_rss $r $lf
   if [ -s $B/rss/rss-$r.tsv ]; then
     val 3 pgborg_rss "self_rep$r" "$(grep '^self\s' $B/rss/rss-$r.tsv | cut -f2- | tr '\t' ' ')"

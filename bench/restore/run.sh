@@ -509,7 +509,7 @@ if [ "$PROFILE" = 1 ]; then
   repo_owner root:
   D=$B/restore-profile
   rm -rf $D; sync
-  tm 2 pgborg_profile 1 $LOGDIR/restore/profile.log python3 $HERE/rsspoll.py $LOGDIR/restore/profile.tsv 0.05 -- bash -c "$PGB --config $CONF pgcarestore restore --target-dir $D $TARGET 2>&1 | $HERE/stamp.sh"
+  tm 2 pgborg_profile 1 $LOGDIR/restore/profile.log python3 $HERE/../lib/rsspoll.py $LOGDIR/restore/profile.tsv 0.05 -- bash -c "$PGB --config $CONF pgcarestore restore --target-dir $D $TARGET 2>&1 | $HERE/stamp.sh"
   rm -rf $D $D.pgborg-extract-*
 fi
 
