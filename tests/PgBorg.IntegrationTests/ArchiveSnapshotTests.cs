@@ -113,6 +113,31 @@ public sealed class ArchiveSnapshotTests : IDisposable
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task Unlogged_relations_are_left_out_but_their_init_fork_is_kept_and_they_restore_empty()
+    {
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
+        await cluster.SqlAsync("CREATE UNLOGGED TABLE scratch AS SELECT g, md5(g::text) FROM generate_series(1, 50000) g; CREATE TABLE kept AS SELECT 1 AS x");
+        var path = await cluster.SqlAsync("SELECT pg_relation_filepath('scratch')");
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster));
+        var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var paths = await BasePathsAsync("~base~");
+        Assert.Contains(path + "_init", paths);
+        Assert.DoesNotContain(path, paths);
+        Assert.DoesNotContain(path + "_fsm", paths);
+        Assert.Contains(await cluster.SqlAsync("SELECT pg_relation_filepath('kept')"), paths);
+
+        using var restored = new TempDir("pgborg-unlogged");
+        var data = Path.Combine(restored.Path, "data");
+        var restore = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        await using var server = await RestoredServer.StartAsync(data, 47601 + Environment.ProcessId % 300);
+        await server.WaitPromotedAsync();
+        Assert.Equal("0", await server.SqlAsync("SELECT count(*) FROM scratch"));
+        Assert.Equal("1", await server.SqlAsync("SELECT count(*) FROM kept"));
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task Pgcad_also_runs_as_the_service_user_with_methods_that_need_no_root()
     {
         await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);

@@ -62,12 +62,14 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
             foreach (var ts in tablespaces)
             {
                 var name = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.TablespaceKind, [ts.Oid.ToString(System.Globalization.CultureInfo.InvariantCulture)], cycleTime).ToString();
-                var r = await repo.CreateFromPathsAsync(name, snapshot.TablespacePaths[ts.Oid], ["."], preliminary.ToJson(), ct, TablespaceExcludes, chunker, filesCache: false, progress: heartbeat).ConfigureAwait(false);
+                var r = await repo.CreateFromPathsAsync(name, snapshot.TablespacePaths[ts.Oid], ["."], preliminary.ToJson(), ct,
+                    [.. TablespaceExcludes, .. UnloggedRelations.Excludes(snapshot.TablespacePaths[ts.Oid])], chunker, filesCache: false, progress: heartbeat).ConfigureAwait(false);
                 stats.Add(r.Archive.Stats);
             }
             FaultInjection.Point("base-before-create");
             var baseName = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.BaseKind, [], cycleTime).ToString();
-            var created = await repo.CreateFromPathsAsync(baseName, snapshot.DataPath, ["."], preliminary.ToJson(), ct, DataExcludes, chunker, filesCache: false, progress: heartbeat).ConfigureAwait(false);
+            var created = await repo.CreateFromPathsAsync(baseName, snapshot.DataPath, ["."], preliminary.ToJson(), ct,
+                [.. DataExcludes, .. UnloggedRelations.Excludes(snapshot.DataPath)], chunker, filesCache: false, progress: heartbeat).ConfigureAwait(false);
             stats.Add(created.Archive.Stats);
             if (stop is null)
             {
