@@ -43,9 +43,6 @@ internal static partial class Log
 
     [LoggerMessage(19, LogLevel.Error, "{Instance}: pruning {What} failed: {Reason}")]
     public static partial void PruneFailed(ILogger logger, string instance, string what, string reason);
-
-    [LoggerMessage(20, LogLevel.Information, "{Instance}: discovered ({Source}): data {DataDirectory}, port {Port}, socket {Socket}, user {User}")]
-    public static partial void Discovered(ILogger logger, string instance, string source, string dataDirectory, int port, string socket, string user);
 }
 
 internal static partial class Log

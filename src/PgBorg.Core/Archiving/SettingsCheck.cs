@@ -50,21 +50,7 @@ public static class SettingsCheck
         {
             return false;
         }
-        return SameFile(parts[0], binary);
-    }
-
-    private static bool SameFile(string a, string b)
-    {
-        try
-        {
-            var ra = new FileInfo(a).ResolveLinkTarget(true)?.FullName ?? Path.GetFullPath(a);
-            var rb = new FileInfo(b).ResolveLinkTarget(true)?.FullName ?? Path.GetFullPath(b);
-            return ra == rb;
-        }
-        catch (IOException)
-        {
-            return false;
-        }
+        return Processes.PathIdentity.Same(parts[0], binary);
     }
 
     /// <summary>One message for all problems, naming the configuration file to edit.</summary>

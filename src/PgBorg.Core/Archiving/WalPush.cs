@@ -64,8 +64,7 @@ public static class WalPush
         var dir = Path.GetDirectoryName(source) ?? "/";
         if (Path.GetFileName(dir) == "pg_wal")
         {
-            var data = Path.GetDirectoryName(dir) ?? "/";
-            return new DirectoryInfo(data).ResolveLinkTarget(true)?.FullName ?? data;
+            return PathIdentity.Resolve(Path.GetDirectoryName(dir) ?? "/");
         }
         return Directory.GetCurrentDirectory();
     }

@@ -74,14 +74,6 @@ public sealed partial class BorgRepository
         return result.Archives;
     }
 
-    public async Task RenameAsync(string from, string to, CancellationToken ct)
-    {
-        var args = Args("rename");
-        args.Add("::" + from);
-        args.Add(to);
-        await RunAsync("rename", args, ct).ConfigureAwait(false);
-    }
-
     /// <summary>Deletes archives by exact name (a missing one is only a warning in Borg).</summary>
     public async Task DeleteAsync(IReadOnlyCollection<string> names, CancellationToken ct)
     {
@@ -93,32 +85,6 @@ public sealed partial class BorgRepository
         args.Add("::" + names.First());
         args.AddRange(names.Skip(1));
         await RunAsync("delete", args, ct).ConfigureAwait(false);
-    }
-
-    public sealed record PruneRules(TimeSpan KeepWithin, int Hourly, int Daily, int Weekly, int Monthly, int Yearly);
-
-    /// <summary>borg prune restricted to a glob (one database of one instance), then the caller runs compact once.</summary>
-    public async Task PruneAsync(string glob, PruneRules rules, CancellationToken ct)
-    {
-        var args = Args("prune");
-        args.AddRange(["--glob-archives", glob]);
-        if (rules.KeepWithin > TimeSpan.Zero)
-        {
-            // Borg 1.2 takes hours at the finest
-            args.AddRange(["--keep-within", $"{Math.Max(1, (int)Math.Ceiling(rules.KeepWithin.TotalHours))}H"]);
-        }
-        foreach (var (option, count) in new[] { ("--keep-hourly", rules.Hourly), ("--keep-daily", rules.Daily), ("--keep-weekly", rules.Weekly), ("--keep-monthly", rules.Monthly), ("--keep-yearly", rules.Yearly) })
-        {
-            if (count > 0)
-            {
-                args.AddRange([option, count.ToString(CultureInfo.InvariantCulture)]);
-            }
-        }
-        if (rules.KeepWithin <= TimeSpan.Zero && rules.Hourly + rules.Daily + rules.Weekly + rules.Monthly + rules.Yearly == 0)
-        {
-            return; // no rule at all: keep everything (Borg would refuse to prune without one)
-        }
-        await RunAsync("prune", args, ct).ConfigureAwait(false);
     }
 
     public async Task CompactAsync(CancellationToken ct) => await RunAsync("compact", Args("compact"), ct).ConfigureAwait(false);

@@ -109,27 +109,13 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
     {
         var expected = Path.TrimEndingDirectorySeparator(Path.GetFullPath(instance.DataDirectory));
         var actual = Path.TrimEndingDirectorySeparator(inventory.DataDirectory);
-        if (!string.Equals(expected, actual, StringComparison.Ordinal) && !SameFile(expected, actual))
+        if (!string.Equals(expected, actual, StringComparison.Ordinal) && !PathIdentity.Same(expected, actual))
         {
             throw new PgException($"the server on {instance.SocketDirectory} port {instance.Port} serves data directory {actual}, not {expected}; refusing to dump the wrong server");
         }
         if (inventory.ServerVersionNum / 10000 != instance.MajorVersion)
         {
             throw new PgException($"the server on port {instance.Port} is PostgreSQL {inventory.ServerVersionNum / 10000}, but {instance.DataDirectory} is version {instance.MajorVersion}");
-        }
-    }
-
-    private static bool SameFile(string a, string b)
-    {
-        try
-        {
-            var ra = new DirectoryInfo(a).ResolveLinkTarget(true)?.FullName ?? a;
-            var rb = new DirectoryInfo(b).ResolveLinkTarget(true)?.FullName ?? b;
-            return string.Equals(ra, rb, StringComparison.Ordinal);
-        }
-        catch (IOException)
-        {
-            return false;
         }
     }
 

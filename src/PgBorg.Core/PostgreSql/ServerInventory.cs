@@ -33,13 +33,7 @@ public static class ServerInventoryReader
         {
             return await QueryAsync(instance.SocketDirectory, instance.Port, instance.User.Name, ct).ConfigureAwait(false);
         }
-        var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell the path of this program");
-        var spec = new ProcessSpec(self, [HelperCommand, instance.SocketDirectory, instance.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), instance.User.Name])
-        {
-            RunAs = instance.User,
-            Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C.UTF-8", ["HOME"] = instance.User.Home },
-            WorkingDirectory = "/",
-        };
+        var spec = ServiceUserHelper.Spec(instance, HelperCommand);
         var result = await ChildProcess.RunAsync(spec, ct).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {

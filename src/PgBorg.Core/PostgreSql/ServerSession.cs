@@ -24,13 +24,7 @@ public sealed class ServerSession : IAsyncDisposable
 
     public static async Task<ServerSession> OpenAsync(PgInstance instance, CancellationToken ct)
     {
-        var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell the path of this program");
-        var spec = new ProcessSpec(self, [SessionHelper.Command, instance.SocketDirectory, instance.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), instance.User.Name])
-        {
-            RunAs = instance.User,
-            Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C.UTF-8", ["HOME"] = instance.User.Home },
-            WorkingDirectory = "/",
-        };
+        var spec = ServiceUserHelper.Spec(instance, SessionHelper.Command);
         var child = ChildProcess.Start(spec, stdin: true, stdout: true);
         var session = new ServerSession(child);
         try
@@ -66,8 +60,6 @@ public sealed class ServerSession : IAsyncDisposable
 
     /// <summary>pg_stat_archiver: the last archived WAL file (in <c>Lsn</c>) and the last one that failed (in <c>WalFile</c>).</summary>
     public Task<SessionReply> ArchiverAsync(CancellationToken ct) => SendAsync("archiver", ct);
-
-    public Task<SessionReply> CurrentWalAsync(CancellationToken ct) => SendAsync("current", ct);
 
     private async Task<SessionReply> SendAsync(string command, CancellationToken ct)
     {

@@ -56,7 +56,6 @@ public static class SessionHelper
                         "reload" => await LsnAsync(conn, "SELECT pg_current_wal_lsn()::text, pg_reload_conf()::text", ct).ConfigureAwait(false),
                         "archiver" => await LsnAsync(conn, "SELECT coalesce(last_archived_wal, ''), coalesce(last_failed_wal, '') FROM pg_stat_archiver", ct).ConfigureAwait(false),
                         "restorepoint" => await RestorePointAsync(conn, argument, ct).ConfigureAwait(false),
-                        "current" => await LsnAsync(conn, "SELECT lsn::text, pg_walfile_name(lsn) FROM pg_current_wal_lsn() AS lsn", ct).ConfigureAwait(false),
                         _ => new SessionReply(false, $"unknown session command '{verb}'"),
                     };
                 }

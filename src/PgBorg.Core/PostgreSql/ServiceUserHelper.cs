@@ -1,0 +1,22 @@
+using System.Globalization;
+using PgBorg.Processes;
+
+namespace PgBorg.PostgreSql;
+
+/// <summary>
+/// This same binary started as the instance's service user (<c>pgborg __inventory|__session SOCKET PORT USER</c>), so
+/// Npgsql connects over the Unix socket with peer authentication and root never needs a PostgreSQL password.
+/// </summary>
+internal static class ServiceUserHelper
+{
+    public static ProcessSpec Spec(PgInstance instance, string command)
+    {
+        var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell the path of this program");
+        return new ProcessSpec(self, [command, instance.SocketDirectory, instance.Port.ToString(CultureInfo.InvariantCulture), instance.User.Name])
+        {
+            RunAs = instance.User,
+            Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C.UTF-8", ["HOME"] = instance.User.Home },
+            WorkingDirectory = "/",
+        };
+    }
+}
