@@ -355,16 +355,16 @@ restore_run() {
       local tgt=$TARGET; [ $m = pgborg_latest ] && tgt=
       tm 2 $m $r $out bash -c "set -o pipefail; $PGB --config $CONF pgcarestore restore --target-dir $D $tgt 2>&1 | $HERE/stamp.sh" || rc=1
       # phases from the stamped output: planning (cycle listing), base (list items + parallel extract + recovery
-      # files), WAL (local mode: extract of the cycle's WAL archives) + chown
+      # files + chown + rename + starting the background WAL extractor), the rest
       local tb tw te
       tb=$(awk '/ extracting base /{print $1; exit}' $out)
-      tw=$(awk '/cannot read .*extracting the cycle.s WAL/{print $1; exit}' $out)
+      tw=$(awk '/is being extracted into .* in the background/{print $1; exit}' $out)
       te=$(awk '/ target: /{print $1; exit}' $out)
       [ -n "$tb" ] && val 2 $m "plan_s_rep$r" "$(sub $LAST_T0 $tb)"
       if [ -n "$tb" ] && [ -n "$tw" ]; then val 2 $m "base_s_rep$r" "$(sub $tb $tw)"; val 2 $m "wal_s_rep$r" "$(sub $tw ${te:-$LAST_T1})"
       elif [ -n "$tb" ]; then val 2 $m "base_s_rep$r" "$(sub $tb ${te:-$LAST_T1})"; fi
       [ -n "$te" ] && val 2 $m "tail_s_rep$r" "$(sub $te $LAST_T1)"
-      val 2 $m "walline_rep$r" "$(grep -o 'cannot read .*' $out | head -1)"
+      val 2 $m "walline_rep$r" "$(grep -o 'the cycle.s WAL .*' $out | head -1)"
       ;;
     pgbr|pgbr_async)
       mkdir -m 700 $D && chown postgres: $D
@@ -456,6 +456,8 @@ for k in ['first', 'first_restored'] + [k for k, _ in marks]:
 PY
   asp $PGBIN/pg_ctl -D $D -m immediate -w stop >> $out 2>&1
   rm -rf $D $D.pgborg-extract-*
+  # a background WAL extractor notices its area is gone and stops; the next run must not compete with it
+  while pgrep -f "__wal-extract $D/" >/dev/null; do sleep 0.1; done
   [ $m = pgborg_borg ] && repo_owner root:
   return 0
 }

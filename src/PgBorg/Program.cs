@@ -24,6 +24,10 @@ if (argv is ["wal-fetch", "--end"])
 {
     return PgBorg.Restore.WalFetch.End(Console.Error);
 }
+if (argv is [PgBorg.Restore.WalExtractor.Command, var extractArea])
+{
+    return await PgBorg.Restore.WalExtractor.RunProcessAsync(extractArea, Console.In, Console.Error, cts.Token);
+}
 if (argv.Length > 0 && argv[0] == ServerInventoryReader.HelperCommand)
 {
     return await ServerInventoryReader.RunHelperAsync(argv[1..], Console.Out, Console.Error, cts.Token);

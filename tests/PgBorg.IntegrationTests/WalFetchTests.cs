@@ -33,10 +33,22 @@ public sealed class WalFetchTests : IAsyncLifetime
         await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", _sandbox.Repository);
         var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
         Assert.True(r.ExitCode == 0, r.ToString());
+        // pgcarestore's background extractor delivers the WAL; these tests are about wal-fetch reading Borg itself,
+        // as it does when no extractor runs (it stopped, or the restore could not start one): let it finish, then
+        // take away everything it left
+        await WalExtractors.WaitGoneAsync(_target.Path);
+        Assert.Empty(WalExtractors.Under(_target.Path));
+        var area = Path.Combine(Data, "pgborg_restore");
+        Assert.True(File.Exists(Path.Combine(area, "extractor.done")), string.Join(" ", Directory.EnumerateFileSystemEntries(area)));
+        foreach (var f in Directory.EnumerateFiles(area).Where(f => Path.GetFileName(f) != "context.json"))
+        {
+            File.Delete(f);
+        }
     }
 
     public async Task DisposeAsync()
     {
+        await WalExtractors.KillUnderAsync(_target.Path);
         await _cluster.DisposeAsync();
         _sandbox.Dispose();
         _target.Dispose();

@@ -28,6 +28,9 @@ public sealed partial class BorgRepository
 
     public RepositorySettings Settings => _settings;
 
+    /// <summary>Where Borg's cache, config and security files live (BORG_BASE_DIR).</summary>
+    public string StateDirectory => _stateDirectory;
+
     /// <summary>The Borg executable: <c>PGBORG_BORG</c> if set (tests use a fake for error paths), else the first borg on PATH.</summary>
     public static string Executable =>
         Environment.GetEnvironmentVariable("PGBORG_BORG") is { Length: > 0 } b ? b : FindOnPath("borg") ?? "/usr/bin/borg";

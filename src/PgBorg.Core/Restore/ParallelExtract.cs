@@ -9,6 +9,29 @@ namespace PgBorg.Restore;
 /// </summary>
 public static class ParallelExtract
 {
+    /// <summary>What one more item costs a Borg process beyond its bytes (opening, writing metadata), as bytes.</summary>
+    internal const long PerItemCost = 64 * 1024;
+
+    /// <summary>
+    /// Splits the regular files over <paramref name="workers"/> buckets, largest first into the lightest bucket.
+    /// Bucket 0 starts with everything it extracts anyway (all the small items), so one very large relation file
+    /// goes to a worker of its own instead of being added to the worker that also walks the thousands of small ones.
+    /// </summary>
+    internal static (long[] Bytes, List<string>[] Paths) Split(IReadOnlyList<BorgItem> items, int workers)
+    {
+        static bool Big(BorgItem i) => i.Type == "-" && i.Size > 1 << 20;
+        var bytes = new long[workers];
+        var paths = Enumerable.Range(0, workers).Select(_ => new List<string>()).ToArray();
+        bytes[0] = items.Where(i => !Big(i)).Sum(i => i.Size + PerItemCost);
+        foreach (var item in items.Where(Big).OrderByDescending(i => i.Size).ThenBy(i => i.Path, StringComparer.Ordinal))
+        {
+            var lightest = Array.IndexOf(bytes, bytes.Min());
+            bytes[lightest] += item.Size + PerItemCost;
+            paths[lightest].Add(item.Path);
+        }
+        return (bytes, paths);
+    }
+
     public static async Task RunAsync(BorgRepository repo, string archive, string directory, int workers, CancellationToken ct)
     {
         if (workers <= 1)
@@ -17,20 +40,14 @@ public static class ParallelExtract
             return;
         }
         var items = await repo.ListItemsAsync(archive, ct).ConfigureAwait(false);
-        var buckets = Enumerable.Range(0, workers).Select(_ => (Bytes: 0L, Paths: new List<string>())).ToArray();
-        foreach (var item in items.Where(i => i.Type == "-" && i.Size > 1 << 20).OrderByDescending(i => i.Size))
-        {
-            var smallest = Array.IndexOf(buckets, buckets.MinBy(b => b.Bytes));
-            buckets[smallest] = (buckets[smallest].Bytes + item.Size, buckets[smallest].Paths);
-            buckets[smallest].Paths.Add(item.Path);
-        }
-        var others = buckets.Skip(1).SelectMany(b => b.Paths).ToList();
+        var (_, buckets) = Split(items, workers);
+        var others = buckets.Skip(1).SelectMany(b => b).ToList();
         var excludes = Path.Combine(directory, $".pgborg-excludes-{Guid.NewGuid():N}");
         await File.WriteAllLinesAsync(excludes, others.Select(p => "pp:" + p).Append("pp:" + Path.GetFileName(excludes)), ct).ConfigureAwait(false);
         try
         {
             var tasks = new List<Task> { repo.ExtractAsync(archive, directory, [], ct, sparse: true, excludeFrom: excludes) };
-            tasks.AddRange(buckets.Skip(1).Where(b => b.Paths.Count > 0).Select(b => repo.ExtractAsync(archive, directory, b.Paths, ct, sparse: true)));
+            tasks.AddRange(buckets.Skip(1).Where(b => b.Count > 0).Select(b => repo.ExtractAsync(archive, directory, b, ct, sparse: true)));
             await Task.WhenAll(tasks).ConfigureAwait(false);
         }
         finally

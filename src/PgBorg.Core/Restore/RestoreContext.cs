@@ -39,4 +39,5 @@ public sealed record RestoreContext(
 }
 
 [JsonSerializable(typeof(RestoreContext))]
+[JsonSerializable(typeof(WalExtractorJob))]
 internal sealed partial class RestoreJsonContext : JsonSerializerContext;

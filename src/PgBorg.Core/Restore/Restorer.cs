@@ -29,6 +29,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         var created = new List<string> { staging };
         created.AddRange(tablespaceStaging.Values);
         var area = RestoreContext.AreaFor(staging);
+        bool borgMode;
         try
         {
             foreach (var dir in created)
@@ -40,11 +41,10 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
             // the staging directory is the service user's from the start (the probe runs below it as that user)
             instance.User.Own(staging);
             Directory.CreateDirectory(area, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var borgMode = await ServiceUserCanReadAsync(area, plan, ct).ConfigureAwait(false);
+            borgMode = await ServiceUserCanReadAsync(area, plan, ct).ConfigureAwait(false);
             // the base and the WAL come out of Borg at the same time: each Borg process decrypts and decompresses on one core
-            await Task.WhenAll(
-                ExtractBaseAsync(plan, staging, tablespaceStaging, workers, ct),
-                PrepareWalAsync(plan, area, borgMode, workers, ct)).ConfigureAwait(false);
+            await ExtractBaseAsync(plan, staging, tablespaceStaging, workers, ct).ConfigureAwait(false);
+            await PrepareWalAsync(plan, area, borgMode, ct).ConfigureAwait(false);
             WriteRecoveryFiles(staging, plan, options);
             await OwnAsync([staging, .. tablespaceStaging.Values], ct).ConfigureAwait(false);
 
@@ -61,6 +61,42 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
                 Directory.Delete(dir, recursive: true);
             }
             throw;
+        }
+        if (plan.Cycle.WalBatches.Count > 0)
+        {
+            await StartWalExtractionAsync(plan, RestoreContext.AreaFor(target), borgMode, options, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The WAL comes out of Borg behind the restore command, while PostgreSQL already replays (<see cref="WalExtractor"/>):
+    /// needed when the service user cannot read the repository, and faster when it can (wal-fetch then falls back to
+    /// Borg itself should the extractor stop).
+    /// </summary>
+    private async Task StartWalExtractionAsync(RestorePlan plan, string area, bool borgMode, Options options, CancellationToken ct)
+    {
+        var s = repo.Settings;
+        var access = new RestoreContext(RestoreContext.LocalMode, s.Location, s.Passphrase, s.PassCommand, new Dictionary<string, string>(s.Environment),
+            plan.Cycle.WalBatches.Select(w => new WalArchiveEntry(w.Archive, w.Metadata?.Files ?? [])).ToList());
+        var job = new WalExtractorJob(access, repo.StateDirectory, instance.User.Name, instance.User.Uid, instance.User.Gid);
+        var count = access.Archives.Sum(a => a.Files.Count);
+        try
+        {
+            var pid = await WalExtractorLauncher.StartAsync(options.WalFetchBinary, area, job, ct).ConfigureAwait(false);
+            await output.WriteLineAsync((borgMode ? "" : $"{instance.User.Name} cannot read {repo.Location}: ")
+                + $"the cycle's WAL ({count} files) is being extracted into {area} in the background (process {pid}, log {Path.Combine(area, WalExtractor.LogName)}); "
+                + "PostgreSQL can be started now, recovery waits for each file").ConfigureAwait(false);
+        }
+        catch (IOException e) when (borgMode)
+        {
+            log.LogWarning("{Problem}; wal-fetch will fetch the WAL from Borg itself", e.Message);
+        }
+        catch (IOException e)
+        {
+            log.LogWarning("{Problem}; extracting the WAL now instead", e.Message);
+            await output.WriteLineAsync($"{instance.User.Name} cannot read {repo.Location}: extracting the cycle's WAL ({count} files) into {area} now").ConfigureAwait(false);
+            await WalExtractor.ExtractAllAsync(area, job, instance.User, TextWriter.Null, ct).ConfigureAwait(false);
+            File.WriteAllText(Path.Combine(area, WalExtractor.DoneName), "all WAL extracted\n");
         }
     }
 
@@ -158,21 +194,13 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
 
     /// <summary>
     /// wal-fetch runs as the service user. If that user can read the repository it fetches from Borg in batches;
-    /// otherwise (a local repository only root can read) the cycle's WAL is extracted now, into the restore area.
+    /// otherwise (a local repository only root can read) <see cref="WalExtractor"/> extracts the cycle's WAL into the
+    /// restore area in the background, once the data directory is in place.
     /// </summary>
-    private async Task PrepareWalAsync(RestorePlan plan, string area, bool borgMode, int workers, CancellationToken ct)
+    private async Task PrepareWalAsync(RestorePlan plan, string area, bool borgMode, CancellationToken ct)
     {
         var archives = plan.Cycle.WalBatches.Select(w => new WalArchiveEntry(w.Archive, w.Metadata?.Files ?? [])).ToList();
         var mode = borgMode ? RestoreContext.BorgMode : RestoreContext.LocalMode;
-        if (mode == RestoreContext.LocalMode)
-        {
-            await output.WriteLineAsync($"{instance.User.Name} cannot read {repo.Location}: extracting the cycle's WAL ({archives.Sum(a => a.Files.Count)} files) into {area} now").ConfigureAwait(false);
-            // one batch archive holds up to 512 segments: its files are split over several Borg processes
-            foreach (var a in archives)
-            {
-                await ParallelExtract.RunAsync(repo, a.Archive, area, workers, ct).ConfigureAwait(false);
-            }
-        }
         var s = repo.Settings;
         var context = new RestoreContext(mode, s.Location, mode == RestoreContext.BorgMode ? s.Passphrase : null,
             mode == RestoreContext.BorgMode ? s.PassCommand : null, new Dictionary<string, string>(s.Environment), archives);
@@ -187,7 +215,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         {
             return true;
         }
-        if (!OsUser.IsRoot || plan.Cycle.WalBatches.Count == 0)
+        if (!OsUser.IsRoot || plan.Cycle.WalBatches.Count == 0 || (repo.IsLocal && Unreachable(repo.Location, instance.User)))
         {
             return false;
         }
@@ -204,6 +232,31 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         {
             Directory.Delete(probe, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// True when the permission bits alone show that <paramref name="user"/> cannot enter the local repository
+    /// directory (nor one above it) — root's usual 0700 repository — so the Borg probe as that user is not needed.
+    /// Anything less certain (group bits that may apply, ACLs aside) is left to the probe.
+    /// </summary>
+    internal static bool Unreachable(string location, OsUser user)
+    {
+        for (var dir = Path.GetFullPath(location); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+        {
+            if (!Directory.Exists(dir) || FileOwner.Of(dir) is not { } owner)
+            {
+                return false;
+            }
+            var mode = File.GetUnixFileMode(dir);
+            var enterable = owner == user.Uid
+                ? mode.HasFlag(UnixFileMode.UserExecute)
+                : mode.HasFlag(UnixFileMode.GroupExecute) || mode.HasFlag(UnixFileMode.OtherExecute);
+            if (!enterable)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private async Task OwnAsync(IEnumerable<string> directories, CancellationToken ct)

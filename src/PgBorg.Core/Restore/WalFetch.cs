@@ -35,15 +35,37 @@ public static class WalFetch
             if (!File.Exists(cached))
             {
                 var entry = context.Archives.FirstOrDefault(a => a.Files.Contains(name));
-                if (entry is null || context.Mode == RestoreContext.LocalMode)
+                if (entry is null)
                 {
                     return NotFound;
                 }
-                await PrefetchAsync(context, area, entry, name, ct).ConfigureAwait(false);
+                var local = context.Mode == RestoreContext.LocalMode;
+                if (File.Exists(Path.Combine(area, WalExtractor.LockName)))
+                {
+                    var problem = await AwaitExtractorAsync(area, cached, name, ct).ConfigureAwait(false);
+                    if (problem is not null && local)
+                    {
+                        await error.WriteLineAsync($"pgborg wal-fetch {name}: {problem}; {RestartAdvice}").ConfigureAwait(false);
+                        return Fatal;
+                    }
+                    if (problem is not null)
+                    {
+                        await error.WriteLineAsync($"pgborg wal-fetch {name}: {problem}; fetching from Borg directly").ConfigureAwait(false);
+                    }
+                }
                 if (!File.Exists(cached))
                 {
-                    await error.WriteLineAsync($"pgborg wal-fetch: {entry.Archive} did not yield {name}").ConfigureAwait(false);
-                    return Fatal;
+                    if (local)
+                    {
+                        // everything was extracted and this file is no longer here: served before (PostgreSQL keeps it in pg_wal)
+                        return NotFound;
+                    }
+                    await PrefetchAsync(context, area, entry, name, ct).ConfigureAwait(false);
+                    if (!File.Exists(cached))
+                    {
+                        await error.WriteLineAsync($"pgborg wal-fetch: {entry.Archive} did not yield {name}").ConfigureAwait(false);
+                        return Fatal;
+                    }
                 }
             }
             Deliver(cached, destination, name);
@@ -55,6 +77,52 @@ public static class WalFetch
             return Fatal;
         }
     }
+
+    /// <summary>
+    /// The file is in the archive and <see cref="WalExtractor"/> (started by pgcarestore, in the background) delivers
+    /// it into the area: waits as long as the extractor runs, telling it which file replay waits for (it then ignores
+    /// its read-ahead limit). Returns null when the file is there or the extractor finished (the file was served
+    /// before), else why it will not come — in local mode that is fatal: answering "not in the archive" would end
+    /// recovery early and promote without the WAL.
+    /// </summary>
+    private static async Task<string?> AwaitExtractorAsync(string area, string cached, string name, CancellationToken ct)
+    {
+        if (File.Exists(cached))
+        {
+            return null;
+        }
+        var wanted = Path.Combine(area, WalExtractor.WantedName);
+        await File.WriteAllTextAsync(wanted + ".tmp", name, ct).ConfigureAwait(false);
+        File.Move(wanted + ".tmp", wanted, overwrite: true);
+        var started = DateTime.UtcNow;
+        var reported = started;
+        var log = Path.Combine(area, WalExtractor.LogName);
+        while (!File.Exists(cached))
+        {
+            var failed = Path.Combine(area, WalExtractor.FailedName);
+            if (File.Exists(failed))
+            {
+                return $"the background WAL extraction of pgcarestore failed: {File.ReadAllText(failed).Trim()} (log {log})";
+            }
+            if (!WalExtractor.IsRunning(area))
+            {
+                if (File.Exists(cached) || File.Exists(Path.Combine(area, WalExtractor.DoneName)))
+                {
+                    return null;
+                }
+                return $"the background WAL extraction of pgcarestore is not running and has not delivered this file (log {log})";
+            }
+            if (DateTime.UtcNow - reported > TimeSpan.FromSeconds(30))
+            {
+                reported = DateTime.UtcNow;
+                Console.Error.WriteLine($"pgborg wal-fetch {name}: waiting {(reported - started).TotalSeconds:0} s for the background WAL extraction (log {log})");
+            }
+            await Task.Delay(20, ct).ConfigureAwait(false);
+        }
+        return null;
+    }
+
+    internal const string RestartAdvice = "recovery stopped so as not to end early; stop PostgreSQL and run, as root, `pgcarestore resume-wal` for this data directory, then start PostgreSQL again";
 
     /// <summary>
     /// Segments are moved (each is asked for once, and the area must not grow without bound); history files are
@@ -94,7 +162,20 @@ public static class WalFetch
         {
             if (Directory.Exists(area))
             {
-                Directory.Delete(area, recursive: true);
+                // a background extractor still running (recovery reached its target early) sees this and stops
+                File.WriteAllText(Path.Combine(area, WalExtractor.EndedName), "");
+                for (var attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        Directory.Delete(area, recursive: true);
+                        break;
+                    }
+                    catch (IOException) when (attempt < 50 && WalExtractor.IsRunning(area))
+                    {
+                        Thread.Sleep(100); // it is still writing a batch; it stops at the next check
+                    }
+                }
             }
             return 0;
         }

@@ -22,6 +22,7 @@ internal static class RestoreCommand
         var command = new Command("pgcarestore", "Restore an instance from the archive: the latest state, a time, a restore point, an LSN or a transaction");
         command.Subcommands.Add(Info());
         command.Subcommands.Add(Restore());
+        command.Subcommands.Add(ResumeWal());
         return command;
     }
 
@@ -82,6 +83,21 @@ internal static class RestoreCommand
                     : $"  2. it replays WAL up to the target and then does: {plan.RecoverySettings["recovery_target_action"]};");
             Console.WriteLine("  3. start pgcad again (systemctl start pgcad) so archiving continues.");
             return 0;
+        }));
+        return c;
+    }
+
+    private static Command ResumeWal()
+    {
+        var targetDir = new Option<string?>("--target-dir") { Description = "The directory restore wrote into, if not the instance's data directory" };
+        var c = new Command("resume-wal", "Start the background WAL extraction of a restore again after it stopped (reboot, kill) before delivering all WAL");
+        c.Options.Add(targetDir);
+        c.SetAction((parse, ct) => CommandContext.RunAsync(parse, async ctx =>
+        {
+            var instance = InstanceCatalog.Select(ctx.Instances, parse.GetValue(CommandTree.Instance));
+            var repo = new BorgRepository(ctx.Config.ArchiveFor(instance.Name).Repository, ctx.Config.StateDirectory, ctx.Log);
+            var dir = Path.GetFullPath(parse.GetValue(targetDir) ?? instance.DataDirectory);
+            return await WalExtractorLauncher.ResumeAsync(repo, instance, dir, Environment.ProcessPath ?? "/usr/bin/pgborg", Console.Out, ct);
         }));
         return c;
     }

@@ -16,6 +16,19 @@ public sealed class TempDir : IDisposable
 
     public void Dispose()
     {
+        // a restore into this directory may have left its background WAL extractor running
+        foreach (var pid in WalExtractors.Under(Path))
+        {
+            try
+            {
+                using var p = System.Diagnostics.Process.GetProcessById(pid);
+                p.Kill();
+                p.WaitForExit(10_000);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+            }
+        }
         try
         {
             Directory.Delete(Path, recursive: true);

@@ -1,0 +1,296 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging.Abstractions;
+using PgBorg.Archiving;
+using PgBorg.Borg;
+using PgBorg.Configuration;
+using PgBorg.Processes;
+
+namespace PgBorg.Restore;
+
+/// <summary>What the background WAL extractor needs, handed to it on stdin (the passphrase never goes into argv).</summary>
+public sealed record WalExtractorJob(
+    [property: JsonPropertyName("access")] RestoreContext Access,
+    [property: JsonPropertyName("state_directory")] string StateDirectory,
+    [property: JsonPropertyName("user")] string UserName,
+    [property: JsonPropertyName("uid")] uint Uid,
+    [property: JsonPropertyName("gid")] uint Gid)
+{
+    public string ToJson() => JsonSerializer.Serialize(this, RestoreJsonContext.Default.WalExtractorJob);
+
+    public static WalExtractorJob Parse(string json) =>
+        JsonSerializer.Deserialize(json, RestoreJsonContext.Default.WalExtractorJob) ?? throw new InvalidDataException("empty WAL extractor job");
+}
+
+/// <summary>
+/// "Local" mode restores (the service user cannot read the repository) get their WAL from this process: started by
+/// pgcarestore as root once the base is in place, detached from it, it extracts the cycle's WAL archives into the
+/// restore area in WAL order — a few segments first so replay can begin, then larger batches, two Borg processes at
+/// a time — while PostgreSQL already replays. Each file appears in the area only when complete (extracted into
+/// <c>.incoming/N</c>, given to the service user, renamed). <c>pgborg wal-fetch</c> waits for a file this process
+/// will still deliver, and fails hard (exit &gt; 125, PostgreSQL stops) if it stopped without delivering it.
+/// Markers in the area: <c>extractor.lock</c> (held while running), <c>extractor.done</c>, <c>extractor.failed</c>
+/// (why), <c>extractor.log</c>. It stops quietly when recovery ended (<c>wal-fetch --end</c> wrote <c>ended</c> or
+/// removed the area).
+/// </summary>
+public static class WalExtractor
+{
+    public const string Command = "__wal-extract";
+    public const string LockName = "extractor.lock";
+    public const string DoneName = "extractor.done";
+    public const string FailedName = "extractor.failed";
+    public const string LogName = "extractor.log";
+    public const string EndedName = "ended";
+    public const string WantedName = "wanted";
+
+    /// <summary>
+    /// Read-ahead limit: at most this many extracted segments wait in the area for replay (2 GiB of 16 MiB segments),
+    /// so a long cycle does not fill the disk before PostgreSQL even starts. Ignored while wal-fetch waits for a file.
+    /// </summary>
+    internal const int ReadAhead = 128;
+    private const string IncomingName = ".incoming";
+
+    /// <summary>Segments per Borg process: a small first batch so replay starts at once, then larger ones.</summary>
+    internal static readonly int[] ChunkSizes = [4, 16, 32];
+
+    /// <summary>The files to extract, in WAL order, each once, in batches of one archive each.</summary>
+    internal static List<(string Archive, List<string> Files)> Plan(IReadOnlyList<WalArchiveEntry> archives, Func<string, bool> present)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var chunks = new List<(string, List<string>)>();
+        foreach (var archive in archives)
+        {
+            var files = archive.Files.Where(f => seen.Add(f) && !present(f)).ToList();
+            for (var i = 0; i < files.Count;)
+            {
+                var size = ChunkSizes[Math.Min(chunks.Count, ChunkSizes.Length - 1)];
+                chunks.Add((archive.Archive, files.Skip(i).Take(size).ToList()));
+                i += size;
+            }
+        }
+        return chunks;
+    }
+
+    /// <summary>True while an extractor holds the lock of <paramref name="area"/>.</summary>
+    public static bool IsRunning(string area)
+    {
+        var path = Path.Combine(area, LockName);
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+        try
+        {
+            // a shared flock: refused while the extractor holds its exclusive one
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
+    public static bool Ended(string area) => !Directory.Exists(area) || File.Exists(Path.Combine(area, EndedName));
+
+    /// <summary>The process body of <c>pgborg __wal-extract AREA</c>: detaches, logs to the area, extracts.</summary>
+    public static async Task<int> RunProcessAsync(string area, TextReader input, TextWriter error, CancellationToken ct)
+    {
+        WalExtractorJob job;
+        try
+        {
+            job = WalExtractorJob.Parse(await input.ReadToEndAsync(ct).ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            await error.WriteLineAsync($"pgborg {Command}: bad job on stdin: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+        _ = Native.setsid(); // no terminal, no process group of the restore command: Ctrl-C there does not reach us
+        using var log = new FileStream(Path.Combine(area, LogName), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        File.SetUnixFileMode(log.Name, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        var fd = (int)log.SafeFileHandle.DangerousGetHandle();
+        _ = Native.dup2(fd, 1);
+        _ = Native.dup2(fd, 2);
+        using var writer = TextWriter.Synchronized(new StreamWriter(log) { AutoFlush = true });
+        var lockPath = Path.Combine(area, LockName);
+        using var held = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        File.SetUnixFileMode(lockPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        var user = new OsUser(job.UserName, job.Uid, job.Gid, "/");
+        try
+        {
+            Line(writer, $"started (pid {Environment.ProcessId}), {job.Access.Archives.Sum(a => a.Files.Count)} WAL files in {job.Access.Archives.Count} archive(s)");
+            await ExtractAllAsync(area, job, user, writer, ct).ConfigureAwait(false);
+            if (Ended(area))
+            {
+                Line(writer, "recovery ended: stopping");
+                return 0;
+            }
+            WriteMarker(area, DoneName, "all WAL extracted\n", user);
+            Line(writer, "done");
+            return 0;
+        }
+        catch (Exception e) when (Ended(area))
+        {
+            Line(writer, $"recovery ended: stopping ({e.Message})");
+            return 0;
+        }
+        catch (Exception e)
+        {
+            var why = ct.IsCancellationRequested ? "stopped by a signal" : e.Message;
+            Line(writer, $"FAILED: {why}");
+            try
+            {
+                WriteMarker(area, FailedName, why + "\n", user);
+            }
+            catch (IOException)
+            {
+            }
+            return 1;
+        }
+    }
+
+    /// <summary>Extracts every planned batch, at most <c>workers</c> Borg processes at a time, in order.</summary>
+    public static async Task ExtractAllAsync(string area, WalExtractorJob job, OsUser user, TextWriter log, CancellationToken ct)
+    {
+        var a = job.Access;
+        var settings = new RepositorySettings(a.Repository, a.Passphrase, a.PassCommand, a.Environment, TimeSpan.FromMinutes(10), "lz4", null);
+        var repo = new BorgRepository(settings, job.StateDirectory, NullLogger.Instance);
+        var chunks = Plan(a.Archives, f => File.Exists(Path.Combine(area, f)));
+        var incoming = Path.Combine(area, IncomingName);
+        Directory.CreateDirectory(incoming, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        user.Own(incoming);
+        var workers = Math.Max(2, Math.Min(4, Environment.ProcessorCount));
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var gate = new SemaphoreSlim(workers);
+        var running = new List<Task>();
+        var inFlight = 0;
+        // recovery may reach its target (wal-fetch --end) while batches are still being extracted: stop the Borg processes then
+        var watch = Task.Run(async () =>
+        {
+            while (!failed.IsCancellationRequested && !Ended(area))
+            {
+                await Task.Delay(200, CancellationToken.None).ConfigureAwait(false);
+            }
+            await failed.CancelAsync().ConfigureAwait(false);
+        }, CancellationToken.None);
+        try
+        {
+            for (var n = 0; n < chunks.Count && !Ended(area); n++)
+            {
+                await gate.WaitAsync(failed.Token).ConfigureAwait(false);
+                while (!Ended(area) && Waiting(area) + Volatile.Read(ref inFlight) + chunks[n].Files.Count > ReadAhead && !ReplayWaits(area))
+                {
+                    await Task.Delay(100, failed.Token).ConfigureAwait(false);
+                }
+                if (n == 1)
+                {
+                    FaultInjection.Point("wal-extract-second-batch");
+                }
+                var (archive, files) = chunks[n];
+                var dir = Path.Combine(incoming, n.ToString(CultureInfo.InvariantCulture));
+                Interlocked.Add(ref inFlight, files.Count);
+                running.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        await ExtractChunkAsync(repo, archive, files, dir, area, user, failed.Token).ConfigureAwait(false);
+                        Line(log, $"extracted {files[0]}..{files[^1]} ({files.Count} files) from {archive}");
+                    }
+                    catch
+                    {
+                        await failed.CancelAsync().ConfigureAwait(false);
+                        throw;
+                    }
+                    finally
+                    {
+                        Interlocked.Add(ref inFlight, -files.Count);
+                        gate.Release();
+                    }
+                }, CancellationToken.None));
+            }
+        }
+        catch (OperationCanceledException) when (failed.IsCancellationRequested)
+        {
+            // a batch failed (or we were stopped): its exception is what the caller sees, below
+        }
+        try
+        {
+            await Task.WhenAll(running).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+        }
+        finally
+        {
+            await failed.CancelAsync().ConfigureAwait(false);
+            await watch.ConfigureAwait(false);
+            if (Directory.Exists(incoming))
+            {
+                try
+                {
+                    Directory.Delete(incoming, recursive: true);
+                }
+                catch (IOException)
+                {
+                    // the area is going away under us (recovery ended)
+                }
+            }
+        }
+    }
+
+    /// <summary>Extracted segments not yet taken by replay.</summary>
+    private static int Waiting(string area) =>
+        Directory.EnumerateFiles(area).Select(Path.GetFileName).Count(f => WalFileName.Classify(f!) is WalFileKind.Segment or WalFileKind.PartialSegment);
+
+    /// <summary>wal-fetch waits for a file that is not here yet: the read-ahead limit must not hold it up.</summary>
+    private static bool ReplayWaits(string area)
+    {
+        try
+        {
+            var wanted = File.ReadAllText(Path.Combine(area, WantedName)).Trim();
+            return wanted.Length > 0 && !wanted.Contains('/', StringComparison.Ordinal) && !File.Exists(Path.Combine(area, wanted));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task ExtractChunkAsync(BorgRepository repo, string archive, List<string> files, string dir, string area, OsUser user, CancellationToken ct)
+    {
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        user.Own(dir);
+        await repo.ExtractAsync(archive, dir, files, ct).ConfigureAwait(false);
+        foreach (var file in files)
+        {
+            var source = Path.Combine(dir, file);
+            if (!File.Exists(source))
+            {
+                throw new InvalidDataException($"{archive} did not yield {file}");
+            }
+            user.Own(source);
+            var destination = Path.Combine(area, file);
+            if (!File.Exists(destination))
+            {
+                File.Move(source, destination);
+            }
+        }
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private static void WriteMarker(string area, string name, string text, OsUser user)
+    {
+        var path = Path.Combine(area, name);
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, text);
+        user.Own(temp);
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static void Line(TextWriter log, string text) =>
+        log.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss.fff} UTC pgborg wal extractor: {text}");
+}

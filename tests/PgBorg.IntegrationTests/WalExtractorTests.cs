@@ -1,0 +1,134 @@
+using System.Text.Json.Nodes;
+using PgBorg.IntegrationTests.Infrastructure;
+
+namespace PgBorg.IntegrationTests;
+
+/// <summary>
+/// "Local" mode (a root-only repository): pgcarestore returns once the base is in place and a detached process
+/// extracts the WAL while PostgreSQL already replays. wal-fetch waits for what is still coming, and fails hard —
+/// never "not in the archive" — when the extractor stopped before delivering; `pgcarestore resume-wal` finishes it.
+/// </summary>
+public sealed class WalExtractorTests : IAsyncLifetime
+{
+    private PostgresCluster _cluster = null!;
+    private readonly Sandbox _sandbox = new();
+    private readonly TempDir _target = new("pgborg-walextract");
+    private List<string> _segments = [];
+    private string Data => Path.Combine(_target.Path, "data");
+    private string Area => Path.Combine(Data, "pgborg_restore");
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
+        await _cluster.SqlAsync("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster));
+        Assert.Equal(0, (await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(3))).ExitCode);
+        var last = "";
+        for (var i = 0; i < 12; i++)
+        {
+            await _cluster.SqlAsync("INSERT INTO t SELECT g FROM generate_series(1, 1000) g");
+            last = await _cluster.SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
+        }
+        await _cluster.WaitArchivedAsync(last);
+        Assert.Equal(0, (await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(3))).ExitCode);
+        _segments = (await new ArchiveInspector(_sandbox).CyclesAsync()).SelectMany(c => c.WalFiles).Where(f => f.Length == 24).Order().ToList();
+        Assert.True(_segments.Count > 8, string.Join(" ", _segments));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await KillExtractorsAsync();
+        await _cluster.DisposeAsync();
+        _sandbox.Dispose();
+        _target.Dispose();
+    }
+
+    private List<int> Extractors() => WalExtractors.Under(_target.Path);
+
+    private Task KillExtractorsAsync() => WalExtractors.KillUnderAsync(_target.Path);
+
+    private Task<RunResult> FetchAsync(string name, string destination) =>
+        Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", PgBorgBinary.Path, "wal-fetch", name, destination], workingDirectory: Data);
+
+    [Fact(Timeout = 300_000)]
+    public async Task The_restore_returns_with_the_base_and_recovery_waits_for_the_WAL_extracted_behind_it()
+    {
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("in the background", r.Stdout);
+        Assert.Equal("local", JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Area, "context.json")))!["mode"]!.GetValue<string>());
+        Assert.Null(JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Area, "context.json")))!["passphrase"]);
+
+        await using (var server = await RestoredServer.StartAsync(Data, 46501 + Environment.ProcessId % 400))
+        {
+            await server.WaitPromotedAsync();
+            Assert.Equal("13000", await server.SqlAsync("SELECT count(*) FROM t"));
+        }
+        Assert.False(Directory.Exists(Area));
+        await WalExtractors.WaitGoneAsync(_target.Path);
+        Assert.Empty(Extractors());
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task An_extractor_that_stopped_early_makes_wal_fetch_fail_hard_and_resume_wal_finishes_the_job()
+    {
+        // the extractor blocks before its second batch: the first segments are there, the later ones are not
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data],
+            new Dictionary<string, string> { ["PGBORG_FAULT_POINT"] = "wal-extract-second-batch" }, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Single(Extractors());
+        var restored = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Area, "context.json")))!["archives"]!.AsArray()
+            .SelectMany(a => a!["files"]!.AsArray().Select(f => f!.GetValue<string>())).Where(f => f.Length == 24).Order().ToList();
+        Assert.True(restored.Count > 8, string.Join(" ", restored));
+        var later = restored[^1];
+        Assert.False(File.Exists(Path.Combine(Area, later)));
+        var destination = Path.Combine(Data, "pg_wal", "RECOVERYXLOG");
+
+        // while the extractor lives, wal-fetch waits for a file it will deliver; once it is gone, wal-fetch fails hard
+        var waiting = FetchAsync(later, destination);
+        await Task.Delay(1500);
+        Assert.False(waiting.IsCompleted);
+        await KillExtractorsAsync();
+        var fetched = await waiting;
+        Assert.True(fetched.ExitCode > 125, fetched.ToString());
+        Assert.Contains("resume-wal", fetched.Stderr);
+        // files that are not in the archive at all are still "not found", at once
+        Assert.Equal(1, (await FetchAsync("00000009.history", destination)).ExitCode);
+
+        // PostgreSQL stops rather than promoting without the WAL
+        using (var run = new TempDir("pgborg-walextract-run"))
+        {
+            await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", run.Path);
+            var log = run.Sub("server.log");
+            var options = $"-c port={46901 + Environment.ProcessId % 90} -c unix_socket_directories='{run.Path}' -c listen_addresses='' -c archive_mode=off";
+            await Run.CheckedAsync("/usr/sbin/runuser", "-u", "postgres", "--", $"{PostgresCluster.Bin}/pg_ctl", "-D", Data, "-l", log, "-o", options, "-W", "start");
+            for (var i = 0; i < 600 && (!File.Exists(log) || !File.ReadAllText(log).Contains("database system is shut down")); i++)
+            {
+                await Task.Delay(100);
+            }
+            var text = await File.ReadAllTextAsync(log);
+            Assert.Contains("resume-wal", text);
+            Assert.Contains("database system is shut down", text);
+            Assert.DoesNotContain("archive recovery complete", text);
+            Assert.True(File.Exists(Path.Combine(Data, "recovery.signal")));
+        }
+
+        var resumed = await _sandbox.PgBorgAsync(["pgcarestore", "resume-wal", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        await using (var server = await RestoredServer.StartAsync(Data, 46901 + Environment.ProcessId % 90))
+        {
+            await server.WaitPromotedAsync();
+            Assert.Equal("13000", await server.SqlAsync("SELECT count(*) FROM t"));
+        }
+        Assert.False(Directory.Exists(Area));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Resume_wal_refuses_what_it_cannot_resume()
+    {
+        Directory.CreateDirectory(Data);
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "resume-wal", "--target-dir", Data], null);
+        Assert.Equal(3, r.ExitCode);
+        Assert.Contains("nothing to resume", r.Stderr);
+    }
+}
