@@ -471,13 +471,17 @@ raw_run() {
   python3 - $B/tmp/items.jsonl $B/tmp/paths1 $B/tmp/excludes $B/tmp/split.txt <<'PY'
 import json, sys
 items = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-buckets = [[0, []], [0, []]]   # pgborg's ParallelExtract with 2 workers: files > 1 MiB by size, greedy
-for i in sorted((i for i in items if i['type'] == '-' and i['size'] > 1 << 20), key=lambda i: -i['size']):
+# pgborg's ParallelExtract.Split with 2 workers: worker 0 starts with everything small (bytes + 512 KiB per item),
+# files > 1 MiB go largest first to the lighter worker
+PER_ITEM = 512 * 1024
+big = lambda i: i['type'] == '-' and i['size'] > 1 << 20
+buckets = [[sum(i['size'] + PER_ITEM for i in items if not big(i)), []], [0, []]]
+for i in sorted((i for i in items if big(i)), key=lambda i: (-i['size'], i['path'])):
     b = min(buckets, key=lambda b: b[0])
-    b[0] += i['size']; b[1].append(i['path'])
+    b[0] += i['size'] + PER_ITEM; b[1].append(i['path'])
 open(sys.argv[2], 'w').write(''.join(p + '\n' for p in buckets[1][1]))
 open(sys.argv[3], 'w').write(''.join('pp:' + p + '\n' for p in buckets[1][1]))
-open(sys.argv[4], 'w').write(f"worker 0: {buckets[0][0]} bytes in {len(buckets[0][1])} big files + the rest; worker 1: {buckets[1][0]} bytes in {len(buckets[1][1])} files; all regular files: {sum(i['size'] for i in items if i['type'] == '-')} bytes")
+open(sys.argv[4], 'w').write(f"worker 0: weight {buckets[0][0]} (the small items + {len(buckets[0][1])} big files); worker 1: weight {buckets[1][0]} ({len(buckets[1][1])} files: {' '.join(buckets[1][1])}); all regular files: {sum(i['size'] for i in items if i['type'] == '-')} bytes")
 PY
   for op in base1 base2 wal; do
     rm -rf $D; mkdir -m 700 $D; sync

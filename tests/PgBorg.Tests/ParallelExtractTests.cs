@@ -1,3 +1,4 @@
+using PgBorg.Archiving;
 using PgBorg.Borg;
 using PgBorg.Restore;
 using Xunit;
@@ -9,7 +10,7 @@ public class ParallelExtractTests
     private static BorgItem File(string path, long size) => new(path, "-", size);
 
     [Fact]
-    public void One_huge_relation_file_gets_a_worker_of_its_own()
+    public void The_worker_that_walks_the_many_small_files_gets_no_big_one_if_the_others_can_take_them()
     {
         // the shape of a pgbench base: one 640 MiB table, one 107 MiB index, ~1300 small catalog files
         var items = new List<BorgItem> { File("base/16384/16397", 671_481_856), File("base/16384/16405", 112_336_896) };
@@ -18,9 +19,20 @@ public class ParallelExtractTests
 
         var (bytes, paths) = ParallelExtract.Split(items, 2);
 
-        Assert.Equal(["base/16384/16397"], paths[1]);
-        Assert.Equal(["base/16384/16405"], paths[0]);
-        Assert.True(bytes[0] < bytes[1]);
+        Assert.Empty(paths[0]);
+        Assert.Equal(["base/16384/16397", "base/16384/16405"], paths[1]);
+        Assert.InRange(bytes[1] / (double)bytes[0], 0.8, 1.25);
+    }
+
+    [Fact]
+    public void Two_equal_huge_files_go_to_different_workers()
+    {
+        var items = new List<BorgItem> { File("base/5/1", 1L << 30), File("base/5/2", 1L << 30), File("PG_VERSION", 3) };
+
+        var (_, paths) = ParallelExtract.Split(items, 2);
+
+        Assert.Single(paths[0]);
+        Assert.Single(paths[1]);
     }
 
     [Fact]
@@ -42,5 +54,49 @@ public class ParallelExtractTests
         var (_, paths) = ParallelExtract.Split(items, 2);
 
         Assert.All(paths, p => Assert.Empty(p));
+    }
+}
+
+public class ExtractHintsTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("pgborg-hints-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private void Sparse(string relative, long size)
+    {
+        var path = Path.Combine(_root, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var f = new FileStream(path, FileMode.Create);
+        f.SetLength(size);
+    }
+
+    [Fact]
+    public void The_large_files_are_those_the_base_archive_holds_largest_first()
+    {
+        Sparse("base/16384/16397", 40 << 20);
+        Sparse("base/16384/16397.1", 17 << 20);
+        Sparse("base/16384/16397_fsm", 1 << 20);
+        Sparse("base/16384/16500", 30 << 20);       // unlogged: its _init fork is there, the archive leaves it out
+        Sparse("base/16384/16500_init", 0);
+        Sparse("base/16384/t3_16600", 50 << 20);    // temporary relation: left out too
+        Sparse("global/1262", 20 << 20);
+        Sparse("pg_wal/000000010000000000000001", 16 << 20);
+
+        var large = ExtractHints.FindLarge(_root);
+
+        Assert.Equal(["base/16384/16397", "global/1262", "base/16384/16397.1"], large.Select(f => f.Path));
+        Assert.Equal(40L << 20, large[0].Size);
+    }
+
+    [Fact]
+    public void Hints_give_the_split_a_listing_would()
+    {
+        var hints = new ExtractHints(1302, 814_667_806, [new LargeFile("base/16384/16397", 671_481_856), new LargeFile("base/16384/16405", 112_336_896)]);
+
+        var (_, paths) = ParallelExtract.Split(hints, 2);
+
+        Assert.Empty(paths[0]);
+        Assert.Equal(["base/16384/16397", "base/16384/16405"], paths[1]);
     }
 }

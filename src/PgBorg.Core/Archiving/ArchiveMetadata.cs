@@ -36,7 +36,8 @@ public sealed record BaseMetadata(
     [property: JsonPropertyName("originalSize")] long? OriginalSize = null,
     [property: JsonPropertyName("compressedSize")] long? CompressedSize = null,
     [property: JsonPropertyName("deduplicatedSize")] long? DeduplicatedSize = null,
-    [property: JsonPropertyName("startSnapshot")] string? StartSnapshot = null)
+    [property: JsonPropertyName("startSnapshot")] string? StartSnapshot = null,
+    [property: JsonPropertyName("extractHints")] ExtractHints? ExtractHints = null)
 {
     public const string CurrentFormat = "pgborg-base/1";
 

@@ -66,6 +66,7 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
                     [.. TablespaceExcludes, .. UnloggedRelations.Excludes(snapshot.TablespacePaths[ts.Oid])], chunker, filesCache: false, progress: heartbeat).ConfigureAwait(false);
                 stats.Add(r.Archive.Stats);
             }
+            var large = ExtractHints.FindLarge(snapshot.DataPath);
             FaultInjection.Point("base-before-create");
             var baseName = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.BaseKind, [], cycleTime).ToString();
             var created = await repo.CreateFromPathsAsync(baseName, snapshot.DataPath, ["."], preliminary.ToJson(), ct,
@@ -82,6 +83,7 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
                 OriginalSize = total.OriginalSize,
                 CompressedSize = total.CompressedSize,
                 DeduplicatedSize = total.DeduplicatedSize,
+                ExtractHints = new ExtractHints(created.Archive.Stats.NFiles, created.Archive.Stats.OriginalSize, large),
             };
             return new Result(baseName, metadata, total, watch.Elapsed);
         }

@@ -45,8 +45,25 @@ public static partial class UnloggedRelations
         return patterns;
     }
 
+    /// <summary>
+    /// Of the file names of one database directory, those the patterns of <see cref="Excludes"/> leave out: every fork
+    /// and segment of a relation that has an <c>_init</c> fork, except that fork, and temporary relations.
+    /// </summary>
+    public static HashSet<string> ExcludedFiles(IReadOnlyCollection<string> names)
+    {
+        var unlogged = names.Select(n => InitFork().Match(n)).Where(m => m.Success).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        return names.Where(n => TemporaryRelation().IsMatch(n) || (!InitFork().IsMatch(n) && unlogged.Contains(Node(n)))).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The relfilenode a file belongs to: <c>16397</c> of <c>16397</c>, <c>16397.1</c>, <c>16397_fsm</c>.</summary>
+    private static string Node(string name)
+    {
+        var end = name.IndexOfAny(['.', '_']);
+        return end < 0 ? name : name[..end];
+    }
+
     /// <summary>base/OID directories of a data directory, or PG_VERSION_CATVERSION/OID directories of a tablespace.</summary>
-    private static IEnumerable<string> DatabaseDirectories(string root)
+    internal static IEnumerable<string> DatabaseDirectories(string root)
     {
         var baseDir = Path.Combine(root, "base");
         var parents = Directory.Exists(baseDir) ? [baseDir] : Directory.GetDirectories(root, "PG_*");

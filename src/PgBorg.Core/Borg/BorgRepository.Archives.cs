@@ -60,10 +60,11 @@ public sealed partial class BorgRepository
     }
 
     /// <summary>Archives matching a glob, oldest first, with their comments. Checkpoints only when asked for.</summary>
-    public async Task<IReadOnlyList<BorgArchiveEntry>> ListAsync(string glob, CancellationToken ct, bool considerCheckpoints = false)
+    /// <param name="comments">Without comments Borg answers from the manifest alone; with them it reads every archive's metadata.</param>
+    public async Task<IReadOnlyList<BorgArchiveEntry>> ListAsync(string glob, CancellationToken ct, bool considerCheckpoints = false, bool comments = true)
     {
         var args = Args("list");
-        args.AddRange(["--json", "--format", "{name}{start}{comment}", "--glob-archives", glob]);
+        args.AddRange(["--json", "--format", comments ? "{name}{start}{comment}" : "{name}{start}", "--glob-archives", glob]);
         if (considerCheckpoints)
         {
             args.Add("--consider-checkpoints");
@@ -101,5 +102,24 @@ public sealed partial class BorgRepository
         args.Add("append_only");
         var run = await RunAsync("config", args, ct).ConfigureAwait(false);
         return run.Stdout.Trim() is "1" or "True" or "true";
+    }
+
+    /// <summary>
+    /// Waits until some process holds the exclusive lock of this (local) repository — Borg 1.2 keeps the directory
+    /// <c>lock.exclusive</c> while it does — or <paramref name="holder"/> finished, or <paramref name="timeout"/>
+    /// passed. Remote repositories cannot be looked at: it returns at once.
+    /// </summary>
+    public async Task WaitUntilExclusivelyLockedAsync(Task holder, TimeSpan timeout, CancellationToken ct)
+    {
+        if (!IsLocal)
+        {
+            return;
+        }
+        var lockDirectory = Path.Combine(Location, "lock.exclusive");
+        var deadline = DateTime.UtcNow + timeout;
+        while (!holder.IsCompleted && !Directory.Exists(lockDirectory) && DateTime.UtcNow < deadline && !ct.IsCancellationRequested)
+        {
+            await Task.WhenAny(holder, Task.Delay(5, ct)).ConfigureAwait(false);
+        }
     }
 }

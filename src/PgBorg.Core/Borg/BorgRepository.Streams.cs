@@ -24,18 +24,20 @@ public sealed partial class BorgRepository
     /// <summary>
     /// <c>borg create --content-from-command ::ARCHIVE -- COMMAND...</c>: Borg runs the producer itself and stores its
     /// stdout as one file; a producer that exits non-zero (or dies) makes Borg fail with no archive at all, so a
-    /// partial dump can never become a valid one, and no byte passes through our process.
+    /// partial dump can never become a valid one, and no byte passes through our process. Borg starts the producer
+    /// only once it holds the repository lock. With <paramref name="quickLock"/> there is one attempt that polls the
+    /// lock every 0.1 s for 1 s and then fails with msgid LockTimeout (nothing started, nothing stored).
     /// </summary>
     public async Task<BorgCreateResult> CreateFromCommandAsync(string archive, string stdinName, string comment, string owner,
-        IReadOnlyList<string> command, CancellationToken ct, Action? progress = null)
+        IReadOnlyList<string> command, CancellationToken ct, Action? progress = null, bool quickLock = false)
     {
-        var args = OneFileCreateArgs(Args("create"), stdinName, comment, owner);
+        var args = OneFileCreateArgs(Args("create", quickLock: quickLock), stdinName, comment, owner);
         args.Add("--progress");
         args.Add("--content-from-command");
         args.Add("::" + archive);
         args.Add("--");
         args.AddRange(command);
-        var run = await RunAsync("create", args, ct, progress: progress).ConfigureAwait(false);
+        var run = await RunAsync("create", args, ct, progress: progress, retryLock: !quickLock).ConfigureAwait(false);
         return JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgCreateResult)
             ?? throw new BorgException("create", Location, run.ExitCode, null, "no JSON statistics on stdout");
     }

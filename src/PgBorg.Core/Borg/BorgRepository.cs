@@ -109,13 +109,16 @@ public sealed partial class BorgRepository
     /// </summary>
     internal int AttemptLockWaitSeconds => (int)Math.Clamp(_settings.LockWait.TotalSeconds, 1, 5);
 
+    /// <summary>Attempts that wait only 1 s (polling every 0.1 s) before the longer ones; each attempt is a new Borg process.</summary>
+    internal const int QuickLockAttempts = 3;
+
     /// <summary>Common arguments: the subcommand, machine-readable logging and a deliberate lock wait.</summary>
-    private List<string> Args(string command, bool locks = true, bool wholeLockWait = false)
+    private List<string> Args(string command, bool locks = true, bool wholeLockWait = false, bool quickLock = false)
     {
         var args = new List<string> { command, "--log-json" };
         if (locks)
         {
-            var seconds = wholeLockWait ? (int)Math.Max(1, _settings.LockWait.TotalSeconds) : AttemptLockWaitSeconds;
+            var seconds = quickLock ? 1 : wholeLockWait ? (int)Math.Max(1, _settings.LockWait.TotalSeconds) : AttemptLockWaitSeconds;
             args.Add("--lock-wait");
             args.Add(seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
@@ -133,13 +136,21 @@ public sealed partial class BorgRepository
     /// A lock held by another process is waited for (in short attempts) until lock_wait has passed.
     /// </summary>
     private async Task<BorgRun> RunAsync(string command, List<string> args, CancellationToken ct, string? workingDirectory = null,
-        Action? progress = null, OsUser? runAs = null)
+        Action? progress = null, OsUser? runAs = null, bool retryLock = true)
     {
-        var deadline = DateTime.UtcNow + _settings.LockWait;
-        while (true)
+        var deadline = retryLock ? DateTime.UtcNow + _settings.LockWait : DateTime.MinValue;
+        var lockWaitAt = args.IndexOf("--lock-wait") + 1;
+        for (var attempt = 0; ; attempt++)
         {
             var errors = new BorgStderr(_log, command) { OnProgress = progress };
-            var spec = Spec(args) with { WorkingDirectory = workingDirectory ?? "/", RunAs = runAs };
+            var attemptArgs = args;
+            if (retryLock && lockWaitAt > 0 && attempt < QuickLockAttempts)
+            {
+                // the first attempts poll every 0.1 s: a lock held briefly (another of our Borg processes) is taken at once
+                attemptArgs = [.. args];
+                attemptArgs[lockWaitAt] = "1";
+            }
+            var spec = Spec(attemptArgs) with { WorkingDirectory = workingDirectory ?? "/", RunAs = runAs };
             var result = await ChildProcess.RunAsync(spec, ct, errors.OnLine).ConfigureAwait(false);
             try
             {
@@ -147,7 +158,7 @@ public sealed partial class BorgRepository
             }
             catch (BorgException e) when (e.MsgId == "LockTimeout" && DateTime.UtcNow < deadline)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(100, 500)), ct).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(attempt < QuickLockAttempts ? Random.Shared.Next(10, 60) : Random.Shared.Next(100, 500)), ct).ConfigureAwait(false);
             }
         }
     }

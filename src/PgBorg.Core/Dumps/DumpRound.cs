@@ -24,7 +24,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
     {
         var watch = Stopwatch.StartNew();
         var outcomes = new List<Outcome>();
-        var repositories = new Dictionary<string, (BorgRepository Repo, List<PgInstance> Dumped)>(StringComparer.Ordinal);
+        var repositories = new Dictionary<string, (BorgRepository Repo, List<Dumped> Dumped)>(StringComparer.Ordinal);
         var writer = new DumpWriter(heartbeat);
         foreach (var instance in instances)
         {
@@ -35,9 +35,9 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
                 entry = (new BorgRepository(settings.Repository, config.StateDirectory, log), []);
                 repositories[settings.Repository.Location] = entry;
             }
-            if (await DumpInstanceAsync(instance, entry.Repo, writer, outcomes, ct).ConfigureAwait(false))
+            if (await DumpInstanceAsync(instance, entry.Repo, writer, outcomes, ct).ConfigureAwait(false) is { } dumped)
             {
-                entry.Dumped.Add(instance);
+                entry.Dumped.Add(dumped);
             }
         }
         foreach (var (repo, dumped) in repositories.Values.Where(r => r.Dumped.Count > 0))
@@ -48,8 +48,16 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
         return outcomes;
     }
 
-    /// <summary>Dumps one instance; false when it could not be reached at all.</summary>
-    private async Task<bool> DumpInstanceAsync(PgInstance instance, BorgRepository repo, DumpWriter writer, List<Outcome> outcomes, CancellationToken ct)
+    /// <summary>An instance that was reached: what its series held before the round, and what the round added.</summary>
+    private sealed record Dumped(PgInstance Instance, Task<IReadOnlyList<BorgArchiveEntry>> Listing, List<string> Created);
+
+    /// <summary>
+    /// Dumps one instance; null when it could not be reached at all. The listing pruning needs comes first, then
+    /// the globals and the databases, smallest first. Each Borg process is started while its predecessor still runs
+    /// and waits for the repository lock in short attempts (<see cref="DumpPipelinedAsync"/>), so its start-up —
+    /// Python, the key, the repository — overlaps the previous dump instead of adding to the round.
+    /// </summary>
+    private async Task<Dumped?> DumpInstanceAsync(PgInstance instance, BorgRepository repo, DumpWriter writer, List<Outcome> outcomes, CancellationToken ct)
     {
         ServerInventory inventory;
         try
@@ -63,11 +71,11 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
         {
             Log.InstanceFailed(log, instance.Name, e.Message);
             outcomes.Add(new Outcome(instance.Name, "instance", false, e.Message));
-            return false;
+            return null;
         }
 
         var targets = new List<string?> { null };
-        foreach (var db in inventory.Databases)
+        foreach (var db in inventory.Databases.OrderBy(d => d.Size ?? long.MaxValue).ThenBy(d => d.Name, StringComparer.Ordinal))
         {
             if (db.AllowConnections)
             {
@@ -78,30 +86,84 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
                 log.LogWarning("{Instance}: database {Database} does not allow connections (datallowconn = false); not dumped", instance.Name, db.Name);
             }
         }
+        // names only (from the manifest): pruning needs no more, and it stays cheap with thousands of archives
+        var dumped = new Dumped(instance, repo.ListAsync(ArchiveName.InstanceGlob(host, instance.Name), ct, considerCheckpoints: true, comments: false), []);
+        Task predecessor = dumped.Listing;
+        var chained = Task.CompletedTask;
         foreach (var database in targets)
         {
-            ct.ThrowIfCancellationRequested();
-            var what = database is null ? "globals" : $"database {database}";
-            status?.Invoke($"{instance.Name}: dumping {what}");
-            try
+            if (ct.IsCancellationRequested)
             {
-                var result = await writer.DumpAsync(instance, inventory.ServerVersionNum, repo, host, database, ct).ConfigureAwait(false);
-                Log.Dumped(log, instance.Name, what, result.Archive.ToString(), BorgRepository.FormatBytes(result.Stats.OriginalSize),
-                    BorgRepository.FormatBytes(result.Stats.DeduplicatedSize), result.Elapsed.TotalSeconds);
-                outcomes.Add(new Outcome(instance.Name, what, true, null));
+                break;
             }
-            catch (Exception e) when (IsRoundFailure(e))
+            var current = DumpOneAsync(instance, inventory, repo, writer, database, predecessor, outcomes, dumped.Created, ct);
+            await Task.WhenAny(chained).ConfigureAwait(false);
+            // the successor starts once this one holds the lock, so the two never race for it (that would reorder them)
+            await repo.WaitUntilExclusivelyLockedAsync(current, TimeSpan.FromSeconds(3), ct).ConfigureAwait(false);
+            predecessor = chained = current;
+        }
+        // at most the last dump is still running: stopped (SIGTERM) or not, it is waited for before the round ends
+        await Task.WhenAny(predecessor).ConfigureAwait(false);
+        ct.ThrowIfCancellationRequested();
+        if (predecessor != dumped.Listing)
+        {
+            await predecessor.ConfigureAwait(false);
+        }
+        return dumped;
+    }
+
+    private async Task DumpOneAsync(PgInstance instance, ServerInventory inventory, BorgRepository repo, DumpWriter writer, string? database,
+        Task predecessor, List<Outcome> outcomes, List<string> created, CancellationToken ct)
+    {
+        var what = database is null ? "globals" : $"database {database}";
+        try
+        {
+            var result = await DumpPipelinedAsync(instance, inventory, repo, writer, database, predecessor, what, ct).ConfigureAwait(false);
+            Log.Dumped(log, instance.Name, what, result.Archive.ToString(), BorgRepository.FormatBytes(result.Stats.OriginalSize),
+                BorgRepository.FormatBytes(result.Stats.DeduplicatedSize), result.Elapsed.TotalSeconds);
+            lock (outcomes)
             {
-                if (database is not null && await WasDroppedAsync(instance, database, ct).ConfigureAwait(false))
-                {
-                    Log.DatabaseDropped(log, instance.Name, database);
-                    continue;
-                }
-                Log.DumpFailed(log, instance.Name, what, e.Message);
+                outcomes.Add(new Outcome(instance.Name, what, true, null));
+                created.Add(result.Archive.ToString());
+            }
+        }
+        catch (Exception e) when (IsRoundFailure(e))
+        {
+            if (database is not null && await WasDroppedAsync(instance, database, ct).ConfigureAwait(false))
+            {
+                Log.DatabaseDropped(log, instance.Name, database);
+                return;
+            }
+            Log.DumpFailed(log, instance.Name, what, e.Message);
+            lock (outcomes)
+            {
                 outcomes.Add(new Outcome(instance.Name, what, false, e.Message));
             }
         }
-        return true;
+    }
+
+    /// <summary>
+    /// While the predecessor still runs: up to three one-second attempts at the lock (each a new Borg process that
+    /// starts no dump unless it got the lock); a predecessor that takes longer is awaited, then the normal attempt.
+    /// </summary>
+    private async Task<DumpWriter.Result> DumpPipelinedAsync(PgInstance instance, ServerInventory inventory, BorgRepository repo, DumpWriter writer,
+        string? database, Task predecessor, string what, CancellationToken ct)
+    {
+        status?.Invoke($"{instance.Name}: dumping {what}");
+        for (var attempt = 0; attempt < 3 && !predecessor.IsCompleted; attempt++)
+        {
+            try
+            {
+                var result = await writer.DumpAsync(instance, inventory.ServerVersionNum, repo, host, database, ct, quickLock: true).ConfigureAwait(false);
+                return result;
+            }
+            catch (BorgException e) when (e.MsgId == DumpWriter.LockTimeout)
+            {
+                // the predecessor (or someone else) still holds the lock
+            }
+        }
+        await Task.WhenAny(predecessor).ConfigureAwait(false);
+        return await writer.DumpAsync(instance, inventory.ServerVersionNum, repo, host, database, ct).ConfigureAwait(false);
     }
 
     /// <summary>Refuses to dump a server that is not the configured instance (wrong socket or port).</summary>
@@ -137,20 +199,21 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
     /// that instance's keep rules; leftovers of interrupted runs (Borg checkpoints, partial archives) go too.
     /// One <c>borg delete</c> for all of it, then <c>borg compact</c> unless the repository is append-only.
     /// </summary>
-    private async Task PruneAsync(BorgRepository repo, List<PgInstance> instances, List<Outcome> outcomes, CancellationToken ct)
+    private async Task PruneAsync(BorgRepository repo, List<Dumped> instances, List<Outcome> outcomes, CancellationToken ct)
     {
         try
         {
             status?.Invoke($"pruning {repo.Location}");
             var doomed = new List<string>();
             var now = DateTimeOffset.UtcNow;
-            foreach (var instance in instances)
+            foreach (var (instance, listing, created) in instances)
             {
                 var s = config.DumpFor(instance.Name);
                 var rules = new DumpPruner.Rules(s.KeepWithin, s.KeepHourly, s.KeepDaily, s.KeepWeekly, s.KeepMonthly, s.KeepYearly);
-                var archives = await repo.ListAsync(ArchiveName.InstanceGlob(host, instance.Name), ct, considerCheckpoints: true).ConfigureAwait(false);
+                // listed before this round's dumps; what they created is added (a name is unique to the second)
+                var archives = (await listing.ConfigureAwait(false)).Select(a => a.Name).Union(created, StringComparer.Ordinal);
                 var parsed = new List<ArchiveName>();
-                foreach (var a in archives.Select(a => a.Name))
+                foreach (var a in archives)
                 {
                     var checkpoint = a.EndsWith(".checkpoint", StringComparison.Ordinal);
                     if (!ArchiveName.TryParse(checkpoint ? a[..^".checkpoint".Length] : a, out var n) || n.BareKind is not (ArchiveName.DumpKind or ArchiveName.GlobalsKind))

@@ -17,8 +17,11 @@ public sealed class DumpWriter(Action? heartbeat = null)
     public sealed record Result(ArchiveName Archive, BorgArchiveStats Stats, TimeSpan Elapsed);
 
     public const string EnvProgram = "/usr/bin/env";
+    public const string LockTimeout = "LockTimeout";
 
-    public async Task<Result> DumpAsync(PgInstance instance, int serverVersionNum, BorgRepository repo, string host, string? database, CancellationToken ct)
+    /// <param name="quickLock">One short attempt at the repository lock (see <see cref="BorgRepository.CreateFromCommandAsync"/>);
+    /// a lock still held then throws the <see cref="BorgException"/> with msgid LockTimeout, and nothing was dumped.</param>
+    public async Task<Result> DumpAsync(PgInstance instance, int serverVersionNum, BorgRepository repo, string host, string? database, CancellationToken ct, bool quickLock = false)
     {
         var watch = Stopwatch.StartNew();
         var started = DateTimeOffset.UtcNow;
@@ -30,10 +33,10 @@ public sealed class DumpWriter(Action? heartbeat = null)
         try
         {
             var stats = await repo.CreateFromCommandAsync(name.ToString(), stdinName, metadata.ToJson(), instance.User.Name,
-                ProducerCommand(instance, database), ct, heartbeat).ConfigureAwait(false);
+                ProducerCommand(instance, database), ct, heartbeat, quickLock).ConfigureAwait(false);
             return new Result(name, stats.Archive.Stats, watch.Elapsed);
         }
-        catch (BorgException e)
+        catch (BorgException e) when (!(quickLock && e.MsgId == LockTimeout))
         {
             throw new DumpException(e.Message);
         }

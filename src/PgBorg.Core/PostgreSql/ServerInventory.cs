@@ -7,7 +7,8 @@ namespace PgBorg.PostgreSql;
 
 public sealed record DatabaseInfo(
     [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("allowConnections")] bool AllowConnections);
+    [property: JsonPropertyName("allowConnections")] bool AllowConnections,
+    [property: JsonPropertyName("size")] long? Size = null);
 
 /// <summary>What a running server says about itself: its version, its data directory and its databases.</summary>
 public sealed record ServerInventory(
@@ -78,12 +79,35 @@ public static class ServerInventoryReader
                     databases.Add(new DatabaseInfo(reader.GetString(0), reader.GetBoolean(1)));
                 }
             }
-            return new ServerInventory(versionNum, dataDirectory, databases);
+            return new ServerInventory(versionNum, dataDirectory, await WithSizesAsync(conn, databases, ct).ConfigureAwait(false));
         }
         catch (NpgsqlException e)
         {
             throw new PgException($"cannot query PostgreSQL on {socketDirectory} port {port} as {user}: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// Adds each database's size (pgdumpd dumps the small ones first). Best effort: a database dropped at that very
+    /// moment makes pg_database_size fail, and then the sizes are simply unknown.
+    /// </summary>
+    private static async Task<List<DatabaseInfo>> WithSizesAsync(NpgsqlConnection conn, List<DatabaseInfo> databases, CancellationToken ct)
+    {
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        try
+        {
+            await using var cmd = new NpgsqlCommand("SELECT datname, pg_database_size(oid) FROM pg_database WHERE NOT datistemplate AND has_database_privilege(oid, 'CONNECT')", conn);
+            await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                sizes[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+        catch (PostgresException)
+        {
+            return databases;
+        }
+        return databases.Select(d => sizes.TryGetValue(d.Name, out var size) ? d with { Size = size } : d).ToList();
     }
 
     /// <summary>Entry point of the helper: prints the inventory as JSON, or one error line and exit 1.</summary>

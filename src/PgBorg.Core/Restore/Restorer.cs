@@ -103,7 +103,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
     private async Task ExtractBaseAsync(RestorePlan plan, string staging, IReadOnlyDictionary<uint, string> tablespaceStaging, int workers, CancellationToken ct)
     {
         await output.WriteLineAsync($"extracting base {plan.Cycle.BaseArchive} into {staging}").ConfigureAwait(false);
-        await ParallelExtract.RunAsync(repo, plan.Cycle.BaseArchive!, staging, workers, ct).ConfigureAwait(false);
+        await ParallelExtract.RunAsync(repo, plan.Cycle.BaseArchive!, staging, workers, ct, plan.Base.ExtractHints).ConfigureAwait(false);
         foreach (var ts in plan.Base.Tablespaces)
         {
             var archive = plan.Cycle.TablespaceArchives.Single(a => a.Contains($"~{ArchiveName.TablespaceKind}~{ts.Oid}~", StringComparison.Ordinal));
