@@ -123,6 +123,28 @@ public sealed class WalExtractorTests : IAsyncLifetime
         Assert.False(Directory.Exists(Area));
     }
 
+    [Fact(Timeout = 300_000)]
+    public async Task The_extractor_stays_within_its_read_ahead_and_never_holds_up_replay()
+    {
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data],
+            new Dictionary<string, string> { ["PGBORG_WAL_READ_AHEAD"] = "4" }, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        // nobody replays yet: after its first batch (4 segments) it waits, and keeps waiting
+        await Task.Delay(3000);
+        Assert.Single(Extractors());
+        Assert.InRange(Directory.EnumerateFiles(Area).Count(f => Path.GetFileName(f).Length == 24), 1, 4);
+
+        // replay asks for segments beyond the read-ahead one by one: each is extracted, recovery completes
+        await using (var server = await RestoredServer.StartAsync(Data, 46701 + Environment.ProcessId % 190))
+        {
+            await server.WaitPromotedAsync();
+            Assert.Equal("13000", await server.SqlAsync("SELECT count(*) FROM t"));
+        }
+        Assert.False(Directory.Exists(Area));
+        await WalExtractors.WaitGoneAsync(_target.Path);
+        Assert.Empty(Extractors());
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task Resume_wal_refuses_what_it_cannot_resume()
     {

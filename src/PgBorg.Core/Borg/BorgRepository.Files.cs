@@ -67,9 +67,15 @@ public sealed partial class BorgRepository
     }
 
     /// <summary>Whether <paramref name="user"/> can open the repository and list an archive (wal-fetch runs as that user).</summary>
-    public async Task<bool> CanListAsUserAsync(string archive, Processes.OsUser user, CancellationToken ct)
+    /// <param name="bypassLock">No lock files: the probe can run beside our own Borg processes (whose lock files
+    /// the user could not join); whether the user could create lock files is then the caller's to check.</param>
+    public async Task<bool> CanListAsUserAsync(string archive, Processes.OsUser user, CancellationToken ct, bool bypassLock = false)
     {
-        var args = Args("list");
+        var args = Args("list", locks: !bypassLock);
+        if (bypassLock)
+        {
+            args.Add("--bypass-lock");
+        }
         args.AddRange(["--short", "::" + archive]);
         try
         {

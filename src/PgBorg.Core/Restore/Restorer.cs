@@ -37,13 +37,20 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
                 Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
             var workers = Math.Max(2, Math.Min(4, Environment.ProcessorCount));
-            // before any of our root-owned Borg processes holds a lock in the repository the service user must join;
-            // the staging directory is the service user's from the start (the probe runs below it as that user)
+            // the staging directory is the service user's from the start (the probe runs below it as that user),
+            // and the probe runs while the base is extracted
             instance.User.Own(staging);
             Directory.CreateDirectory(area, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            borgMode = await ServiceUserCanReadAsync(area, plan, ct).ConfigureAwait(false);
-            // the base and the WAL come out of Borg at the same time: each Borg process decrypts and decompresses on one core
-            await ExtractBaseAsync(plan, staging, tablespaceStaging, workers, ct).ConfigureAwait(false);
+            var probe = ServiceUserCanReadAsync(area, plan, ct);
+            try
+            {
+                await ExtractBaseAsync(plan, staging, tablespaceStaging, workers, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                await Task.WhenAny(probe).ConfigureAwait(false);
+            }
+            borgMode = await probe.ConfigureAwait(false);
             await PrepareWalAsync(plan, area, borgMode, ct).ConfigureAwait(false);
             WriteRecoveryFiles(staging, plan, options);
             await OwnAsync([staging, .. tablespaceStaging.Values], ct).ConfigureAwait(false);
@@ -219,19 +226,40 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         {
             return false;
         }
+        if (repo.IsLocal && !Writable(repo.Location, instance.User))
+        {
+            return false; // Borg could not create its lock files there as that user
+        }
         var probe = Path.Combine(area, "probe");
         Directory.CreateDirectory(probe);
         instance.User.Own(area);
         instance.User.Own(probe);
         try
         {
+            // a local repository: without lock files, so that it can run beside our own extracts (lock files of
+            // root's Borg processes cannot be joined by the service user); a remote one locks on the far side
             var check = new BorgRepository(repo.Settings, probe, log);
-            return await check.CanListAsUserAsync(plan.Cycle.WalBatches[0].Archive, instance.User, ct).ConfigureAwait(false);
+            return await check.CanListAsUserAsync(plan.Cycle.WalBatches[0].Archive, instance.User, ct, bypassLock: repo.IsLocal).ConfigureAwait(false);
         }
         finally
         {
             Directory.Delete(probe, recursive: true);
         }
+    }
+
+    /// <summary>The permission bits let <paramref name="user"/> create entries in <paramref name="directory"/> (not counting supplementary groups).</summary>
+    internal static bool Writable(string directory, OsUser user)
+    {
+        if (!Directory.Exists(directory) || FileOwner.Of(directory) is not { } owner)
+        {
+            return false;
+        }
+        var mode = File.GetUnixFileMode(directory);
+        const UnixFileMode userWx = UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        const UnixFileMode groupWx = UnixFileMode.GroupWrite | UnixFileMode.GroupExecute;
+        const UnixFileMode otherWx = UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        return owner == user.Uid ? (mode & userWx) == userWx
+            : (mode & otherWx) == otherWx || ((mode & groupWx) == groupWx && FileOwner.GroupOf(directory) == user.Gid);
     }
 
     /// <summary>

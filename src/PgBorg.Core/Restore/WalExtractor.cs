@@ -47,8 +47,10 @@ public static class WalExtractor
     /// <summary>
     /// Read-ahead limit: at most this many extracted segments wait in the area for replay (2 GiB of 16 MiB segments),
     /// so a long cycle does not fill the disk before PostgreSQL even starts. Ignored while wal-fetch waits for a file.
+    /// <c>PGBORG_WAL_READ_AHEAD</c> (in pgcarestore's environment) sets another number of segments.
     /// </summary>
-    internal const int ReadAhead = 128;
+    internal static int ReadAhead =>
+        int.TryParse(Environment.GetEnvironmentVariable("PGBORG_WAL_READ_AHEAD"), out var n) && n > 0 ? n : 128;
     private const string IncomingName = ".incoming";
 
     /// <summary>Segments per Borg process: a small first batch so replay starts at once, then larger ones.</summary>
