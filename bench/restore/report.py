@@ -62,8 +62,8 @@ LABEL = {
     'pgbr_async': '`pgbackrest restore --process-max=2` + restore_command with `--archive-async --process-max=2`',
 }
 INCL = {
-    'pgborg': 'choose (one `borg list`), list the base\'s items, 2 parallel `borg extract` of the base (the largest file on a worker of its own), recovery files, chown -R, rename, then start the background WAL extractor and return: the WAL comes out of Borg behind the command while PostgreSQL replays (4, 16, then 32 segments per `borg extract`, 2 at a time, at most 128 segments ahead of replay)',
-    'pgborg_borg': 'the same, after a probe `borg list` as postgres (so that wal-fetch can read Borg itself should the extractor stop)',
+    'pgborg': 'choose (one `borg list`), 2 parallel `borg extract` of the base (split by the base\'s stored extract hints, no item listing), recovery files, chown -R, syncfs, rename + fsync of the parent, then start the background WAL extractor and return: the WAL comes out of Borg behind the command while PostgreSQL replays (4, 16, then 32 segments per `borg extract`, 2 at a time, at most 128 segments ahead of replay)',
+    'pgborg_borg': 'the same, with a probe `borg list --bypass-lock` as postgres beside the extraction (so that wal-fetch can read Borg itself should the extractor stop)',
     'pgborg_latest': 'the newer base (taken after the WAL) and its cycle\'s few WAL files',
     'pgbr': 'base only (files fsynced by pgBackRest); WAL comes during recovery, one archive-get process per segment',
     'pgbr_async': 'base only, as pgbr; during recovery archive-get prefetches in the background (2 processes)',
@@ -203,8 +203,8 @@ for m in methods:
 A('')
 A('pgborg\'s phases, from its stdout lines timestamped as they arrive (`extracting base …`, `… is being extracted … in the '
   'background`, the plan printed at the end): choose = start → "extracting base" (process start, reading the config, one '
-  '`borg list` of the archives, in borg mode the probe `borg list` as postgres); base = → "in the background" (list of the '
-  'base\'s items, the parallel extract, recovery files, chown -R, rename, starting the WAL extractor); WAL = → the end.')
+  '`borg list` of the archives, in borg mode the probe `borg list` as postgres); base = → "in the background" (the parallel '
+  'extract, recovery files, chown -R, syncfs, rename, starting the WAL extractor); WAL = → the end.')
 A('')
 A('| method | choose s | base s | WAL s | runs (choose / base / WAL) |')
 A('|---|---|---|---|---|')
@@ -219,7 +219,7 @@ A(f'Raw Borg on the same repository (root, pgborg\'s state directory as BORG_BAS
 A('')
 A('| raw command | median s | runs s | median sync s | CPU u+s s | MB written |')
 A('|---|---|---|---|---|---|')
-for m, lab in [('raw_list', '`borg list --json-lines` of the base (pgborg\'s first step of the base phase)'),
+for m, lab in [('raw_list', '`borg list --json-lines` of the base (what pgborg needs only for bases without extract hints)'),
                ('raw_base1', '`borg extract --sparse` of the base, 1 process'),
                ('raw_base2', 'the base with pgborg\'s 2-worker split, 2 `borg extract --sparse` in parallel'),
                ('raw_wal', '`borg extract` of the cycle\'s WAL archives, ≤ 2 at a time (pgborg\'s gate)')]:
@@ -239,7 +239,8 @@ if 'pgborg_borg' in methods:
 A(f'| (context) raw 1-process base extract / pgBackRest restore | {R(ratio(mwall("2","raw_base1"), mwall("2","pgbr")))} | — | — |')
 A(f'| (context) raw 2-process base extract / pgBackRest restore | {R(ratio(mwall("2","raw_base2"), mwall("2","pgbr")))} | — | — |')
 A('')
-A('Both commands write the base only; pgBackRest fsyncs it (hence the separate `sync` column). pgborg\'s background WAL '
+A('Both commands write the base only and make it durable before they return: pgBackRest fsyncs each file, pgborg calls '
+  'syncfs(2) once after its extraction (so the separate `sync` after either has little left to do). pgborg\'s background WAL '
   'extractor is still working when its command returns: it competes with the timed `sync` and with the start in (b), '
   'where it is counted in full; pgBackRest fetches its WAL during recovery too.')
 A('')

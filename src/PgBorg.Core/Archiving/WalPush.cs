@@ -168,4 +168,7 @@ internal static partial class DirectoryNative
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int syncfs(int fd);
 }

@@ -55,7 +55,7 @@ public static class ParallelExtract
     {
         if (workers <= 1)
         {
-            await repo.ExtractAsync(archive, directory, [], ct, sparse: true).ConfigureAwait(false);
+            await repo.ExtractAsync(archive, directory, [], ct).ConfigureAwait(false);
             return;
         }
         var (_, buckets) = hints is not null
@@ -66,8 +66,8 @@ public static class ParallelExtract
         await File.WriteAllLinesAsync(excludes, others.Select(p => "pp:" + p).Append("pp:" + Path.GetFileName(excludes)), ct).ConfigureAwait(false);
         try
         {
-            var tasks = new List<Task> { repo.ExtractAsync(archive, directory, [], ct, sparse: true, excludeFrom: excludes) };
-            tasks.AddRange(buckets.Skip(1).Where(b => b.Count > 0).Select(b => repo.ExtractAsync(archive, directory, b, ct, sparse: true)));
+            var tasks = new List<Task> { repo.ExtractAsync(archive, directory, [], ct, excludeFrom: excludes) };
+            tasks.AddRange(buckets.Skip(1).Where(b => b.Count > 0).Select(b => repo.ExtractAsync(archive, directory, b, ct)));
             await Task.WhenAll(tasks).ConfigureAwait(false);
         }
         finally

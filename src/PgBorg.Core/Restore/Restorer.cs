@@ -42,24 +42,35 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
             instance.User.Own(staging);
             Directory.CreateDirectory(area, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var probe = ServiceUserCanReadAsync(area, plan, ct);
+            using var extracted = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var flusher = Durability.FlushWhileAsync(created, extracted.Token);
             try
             {
                 await ExtractBaseAsync(plan, staging, tablespaceStaging, workers, ct).ConfigureAwait(false);
             }
             finally
             {
-                await Task.WhenAny(probe).ConfigureAwait(false);
+                await extracted.CancelAsync().ConfigureAwait(false);
+                await Task.WhenAll(Task.WhenAny(probe), flusher).ConfigureAwait(false);
             }
             borgMode = await probe.ConfigureAwait(false);
             await PrepareWalAsync(plan, area, borgMode, ct).ConfigureAwait(false);
             WriteRecoveryFiles(staging, plan, options);
             await OwnAsync([staging, .. tablespaceStaging.Values], ct).ConfigureAwait(false);
+            foreach (var dir in created)
+            {
+                Durability.SyncFilesystem(dir);
+            }
 
             foreach (var ts in plan.Base.Tablespaces)
             {
                 MoveIntoPlace(tablespaceStaging[ts.Oid], Location(ts, options));
             }
             MoveIntoPlace(staging, target);
+            foreach (var moved in plan.Base.Tablespaces.Select(ts => Location(ts, options)).Append(target))
+            {
+                WalPush.FsyncDirectory(Path.GetDirectoryName(moved)!);
+            }
         }
         catch
         {
