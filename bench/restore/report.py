@@ -220,8 +220,8 @@ A('')
 A('| raw command | median s | runs s | median sync s | CPU u+s s | MB written |')
 A('|---|---|---|---|---|---|')
 for m, lab in [('raw_list', '`borg list --json-lines` of the base (what pgborg needs only for bases without extract hints)'),
-               ('raw_base1', '`borg extract --sparse` of the base, 1 process'),
-               ('raw_base2', 'the base with pgborg\'s 2-worker split, 2 `borg extract --sparse` in parallel'),
+               ('raw_base1', '`borg extract` of the base, 1 process'),
+               ('raw_base2', 'the base with pgborg\'s 2-worker split, 2 `borg extract` in parallel'),
                ('raw_wal', '`borg extract` of the cycle\'s WAL archives, ≤ 2 at a time (pgborg\'s gate)')]:
     if rows('2', m):
         A(f'| {lab} | {S(mwall("2",m),2)} | {runs(walls("2",m))} | {S(mwall("2",m+"_sync"),2)} | {S(mcpu("2",m))} | '
