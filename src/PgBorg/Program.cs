@@ -26,7 +26,7 @@ if (argv is ["wal-fetch", "--end"])
 }
 if (argv is [PgBorg.Restore.WalExtractor.Command, var extractArea])
 {
-    return await PgBorg.Restore.WalExtractor.RunProcessAsync(extractArea, Console.In, Console.Error, cts.Token);
+    return await PgBorg.Restore.WalExtractorProcess.RunAsync(extractArea, Console.In, Console.Error, cts.Token);
 }
 if (argv.Length > 0 && argv[0] == ServerInventoryReader.HelperCommand)
 {

@@ -18,17 +18,7 @@ public sealed class WalFetchTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
-        await _cluster.SqlAsync("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");
-        _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster));
-        Assert.Equal(0, (await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(3))).ExitCode);
-        var last = "";
-        for (var i = 0; i < 4; i++)
-        {
-            await _cluster.SqlAsync("INSERT INTO t SELECT g FROM generate_series(1, 1000) g");
-            last = await _cluster.SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
-        }
-        await _cluster.WaitArchivedAsync(last);
-        Assert.Equal(0, (await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(3))).ExitCode);
+        await ArchivedWorkload.CreateAsync(_cluster, _sandbox, switches: 4);
         // a repository the service user can read: wal-fetch then fetches from Borg itself
         await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", _sandbox.Repository);
         var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));

@@ -1,3 +1,4 @@
+using PgBorg.Processes;
 using PgBorg.PostgreSql;
 
 namespace PgBorg.Archiving;
@@ -35,7 +36,7 @@ public static class SpoolManager
         instance.User.Own(building);
         // appears to wal-push complete, or not at all
         Directory.Move(building, dir);
-        WalPush.FsyncDirectory(root);
+        Durability.FsyncDirectory(root);
     }
 
     /// <summary>Marks a spool closing: from now on wal-push writes only to the newer spools.</summary>
@@ -46,7 +47,7 @@ public static class SpoolManager
         {
             File.WriteAllText(marker, "");
             instance.User.Own(marker);
-            WalPush.FsyncDirectory(SpoolDirectory.CycleDirectory(instance.DataDirectory, cycle));
+            Durability.FsyncDirectory(SpoolDirectory.CycleDirectory(instance.DataDirectory, cycle));
         }
     }
 

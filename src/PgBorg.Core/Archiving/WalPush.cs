@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using PgBorg.PostgreSql;
 using PgBorg.Processes;
 
@@ -96,7 +95,7 @@ public static class WalPush
                 EnsureSame(source, target); // another wal-push of the same file got there first
                 return;
             }
-            FsyncDirectory(spool);
+            Durability.FsyncDirectory(spool);
         }
         finally
         {
@@ -133,42 +132,7 @@ public static class WalPush
         }
         return true;
     }
-
-    /// <summary>fsync(2) on a directory, so the rename itself is durable.</summary>
-    public static void FsyncDirectory(string directory)
-    {
-        var fd = DirectoryNative.open(directory, DirectoryNative.O_RDONLY | DirectoryNative.O_DIRECTORY);
-        if (fd < 0)
-        {
-            throw new IOException($"cannot open {directory} to fsync it: errno {Marshal.GetLastPInvokeError()}");
-        }
-        try
-        {
-            if (Native.fsync(fd) != 0)
-            {
-                throw new IOException($"fsync of {directory} failed: errno {Marshal.GetLastPInvokeError()}");
-            }
-        }
-        finally
-        {
-            _ = DirectoryNative.close(fd);
-        }
-    }
 }
 
 public sealed class WalPushException(string message) : Exception(message);
 
-internal static partial class DirectoryNative
-{
-    public const int O_RDONLY = 0;
-    public const int O_DIRECTORY = 0x10000;
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int open(string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int close(int fd);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int syncfs(int fd);
-}

@@ -23,9 +23,6 @@ internal static partial class Native
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int lchown(string path, uint owner, uint group);
 
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int fsync(int fd);
-
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int statx(int dirfd, string path, int flags, uint mask, Span<byte> buffer);
 

@@ -41,7 +41,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
             // and the probe runs while the base is extracted
             instance.User.Own(staging);
             Directory.CreateDirectory(area, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var probe = ServiceUserCanReadAsync(area, plan, ct);
+            var probe = ServiceUserAccess.CanReadAsync(repo, instance.User, area, plan, log, ct);
             using var extracted = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var flusher = Durability.FlushWhileAsync(created, extracted.Token);
             try
@@ -69,7 +69,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
             MoveIntoPlace(staging, target);
             foreach (var moved in plan.Base.Tablespaces.Select(ts => Location(ts, options)).Append(target))
             {
-                WalPush.FsyncDirectory(Path.GetDirectoryName(moved)!);
+                Durability.FsyncDirectory(Path.GetDirectoryName(moved)!);
             }
         }
         catch
@@ -225,77 +225,6 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         var path = Path.Combine(area, "context.json");
         await File.WriteAllTextAsync(path, context.ToJson(), ct).ConfigureAwait(false);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-    }
-
-    private async Task<bool> ServiceUserCanReadAsync(string area, RestorePlan plan, CancellationToken ct)
-    {
-        if (instance.User.Uid == Native.geteuid())
-        {
-            return true;
-        }
-        if (!OsUser.IsRoot || plan.Cycle.WalBatches.Count == 0 || (repo.IsLocal && Unreachable(repo.Location, instance.User)))
-        {
-            return false;
-        }
-        if (repo.IsLocal && !Writable(repo.Location, instance.User))
-        {
-            return false; // Borg could not create its lock files there as that user
-        }
-        var probe = Path.Combine(area, "probe");
-        Directory.CreateDirectory(probe);
-        instance.User.Own(area);
-        instance.User.Own(probe);
-        try
-        {
-            // a local repository: without lock files, so that it can run beside our own extracts (lock files of
-            // root's Borg processes cannot be joined by the service user); a remote one locks on the far side
-            var check = new BorgRepository(repo.Settings, probe, log);
-            return await check.CanListAsUserAsync(plan.Cycle.WalBatches[0].Archive, instance.User, ct, bypassLock: repo.IsLocal).ConfigureAwait(false);
-        }
-        finally
-        {
-            Directory.Delete(probe, recursive: true);
-        }
-    }
-
-    /// <summary>The permission bits let <paramref name="user"/> create entries in <paramref name="directory"/> (not counting supplementary groups).</summary>
-    internal static bool Writable(string directory, OsUser user)
-    {
-        if (!Directory.Exists(directory) || FileOwner.Of(directory) is not { } owner)
-        {
-            return false;
-        }
-        var mode = File.GetUnixFileMode(directory);
-        const UnixFileMode userWx = UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-        const UnixFileMode groupWx = UnixFileMode.GroupWrite | UnixFileMode.GroupExecute;
-        const UnixFileMode otherWx = UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
-        return owner == user.Uid ? (mode & userWx) == userWx
-            : (mode & otherWx) == otherWx || ((mode & groupWx) == groupWx && FileOwner.GroupOf(directory) == user.Gid);
-    }
-
-    /// <summary>
-    /// True when the permission bits alone show that <paramref name="user"/> cannot enter the local repository
-    /// directory (nor one above it) — root's usual 0700 repository — so the Borg probe as that user is not needed.
-    /// Anything less certain (group bits that may apply, ACLs aside) is left to the probe.
-    /// </summary>
-    internal static bool Unreachable(string location, OsUser user)
-    {
-        for (var dir = Path.GetFullPath(location); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
-        {
-            if (!Directory.Exists(dir) || FileOwner.Of(dir) is not { } owner)
-            {
-                return false;
-            }
-            var mode = File.GetUnixFileMode(dir);
-            var enterable = owner == user.Uid
-                ? mode.HasFlag(UnixFileMode.UserExecute)
-                : mode.HasFlag(UnixFileMode.GroupExecute) || mode.HasFlag(UnixFileMode.OtherExecute);
-            if (!enterable)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     private async Task OwnAsync(IEnumerable<string> directories, CancellationToken ct)

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging.Abstractions;
 using PgBorg.Archiving;
 using PgBorg.Borg;
@@ -9,23 +7,9 @@ using PgBorg.Processes;
 
 namespace PgBorg.Restore;
 
-/// <summary>What the background WAL extractor needs, handed to it on stdin (the passphrase never goes into argv).</summary>
-public sealed record WalExtractorJob(
-    [property: JsonPropertyName("access")] RestoreContext Access,
-    [property: JsonPropertyName("state_directory")] string StateDirectory,
-    [property: JsonPropertyName("user")] string UserName,
-    [property: JsonPropertyName("uid")] uint Uid,
-    [property: JsonPropertyName("gid")] uint Gid)
-{
-    public string ToJson() => JsonSerializer.Serialize(this, RestoreJsonContext.Default.WalExtractorJob);
-
-    public static WalExtractorJob Parse(string json) =>
-        JsonSerializer.Deserialize(json, RestoreJsonContext.Default.WalExtractorJob) ?? throw new InvalidDataException("empty WAL extractor job");
-}
-
 /// <summary>
-/// "Local" mode restores (the service user cannot read the repository) get their WAL from this process: started by
-/// pgcarestore as root once the base is in place, detached from it, it extracts the cycle's WAL archives into the
+/// A restore gets its WAL from this process (<see cref="WalExtractorProcess"/>): started by pgcarestore once the base
+/// is in place, detached from it, it extracts the cycle's WAL archives into the
 /// restore area in WAL order — a few segments first so replay can begin, then larger batches, two Borg processes at
 /// a time — while PostgreSQL already replays. Each file appears in the area only when complete (extracted into
 /// <c>.incoming/N</c>, given to the service user, renamed). <c>pgborg wal-fetch</c> waits for a file this process
@@ -99,63 +83,6 @@ public static class WalExtractor
     }
 
     public static bool Ended(string area) => !Directory.Exists(area) || File.Exists(Path.Combine(area, EndedName));
-
-    /// <summary>The process body of <c>pgborg __wal-extract AREA</c>: detaches, logs to the area, extracts.</summary>
-    public static async Task<int> RunProcessAsync(string area, TextReader input, TextWriter error, CancellationToken ct)
-    {
-        WalExtractorJob job;
-        try
-        {
-            job = WalExtractorJob.Parse(await input.ReadToEndAsync(ct).ConfigureAwait(false));
-        }
-        catch (Exception e) when (e is JsonException or InvalidDataException)
-        {
-            await error.WriteLineAsync($"pgborg {Command}: bad job on stdin: {e.Message}").ConfigureAwait(false);
-            return 2;
-        }
-        _ = Native.setsid(); // no terminal, no process group of the restore command: Ctrl-C there does not reach us
-        using var log = new FileStream(Path.Combine(area, LogName), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-        File.SetUnixFileMode(log.Name, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-        var fd = (int)log.SafeFileHandle.DangerousGetHandle();
-        _ = Native.dup2(fd, 1);
-        _ = Native.dup2(fd, 2);
-        using var writer = TextWriter.Synchronized(new StreamWriter(log) { AutoFlush = true });
-        var lockPath = Path.Combine(area, LockName);
-        using var held = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        File.SetUnixFileMode(lockPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-        var user = new OsUser(job.UserName, job.Uid, job.Gid, "/");
-        try
-        {
-            Line(writer, $"started (pid {Environment.ProcessId}), {job.Access.Archives.Sum(a => a.Files.Count)} WAL files in {job.Access.Archives.Count} archive(s)");
-            await ExtractAllAsync(area, job, user, writer, ct).ConfigureAwait(false);
-            if (Ended(area))
-            {
-                Line(writer, "recovery ended: stopping");
-                return 0;
-            }
-            WriteMarker(area, DoneName, "all WAL extracted\n", user);
-            Line(writer, "done");
-            return 0;
-        }
-        catch (Exception e) when (Ended(area))
-        {
-            Line(writer, $"recovery ended: stopping ({e.Message})");
-            return 0;
-        }
-        catch (Exception e)
-        {
-            var why = ct.IsCancellationRequested ? "stopped by a signal" : e.Message;
-            Line(writer, $"FAILED: {why}");
-            try
-            {
-                WriteMarker(area, FailedName, why + "\n", user);
-            }
-            catch (IOException)
-            {
-            }
-            return 1;
-        }
-    }
 
     /// <summary>Extracts every planned batch, at most <c>workers</c> Borg processes at a time, in order.</summary>
     public static async Task ExtractAllAsync(string area, WalExtractorJob job, OsUser user, TextWriter log, CancellationToken ct)
@@ -284,7 +211,7 @@ public static class WalExtractor
         Directory.Delete(dir, recursive: true);
     }
 
-    private static void WriteMarker(string area, string name, string text, OsUser user)
+    internal static void WriteMarker(string area, string name, string text, OsUser user)
     {
         var path = Path.Combine(area, name);
         var temp = path + ".tmp";
@@ -293,6 +220,6 @@ public static class WalExtractor
         File.Move(temp, path, overwrite: true);
     }
 
-    private static void Line(TextWriter log, string text) =>
+    internal static void Line(TextWriter log, string text) =>
         log.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss.fff} UTC pgborg wal extractor: {text}");
 }

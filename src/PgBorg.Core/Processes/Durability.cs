@@ -1,0 +1,82 @@
+using System.Runtime.InteropServices;
+
+namespace PgBorg.Processes;
+
+/// <summary>fsync(2) of a directory (a rename made durable) and syncfs(2) of a filesystem (everything written there).</summary>
+public static partial class Durability
+{
+    private const int O_RDONLY = 0;
+    private const int O_DIRECTORY = 0x10000;
+
+    /// <summary>fsync(2) on a directory, so a rename or a new entry in it is durable.</summary>
+    public static void FsyncDirectory(string directory) => OnDirectory(directory, fsync, "fsync of");
+
+    /// <summary>syncfs(2) of the filesystem holding <paramref name="directory"/>: one call for every file written there.</summary>
+    public static void SyncFilesystem(string directory) => OnDirectory(directory, syncfs, "syncfs of the filesystem of");
+
+    private static void OnDirectory(string directory, Func<int, int> operation, string what)
+    {
+        var fd = open(directory, O_RDONLY | O_DIRECTORY);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open {directory} for {what.Split(' ')[0]}: errno {Marshal.GetLastPInvokeError()}");
+        }
+        try
+        {
+            if (operation(fd) != 0)
+            {
+                throw new IOException($"{what} {directory} failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+        }
+        finally
+        {
+            _ = close(fd);
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fsync(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int syncfs(int fd);
+
+    /// <summary>
+    /// While something writes into <paramref name="directories"/> (Borg extracting on every core), what is written
+    /// so far goes to disk in the background, as per-file fsyncs would: a final <see cref="SyncFilesystem"/> then has
+    /// only the last moments left to write.
+    /// </summary>
+    public static async Task FlushWhileAsync(IReadOnlyList<string> directories, CancellationToken running)
+    {
+        while (!running.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(250, running).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            await Task.Run(() =>
+            {
+                foreach (var dir in directories.Where(Directory.Exists))
+                {
+                    try
+                    {
+                        SyncFilesystem(dir);
+                    }
+                    catch (IOException)
+                    {
+                        // the final sync reports it
+                    }
+                }
+            }, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+}

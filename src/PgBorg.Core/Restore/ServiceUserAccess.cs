@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Logging;
+using PgBorg.Borg;
+using PgBorg.Processes;
+
+namespace PgBorg.Restore;
+
+/// <summary>
+/// Whether the service user can read the repository itself ("borg" mode: wal-fetch may then fetch from Borg should the
+/// background extractor stop) — decided from the permission bits where they are conclusive, else by a Borg probe run
+/// as that user beside the base extraction.
+/// </summary>
+public static class ServiceUserAccess
+{
+    public static async Task<bool> CanReadAsync(BorgRepository repo, OsUser user, string area, RestorePlan plan, ILogger log, CancellationToken ct)
+    {
+        if (user.Uid == Native.geteuid())
+        {
+            return true;
+        }
+        if (!OsUser.IsRoot || plan.Cycle.WalBatches.Count == 0 || (repo.IsLocal && Unreachable(repo.Location, user)))
+        {
+            return false;
+        }
+        if (repo.IsLocal && !Writable(repo.Location, user))
+        {
+            return false; // Borg could not create its lock files there as that user
+        }
+        var probe = Path.Combine(area, "probe");
+        Directory.CreateDirectory(probe);
+        user.Own(area);
+        user.Own(probe);
+        try
+        {
+            // a local repository: without lock files, so that it can run beside our own extracts (lock files of
+            // root's Borg processes cannot be joined by the service user); a remote one locks on the far side
+            var check = new BorgRepository(repo.Settings, probe, log);
+            return await check.CanListAsUserAsync(plan.Cycle.WalBatches[0].Archive, user, ct, bypassLock: repo.IsLocal).ConfigureAwait(false);
+        }
+        finally
+        {
+            Directory.Delete(probe, recursive: true);
+        }
+    }
+
+    /// <summary>The permission bits let <paramref name="user"/> create entries in <paramref name="directory"/> (not counting supplementary groups).</summary>
+    internal static bool Writable(string directory, OsUser user)
+    {
+        if (!Directory.Exists(directory) || FileOwner.Of(directory) is not { } owner)
+        {
+            return false;
+        }
+        var mode = File.GetUnixFileMode(directory);
+        const UnixFileMode userWx = UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        const UnixFileMode groupWx = UnixFileMode.GroupWrite | UnixFileMode.GroupExecute;
+        const UnixFileMode otherWx = UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        return owner == user.Uid ? (mode & userWx) == userWx
+            : (mode & otherWx) == otherWx || ((mode & groupWx) == groupWx && FileOwner.GroupOf(directory) == user.Gid);
+    }
+
+    /// <summary>
+    /// True when the permission bits alone show that <paramref name="user"/> cannot enter the local repository
+    /// directory (nor one above it) — root's usual 0700 repository — so the Borg probe as that user is not needed.
+    /// Anything less certain (group bits that may apply, ACLs aside) is left to the probe.
+    /// </summary>
+    internal static bool Unreachable(string location, OsUser user)
+    {
+        for (var dir = Path.GetFullPath(location); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+        {
+            if (!Directory.Exists(dir) || FileOwner.Of(dir) is not { } owner)
+            {
+                return false;
+            }
+            var mode = File.GetUnixFileMode(dir);
+            var enterable = owner == user.Uid
+                ? mode.HasFlag(UnixFileMode.UserExecute)
+                : mode.HasFlag(UnixFileMode.GroupExecute) || mode.HasFlag(UnixFileMode.OtherExecute);
+            if (!enterable)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
