@@ -37,11 +37,10 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
                 Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
             var workers = Math.Max(2, Math.Min(4, Environment.ProcessorCount));
-            // the staging directory is the service user's from the start (the probe runs below it as that user),
-            // and the probe runs while the base is extracted
-            instance.User.Own(staging);
+            // the staging directories stay root's (0700) until complete, so nobody can plant anything where root's Borg
+            // processes write; then chown -R. The probe as the service user runs while the base is extracted.
             Directory.CreateDirectory(area, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var probe = ServiceUserAccess.CanReadAsync(repo, instance.User, area, plan, log, ct);
+            var probe = ServiceUserAccess.CanReadAsync(repo, instance.User, plan, log, ct);
             using var extracted = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var flusher = Durability.FlushWhileAsync(created, extracted.Token);
             try

@@ -11,7 +11,7 @@ namespace PgBorg.Restore;
 /// </summary>
 public static class ServiceUserAccess
 {
-    public static async Task<bool> CanReadAsync(BorgRepository repo, OsUser user, string area, RestorePlan plan, ILogger log, CancellationToken ct)
+    public static async Task<bool> CanReadAsync(BorgRepository repo, OsUser user, RestorePlan plan, ILogger log, CancellationToken ct)
     {
         if (user.Uid == Native.geteuid())
         {
@@ -25,9 +25,8 @@ public static class ServiceUserAccess
         {
             return false; // Borg could not create its lock files there as that user
         }
-        var probe = Path.Combine(area, "probe");
-        Directory.CreateDirectory(probe);
-        user.Own(area);
+        // Borg's base directory for the probe: the user's own, outside the restore (which stays root's until complete)
+        var probe = Directory.CreateTempSubdirectory("pgborg-probe-").FullName;
         user.Own(probe);
         try
         {

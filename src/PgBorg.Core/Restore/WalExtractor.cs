@@ -92,8 +92,13 @@ public static class WalExtractor
         var repo = new BorgRepository(settings, job.StateDirectory, NullLogger.Instance);
         var chunks = Plan(a.Archives, f => File.Exists(Path.Combine(area, f)));
         var incoming = Path.Combine(area, IncomingName);
+        // root's own (0700) inside the service user's area: what Borg writes cannot be tampered with before it is
+        // complete, given to the service user (lchown) and renamed into the area
+        if (Directory.Exists(incoming))
+        {
+            Directory.Delete(incoming, recursive: true); // half-extracted batches of an extractor that was killed
+        }
         Directory.CreateDirectory(incoming, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        user.Own(incoming);
         var workers = Math.Max(2, Math.Min(4, Environment.ProcessorCount));
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var gate = new SemaphoreSlim(workers);
@@ -192,7 +197,6 @@ public static class WalExtractor
     private static async Task ExtractChunkAsync(BorgRepository repo, string archive, List<string> files, string dir, string area, OsUser user, CancellationToken ct)
     {
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        user.Own(dir);
         await repo.ExtractAsync(archive, dir, files, ct).ConfigureAwait(false);
         foreach (var file in files)
         {
