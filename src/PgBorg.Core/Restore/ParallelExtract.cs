@@ -10,6 +10,9 @@ namespace PgBorg.Restore;
 /// </summary>
 public static class ParallelExtract
 {
+    /// <summary>Borg processes extracting at once: one per core (Borg decrypts and decompresses on one), 2 to 4.</summary>
+    public static int Workers => Math.Max(2, Math.Min(4, Environment.ProcessorCount));
+
     /// <summary>
     /// What one more item costs a Borg process beyond its bytes, expressed as bytes: creating the file, its owner, mode,
     /// times and xattrs, matching it against the patterns. Measured (bench/restore): ~1,300 catalog files took one

@@ -31,6 +31,10 @@ public sealed record RestoreContext(
 
     public static string PathFor(string dataDirectory) => Path.Combine(AreaFor(dataDirectory), "context.json");
 
+    /// <summary>How to open the repository from this context (the secrets it carries, if any).</summary>
+    public Configuration.RepositorySettings RepositorySettings(TimeSpan lockWait) =>
+        new(Repository, Passphrase, PassCommand, Environment, lockWait, "lz4", null);
+
     public string ToJson() => JsonSerializer.Serialize(this, RestoreJsonContext.Default.RestoreContext);
 
     public static RestoreContext Read(string path) =>

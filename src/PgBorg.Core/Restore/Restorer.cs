@@ -30,13 +30,14 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         created.AddRange(tablespaceStaging.Values);
         var area = RestoreContext.AreaFor(staging);
         bool borgMode;
+        RestoreContext context;
         try
         {
             foreach (var dir in created)
             {
                 Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
-            var workers = Math.Max(2, Math.Min(4, Environment.ProcessorCount));
+            var workers = ParallelExtract.Workers;
             // the staging directories stay root's (0700) until complete, so nobody can plant anything where root's Borg
             // processes write; then chown -R. The probe as the service user runs while the base is extracted.
             Directory.CreateDirectory(area, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -53,7 +54,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
                 await Task.WhenAll(Task.WhenAny(probe), flusher).ConfigureAwait(false);
             }
             borgMode = await probe.ConfigureAwait(false);
-            await PrepareWalAsync(plan, area, borgMode, ct).ConfigureAwait(false);
+            context = await PrepareWalAsync(plan, area, borgMode, ct).ConfigureAwait(false);
             WriteRecoveryFiles(staging, plan, options);
             await OwnAsync([staging, .. tablespaceStaging.Values], ct).ConfigureAwait(false);
             foreach (var dir in created)
@@ -81,7 +82,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         }
         if (plan.Cycle.WalBatches.Count > 0)
         {
-            await StartWalExtractionAsync(plan, RestoreContext.AreaFor(target), borgMode, options, ct).ConfigureAwait(false);
+            await StartWalExtractionAsync(context, RestoreContext.AreaFor(target), borgMode, options, ct).ConfigureAwait(false);
         }
     }
 
@@ -90,13 +91,10 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
     /// needed when the service user cannot read the repository, and faster when it can (wal-fetch then falls back to
     /// Borg itself should the extractor stop).
     /// </summary>
-    private async Task StartWalExtractionAsync(RestorePlan plan, string area, bool borgMode, Options options, CancellationToken ct)
+    private async Task StartWalExtractionAsync(RestoreContext context, string area, bool borgMode, Options options, CancellationToken ct)
     {
-        var s = repo.Settings;
-        var access = new RestoreContext(RestoreContext.LocalMode, s.Location, s.Passphrase, s.PassCommand, new Dictionary<string, string>(s.Environment),
-            plan.Cycle.WalBatches.Select(w => new WalArchiveEntry(w.Archive, w.Metadata?.Files ?? [])).ToList());
-        var job = new WalExtractorJob(access, repo.StateDirectory, instance.User.Name, instance.User.Uid, instance.User.Gid);
-        var count = access.Archives.Sum(a => a.Files.Count);
+        var job = WalExtractorJob.For(context, repo, instance.User);
+        var count = context.Archives.Sum(a => a.Files.Count);
         try
         {
             var pid = await WalExtractorLauncher.StartAsync(options.WalFetchBinary, area, job, ct).ConfigureAwait(false);
@@ -113,7 +111,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
             log.LogWarning("{Problem}; extracting the WAL now instead", e.Message);
             await output.WriteLineAsync($"{instance.User.Name} cannot read {repo.Location}: extracting the cycle's WAL ({count} files) into {area} now").ConfigureAwait(false);
             await WalExtractor.ExtractAllAsync(area, job, instance.User, TextWriter.Null, ct).ConfigureAwait(false);
-            File.WriteAllText(Path.Combine(area, WalExtractor.DoneName), "all WAL extracted\n");
+            WalExtractor.WriteDone(area, instance.User);
         }
     }
 
@@ -214,7 +212,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
     /// otherwise (a local repository only root can read) <see cref="WalExtractor"/> extracts the cycle's WAL into the
     /// restore area in the background, once the data directory is in place.
     /// </summary>
-    private async Task PrepareWalAsync(RestorePlan plan, string area, bool borgMode, CancellationToken ct)
+    private async Task<RestoreContext> PrepareWalAsync(RestorePlan plan, string area, bool borgMode, CancellationToken ct)
     {
         var archives = plan.Cycle.WalBatches.Select(w => new WalArchiveEntry(w.Archive, w.Metadata?.Files ?? [])).ToList();
         var mode = borgMode ? RestoreContext.BorgMode : RestoreContext.LocalMode;
@@ -224,6 +222,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         var path = Path.Combine(area, "context.json");
         await File.WriteAllTextAsync(path, context.ToJson(), ct).ConfigureAwait(false);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return context;
     }
 
     private async Task OwnAsync(IEnumerable<string> directories, CancellationToken ct)

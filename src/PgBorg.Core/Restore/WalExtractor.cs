@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using PgBorg.Archiving;
 using PgBorg.Borg;
-using PgBorg.Configuration;
 using PgBorg.Processes;
 
 namespace PgBorg.Restore;
@@ -87,10 +86,9 @@ public static class WalExtractor
     /// <summary>Extracts every planned batch, at most <c>workers</c> Borg processes at a time, in order.</summary>
     public static async Task ExtractAllAsync(string area, WalExtractorJob job, OsUser user, TextWriter log, CancellationToken ct)
     {
-        var a = job.Access;
-        var settings = new RepositorySettings(a.Repository, a.Passphrase, a.PassCommand, a.Environment, TimeSpan.FromMinutes(10), "lz4", null);
-        var repo = new BorgRepository(settings, job.StateDirectory, NullLogger.Instance);
-        var chunks = Plan(a.Archives, f => File.Exists(Path.Combine(area, f)));
+        var repo = new BorgRepository(job.Access.RepositorySettings(TimeSpan.FromMinutes(10)), job.StateDirectory, NullLogger.Instance);
+        var chunks = Plan(job.Access.Archives, f => File.Exists(Path.Combine(area, f)));
+        var readAhead = ReadAhead;
         var incoming = Path.Combine(area, IncomingName);
         // root's own (0700) inside the service user's area: what Borg writes cannot be tampered with before it is
         // complete, given to the service user (lchown) and renamed into the area
@@ -99,7 +97,7 @@ public static class WalExtractor
             Directory.Delete(incoming, recursive: true); // half-extracted batches of an extractor that was killed
         }
         Directory.CreateDirectory(incoming, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var workers = Math.Max(2, Math.Min(4, Environment.ProcessorCount));
+        var workers = ParallelExtract.Workers;
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var gate = new SemaphoreSlim(workers);
         var running = new List<Task>();
@@ -118,7 +116,7 @@ public static class WalExtractor
             for (var n = 0; n < chunks.Count && !Ended(area); n++)
             {
                 await gate.WaitAsync(failed.Token).ConfigureAwait(false);
-                while (!Ended(area) && Waiting(area) + Volatile.Read(ref inFlight) + chunks[n].Files.Count > ReadAhead && !ReplayWaits(area))
+                while (!Ended(area) && Waiting(area) + Volatile.Read(ref inFlight) + chunks[n].Files.Count > readAhead && !ReplayWaits(area))
                 {
                     await Task.Delay(100, failed.Token).ConfigureAwait(false);
                 }
@@ -215,14 +213,18 @@ public static class WalExtractor
         Directory.Delete(dir, recursive: true);
     }
 
-    internal static void WriteMarker(string area, string name, string text, OsUser user)
+    /// <summary>Writes a marker file whole (temporary file, rename), owned by <paramref name="user"/> when we are root.</summary>
+    internal static void WriteMarker(string area, string name, string text, OsUser? user = null)
     {
         var path = Path.Combine(area, name);
         var temp = path + ".tmp";
         File.WriteAllText(temp, text);
-        user.Own(temp);
+        user?.Own(temp);
         File.Move(temp, path, overwrite: true);
     }
+
+    /// <summary>Marks the area's WAL as completely extracted.</summary>
+    internal static void WriteDone(string area, OsUser user) => WriteMarker(area, DoneName, "all WAL extracted\n", user);
 
     internal static void Line(TextWriter log, string text) =>
         log.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss.fff} UTC pgborg wal extractor: {text}");

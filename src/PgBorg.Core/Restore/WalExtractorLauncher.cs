@@ -75,10 +75,7 @@ public static class WalExtractorLauncher
         }
         File.Delete(Path.Combine(area, WalExtractor.FailedName));
         File.Delete(Path.Combine(area, WalExtractor.DoneName));
-        var s = repo.Settings;
-        var access = context with { Passphrase = s.Passphrase, PassCommand = s.PassCommand, Environment = new Dictionary<string, string>(s.Environment) };
-        var job = new WalExtractorJob(access, repo.StateDirectory, instance.User.Name, instance.User.Uid, instance.User.Gid);
-        var pid = await StartAsync(binary, area, job, ct).ConfigureAwait(false);
+        var pid = await StartAsync(binary, area, WalExtractorJob.For(context, repo, instance.User), ct).ConfigureAwait(false);
         await output.WriteLineAsync($"extracting the rest of the cycle's WAL into {area} in the background (process {pid}, log {Path.Combine(area, WalExtractor.LogName)}); PostgreSQL can be started again").ConfigureAwait(false);
         return 0;
     }

@@ -14,6 +14,17 @@ public sealed record WalExtractorJob(
 {
     public string ToJson() => JsonSerializer.Serialize(this, RestoreJsonContext.Default.WalExtractorJob);
 
+    /// <summary>
+    /// The job for the WAL of a restore context: the context (which carries no secret in local mode) plus the
+    /// repository's access from the configuration, Borg's state directory, and the service user to give files to.
+    /// </summary>
+    public static WalExtractorJob For(RestoreContext context, Borg.BorgRepository repo, OsUser user)
+    {
+        var s = repo.Settings;
+        var access = context with { Passphrase = s.Passphrase, PassCommand = s.PassCommand, Environment = new Dictionary<string, string>(s.Environment) };
+        return new WalExtractorJob(access, repo.StateDirectory, user.Name, user.Uid, user.Gid);
+    }
+
     public static WalExtractorJob Parse(string json) =>
         JsonSerializer.Deserialize(json, RestoreJsonContext.Default.WalExtractorJob) ?? throw new InvalidDataException("empty WAL extractor job");
 }
@@ -58,7 +69,7 @@ public static class WalExtractorProcess
                 WalExtractor.Line(writer, "recovery ended: stopping");
                 return 0;
             }
-            WalExtractor.WriteMarker(area, WalExtractor.DoneName, "all WAL extracted\n", user);
+            WalExtractor.WriteDone(area, user);
             WalExtractor.Line(writer, "done");
             return 0;
         }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using PgBorg.Borg;
-using PgBorg.Configuration;
 
 namespace PgBorg.Restore;
 
@@ -42,7 +41,7 @@ public static class WalFetch
                 var local = context.Mode == RestoreContext.LocalMode;
                 if (File.Exists(Path.Combine(area, WalExtractor.LockName)))
                 {
-                    var problem = await AwaitExtractorAsync(area, cached, name, ct).ConfigureAwait(false);
+                    var problem = await AwaitExtractorAsync(area, cached, name, error, ct).ConfigureAwait(false);
                     if (problem is not null && local)
                     {
                         await error.WriteLineAsync($"pgborg wal-fetch {name}: {problem}; {RestartAdvice}").ConfigureAwait(false);
@@ -85,15 +84,13 @@ public static class WalFetch
     /// before), else why it will not come — in local mode that is fatal: answering "not in the archive" would end
     /// recovery early and promote without the WAL.
     /// </summary>
-    private static async Task<string?> AwaitExtractorAsync(string area, string cached, string name, CancellationToken ct)
+    private static async Task<string?> AwaitExtractorAsync(string area, string cached, string name, TextWriter error, CancellationToken ct)
     {
         if (File.Exists(cached))
         {
             return null;
         }
-        var wanted = Path.Combine(area, WalExtractor.WantedName);
-        await File.WriteAllTextAsync(wanted + ".tmp", name, ct).ConfigureAwait(false);
-        File.Move(wanted + ".tmp", wanted, overwrite: true);
+        WalExtractor.WriteMarker(area, WalExtractor.WantedName, name);
         var started = DateTime.UtcNow;
         var reported = started;
         var log = Path.Combine(area, WalExtractor.LogName);
@@ -115,7 +112,7 @@ public static class WalFetch
             if (DateTime.UtcNow - reported > TimeSpan.FromSeconds(30))
             {
                 reported = DateTime.UtcNow;
-                Console.Error.WriteLine($"pgborg wal-fetch {name}: waiting {(reported - started).TotalSeconds:0} s for the background WAL extraction (log {log})");
+                await error.WriteLineAsync($"pgborg wal-fetch {name}: waiting {(reported - started).TotalSeconds:0} s for the background WAL extraction (log {log})").ConfigureAwait(false);
             }
             await Task.Delay(20, ct).ConfigureAwait(false);
         }
@@ -125,22 +122,18 @@ public static class WalFetch
     internal const string RestartAdvice = "recovery stopped so as not to end early; stop PostgreSQL and run, as root, `pgcarestore resume-wal` for this data directory, then start PostgreSQL again";
 
     /// <summary>
-    /// Segments are moved (each is asked for once, and the area must not grow without bound); history files are
-    /// copied, PostgreSQL reads them more than once. Served segments older than this one are dropped.
+    /// Copies the file to DEST whole (temporary name, rename: DEST may be on another filesystem than the area). A
+    /// segment then leaves the area (each is asked for once, and the area must not grow without bound); history files
+    /// stay, PostgreSQL reads them more than once.
     /// </summary>
     private static void Deliver(string cached, string destination, string name)
     {
         var temp = destination + ".pgborg-tmp";
+        File.Copy(cached, temp, overwrite: true);
+        File.Move(temp, destination, overwrite: true);
         if (Archiving.WalFileName.Classify(name) is Archiving.WalFileKind.Segment or Archiving.WalFileKind.PartialSegment)
         {
-            File.Copy(cached, temp, overwrite: true);
-            File.Move(temp, destination, overwrite: true);
             File.Delete(cached);
-        }
-        else
-        {
-            File.Copy(cached, temp, overwrite: true);
-            File.Move(temp, destination, overwrite: true);
         }
     }
 
@@ -148,9 +141,7 @@ public static class WalFetch
     {
         var index = entry.Files.IndexOf(name);
         var batch = entry.Files.Skip(index).Take(PrefetchCount).Where(f => !File.Exists(Path.Combine(area, f))).ToList();
-        var settings = new RepositorySettings(context.Repository, context.Passphrase, context.PassCommand, context.Environment,
-            TimeSpan.FromMinutes(5), "lz4", null);
-        var repo = new BorgRepository(settings, area, NullLogger.Instance);
+        var repo = new BorgRepository(context.RepositorySettings(TimeSpan.FromMinutes(5)), area, NullLogger.Instance);
         await repo.ExtractAsync(entry.Archive, area, batch, ct).ConfigureAwait(false);
     }
 
