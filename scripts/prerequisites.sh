@@ -22,6 +22,8 @@ command -v mkfs.xfs >/dev/null || missing+=(xfsprogs)
 command -v mkfs.ext4 >/dev/null || missing+=(e2fsprogs)
 command -v losetup >/dev/null || missing+=(mount)
 command -v pgrep >/dev/null || missing+=(procps)
+# the restore durability test checks the order of pgcarestore's system calls
+command -v strace >/dev/null || missing+=(strace)
 command -v ssh >/dev/null || missing+=(openssh-client)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 if [ ${#missing[@]} -gt 0 ]; then

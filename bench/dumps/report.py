@@ -162,6 +162,8 @@ A(f'| B: pg_dump \\| borg create pipeline | {S(mwall("2","pipeline"),2)} | {runs
   f'{MB(med([s[1] for s in bst]))} MB, dedup {MB(med([s[2] for s in bst]))} MB; exit codes {",".join(rcs("2","pipeline"))}; 1-min load at start of each run {loads("2","pipeline")} |')
 A(f'| (context) B with a `cat` relay: `pg_dump \\| cat \\| borg create` | {S(mwall("2","pipeline_cat"),2)} | {runs(walls("2","pipeline_cat"),2)} | '
   f'{S(mcpu("2","pipeline_cat"))} | — | one extra copy through a plain process, as pgborg adds one; exit codes {",".join(rcs("2","pipeline_cat"))} |')
+A(f'| (context) E: the round\'s three archives by hand, one after the other | {S(mwall("2","pipeline_round"),2)} | {runs(walls("2","pipeline_round"),2)} | '
+  f'{S(mcpu("2","pipeline_round"))} | — | `pg_dumpall --globals-only \\| borg create`, then the same for `postgres`, then B: what a cron script storing the same per-database archives pays (no list, no prune); exit codes {",".join(rcs("2","pipeline_round"))} |')
 A(f'| (context) `pg_dump -Fc -Z0 bench > /dev/null` | {S(mwall("2","pg_dump_devnull"),2)} | {runs(walls("2","pg_dump_devnull"),2)} | '
   f'{S(mcpu("2","pg_dump_devnull"))} | — | pg_dump alone, lower bound; warm-up run {runs(walls("2","warmup_pg_dump_devnull"),2)} s |')
 si = line('2', 'pgborg_selfinit', '1')
@@ -174,6 +176,11 @@ A(f'**Ratio A/B (median wall, whole pgborg round vs pipeline) = {ratio(ma, mb)}*
   f'Absolute difference {S(ma - mb if ma and mb else None, 2)} s.')
 A('')
 mbl = med(bl)
+me = mwall('2', 'pipeline_round')
+A(f'Ratio A/E (whole round vs the same three archives stored by hand, one after the other) = {ratio(ma, me)}; '
+  f'E/B = {ratio(me, mb)}: what storing globals and `postgres` as archives of their own costs at all, since Borg '
+  f'holds the repository lock for the whole of each `borg create` and every archive needs its own commit.')
+A('')
 A(f'Ratio of the `bench` dump alone (pgborg\'s log line, 0.1 s resolution, measured inside pgborg so without process start-up) '
   f'to B = {ratio(mbl, mb)} (informational).')
 A('')

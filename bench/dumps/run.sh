@@ -178,6 +178,11 @@ fresh_raw() { # NAME: wipe + init the raw pipeline's repository
 RAWPIPE='set -o pipefail; runuser -u postgres -- '$PGBIN'/pg_dump -Fc -Z0 -h '$PGSOCK' -p '$PGPORT' -d bench | BORG_BASE_DIR='$B'/borghome-raw BORG_PASSPHRASE='$PASS' borg create --json --compression lz4 --files-cache disabled --stdin-name bench.pgsql "$0::$1" -'
 # (context only) the same with a `cat` relay in the middle, i.e. one extra copy through a plain process
 # (cat's own CPU is written to $B/tmp/cat.time by GNU time: "wall user sys")
+# (context) the same three archives a pgdumpd round stores (globals, `postgres`, `bench`), by hand, one after the
+# other, as a cron script would; no listing or pruning (pgborg does both), so this favours the script
+RAWROUND='set -o pipefail; export BORG_BASE_DIR='$B'/borghome-raw BORG_PASSPHRASE='$PASS'; runuser -u postgres -- '$PGBIN'/pg_dumpall --globals-only -h '$PGSOCK' -p '$PGPORT' | borg create --compression lz4 --files-cache disabled --stdin-name globals.sql "$0::g-$1" - \
+ && runuser -u postgres -- '$PGBIN'/pg_dump -Fc -Z0 -h '$PGSOCK' -p '$PGPORT' -d postgres | borg create --compression lz4 --files-cache disabled --stdin-name postgres.pgsql "$0::p-$1" - \
+ && runuser -u postgres -- '$PGBIN'/pg_dump -Fc -Z0 -h '$PGSOCK' -p '$PGPORT' -d bench | borg create --json --compression lz4 --files-cache disabled --stdin-name bench.pgsql "$0::$1" -'
 RAWPIPE_CAT=${RAWPIPE/ | BORG_BASE_DIR/ | /usr/bin/time -f \"%e %U %S\" -o $B/tmp/cat.time cat | BORG_BASE_DIR}
 run_raw() { # STEP METHOD REP REPONAME ARCHIVE -> json in $LOGDIR/STEP-METHOD-REP.json ($PIPE overrides the pipeline)
   local json=$LOGDIR/$1-$2-$3.json
@@ -220,7 +225,7 @@ mkdir -p $B/borghome-raw
 tm 2 warmup_pg_dump_devnull 1 $LOGDIR/2-warmup.log bash -c "set -o pipefail; runuser -u postgres -- $PGBIN/pg_dump -Fc -Z0 -h $PGSOCK -p $PGPORT -d bench | wc -c > $B/tmp/streamsize"
 val 2 env dump_stream_bytes "$(cat $B/tmp/streamsize)"
 for r in $(seq 1 $REPS); do
-  if [ $((r % 2)) = 1 ]; then order="A B C D"; else order="B A C D"; fi
+  if [ $((r % 2)) = 1 ]; then order="A B E C D"; else order="E B A C D"; fi
   for m in $order; do
     case $m in
       A) fresh_pgborg first; run_pgborg 2 pgborg $r first
@@ -229,6 +234,7 @@ for r in $(seq 1 $REPS); do
          val 2 pipeline "repo_bytes_rep$r" "$(dub $B/repo-rawfirst)" ;;
       D) fresh_raw rawcat; rm -f $B/tmp/cat.time; PIPE=$RAWPIPE_CAT run_raw 2 pipeline_cat $r rawcat x
          val 2 pipeline_cat "cat_time_rep$r" "$(tail -n1 $B/tmp/cat.time 2>/dev/null)" ;;
+      E) fresh_raw rawround; PIPE=$RAWROUND run_raw 2 pipeline_round $r rawround x ;;
       C) tm 2 pg_dump_devnull $r $LOGDIR/2-pg_dump_devnull.log bash -c "set -o pipefail; runuser -u postgres -- $PGBIN/pg_dump -Fc -Z0 -h $PGSOCK -p $PGPORT -d bench > /dev/null" ;;
     esac
   done
@@ -236,7 +242,7 @@ done
 # (extra) one run where pgborg has to initialise the missing repository itself
 fresh_pgborg selfinit noinit
 run_pgborg 2 pgborg_selfinit 1 selfinit
-rm -rf $B/repo-selfinit $B/state-selfinit $B/repo-rawcat
+rm -rf $B/repo-selfinit $B/state-selfinit $B/repo-rawcat $B/repo-rawround
 
 # ---------------------------------------------------------------- step 3: peak RSS of pgborg itself
 log "step 3: peak RSS (VmHWM polled every 0.1 s), $REPS reps"

@@ -1,14 +1,14 @@
 #!/bin/bash
 # Quick side-by-side on what bench/restore/run.sh left in BENCH_DIR (run that first): alternately
 # `pgcarestore restore` (the newest base, as root, local mode) and `pgbackrest restore --process-max=2` (its newest
-# backup), 4 pairs, the wall time of each command. Both make the restore durable before they return.
+# backup), PAIRS pairs (default 4), the wall time of each command. Both make the restore durable before they return.
 #   BENCH_DIR=/var/tmp/pgborg-bench-restore bash bench/restore/ab.sh
 set -u
 B=${BENCH_DIR:?set BENCH_DIR to the directory bench/restore/run.sh used}
 export PGBORG_CONFIG=$B/conf/main.toml
 PGCARESTORE=$B/bin/pgcarestore
 [ -x $PGCARESTORE ] || ln -sf pgborg $PGCARESTORE
-for i in 1 2 3 4; do
+for i in $(seq 1 ${PAIRS:-4}); do
   D=$B/ab-restore; rm -rf $D; sync
   s=$(date +%s.%N); (cd /tmp && $PGCARESTORE restore --target-dir $D >/dev/null 2>&1); r1=$?; e=$(date +%s.%N)
   [ -f $D/PG_VERSION ] || r1="$r1 (no PG_VERSION)"

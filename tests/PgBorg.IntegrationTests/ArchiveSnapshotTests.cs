@@ -78,7 +78,8 @@ public sealed class ArchiveSnapshotTests : IDisposable
         Directory.CreateDirectory(location);
         await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", location);
         await cluster.SqlAsync($"CREATE TABLESPACE ts_one LOCATION '{location}'");
-        await cluster.SqlAsync("CREATE TABLE in_ts TABLESPACE ts_one AS SELECT g, md5(g::text) FROM generate_series(1, 50000) g");
+        // > 16 MiB, so its file is one of the tablespace's "large" files in the extract hints
+        await cluster.SqlAsync("CREATE TABLE in_ts TABLESPACE ts_one AS SELECT g, md5(g::text) FROM generate_series(1, 350000) g");
         var oid = await cluster.SqlAsync("SELECT oid FROM pg_tablespace WHERE spcname = 'ts_one'");
         var relfile = await cluster.SqlAsync("SELECT pg_relation_filepath('in_ts')");
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, snapshot: "auto"));
@@ -94,6 +95,13 @@ public sealed class ArchiveSnapshotTests : IDisposable
         var inTablespace = string.Join('/', relfile.Split('/').Skip(2));
         Assert.Contains(inTablespace, await BasePathsAsync($"~tblspc~{oid}~"));
         Assert.Contains($"pg_tblspc/{oid}", await BasePathsAsync("~base~"));
+        // the hints that let pgcarestore split the tablespace's extraction without listing its items first
+        var hints = ts.GetProperty("extractHints");
+        Assert.True(hints.GetProperty("items").GetInt64() >= 3, hints.ToString());
+        var large = Assert.Single(hints.GetProperty("large").EnumerateArray());
+        Assert.Equal(inTablespace, large.GetProperty("path").GetString());
+        Assert.Equal(new FileInfo(Path.Combine(location, inTablespace)).Length, large.GetProperty("size").GetInt64());
+        Assert.True(hints.GetProperty("bytes").GetInt64() >= large.GetProperty("size").GetInt64(), hints.ToString());
 
         // restored elsewhere, with the tablespace remapped (the original still runs)
         using var restored = new TempDir("pgborg-ts-restore");
@@ -101,10 +109,13 @@ public sealed class ArchiveSnapshotTests : IDisposable
         var newLocation = Path.Combine(restored.Path, "moved tablespace");
         var restore = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data, "--tablespace-map", $"{oid}={newLocation}"], null, timeout: TimeSpan.FromMinutes(3));
         Assert.True(restore.ExitCode == 0, restore.ToString());
+        Assert.Contains($"extracting tablespace {oid} into {newLocation}.pgborg-extract-", restore.Stdout);
+        Assert.Contains(restore.Stdout.Split('\n'), l => l.StartsWith($"extracting tablespace {oid} ", StringComparison.Ordinal) && l.EndsWith("Borg processes, split by the sizes recorded at backup)", StringComparison.Ordinal));
+        Assert.Contains(restore.Stdout.Split('\n'), l => l.StartsWith("extracting base ", StringComparison.Ordinal) && l.EndsWith("Borg processes, split by the sizes recorded at backup)", StringComparison.Ordinal));
         Assert.Equal(newLocation, new FileInfo(Path.Combine(data, "pg_tblspc", oid)).LinkTarget);
         await using var server = await RestoredServer.StartAsync(data, 47001 + Environment.ProcessId % 500);
         await server.WaitPromotedAsync();
-        Assert.Equal("50000", await server.SqlAsync("SELECT count(*) FROM in_ts"));
+        Assert.Equal("350000", await server.SqlAsync("SELECT count(*) FROM in_ts"));
         Assert.Equal(newLocation, await server.SqlAsync("SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'ts_one'"));
 
         var refused = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Path.Combine(restored.Path, "other"), "--tablespace-map", $"{oid}={newLocation}"], null);

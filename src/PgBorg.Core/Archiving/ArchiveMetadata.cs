@@ -5,7 +5,8 @@ namespace PgBorg.Archiving;
 
 public sealed record TablespaceInfo(
     [property: JsonPropertyName("oid")] uint Oid,
-    [property: JsonPropertyName("path")] string Path);
+    [property: JsonPropertyName("path")] string Path,
+    [property: JsonPropertyName("extractHints")] ExtractHints? ExtractHints = null);
 
 /// <summary>
 /// The comment of a base archive: everything a restore needs to choose it without extracting data.

@@ -59,12 +59,15 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
                 stop = await session.StopBackupAsync(ct).ConfigureAwait(false);
             }
             var preliminary = Metadata(server, cycle, start, stop, method, tablespaces, complete: false);
+            var tablespaceHints = new Dictionary<uint, ExtractHints>();
             foreach (var ts in tablespaces)
             {
+                var largeInTablespace = ExtractHints.FindLarge(snapshot.TablespacePaths[ts.Oid]);
                 var name = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.TablespaceKind, [ts.Oid.ToString(System.Globalization.CultureInfo.InvariantCulture)], cycleTime).ToString();
                 var r = await repo.CreateFromPathsAsync(name, snapshot.TablespacePaths[ts.Oid], ["."], preliminary.ToJson(), ct,
                     [.. TablespaceExcludes, .. UnloggedRelations.Excludes(snapshot.TablespacePaths[ts.Oid])], chunker, filesCache: false, progress: heartbeat).ConfigureAwait(false);
                 stats.Add(r.Archive.Stats);
+                tablespaceHints[ts.Oid] = new ExtractHints(r.Archive.Stats.NFiles, r.Archive.Stats.OriginalSize, largeInTablespace);
             }
             var large = ExtractHints.FindLarge(snapshot.DataPath);
             FaultInjection.Point("base-before-create");
@@ -85,6 +88,7 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
                 DeduplicatedSize = total.DeduplicatedSize,
                 ExtractHints = new ExtractHints(created.Archive.Stats.NFiles, created.Archive.Stats.OriginalSize, large),
             };
+            metadata = metadata with { Tablespaces = metadata.Tablespaces.Select(t => t with { ExtractHints = tablespaceHints.GetValueOrDefault(t.Oid) }).ToList() };
             return new Result(baseName, metadata, total, watch.Elapsed);
         }
     }

@@ -10,8 +10,13 @@ namespace PgBorg.Restore;
 /// </summary>
 public static class ParallelExtract
 {
-    /// <summary>Borg processes extracting at once: one per core (Borg decrypts and decompresses on one), 2 to 4.</summary>
-    public static int Workers => Math.Max(2, Math.Min(4, Environment.ProcessorCount));
+    /// <summary>
+    /// Borg processes extracting at once: one per core (Borg decrypts and decompresses on one), 2 to 4;
+    /// <c>PGBORG_EXTRACT_WORKERS</c> (1 to 16, in pgcarestore's environment) sets another number.
+    /// </summary>
+    public static int Workers =>
+        int.TryParse(Environment.GetEnvironmentVariable("PGBORG_EXTRACT_WORKERS"), out var n) && n is > 0 and <= 16 ? n
+        : Math.Max(2, Math.Min(4, Environment.ProcessorCount));
 
     /// <summary>
     /// What one more item costs a Borg process beyond its bytes, expressed as bytes: creating the file, its owner, mode,

@@ -117,15 +117,19 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
 
     private async Task ExtractBaseAsync(RestorePlan plan, string staging, IReadOnlyDictionary<uint, string> tablespaceStaging, int workers, CancellationToken ct)
     {
-        await output.WriteLineAsync($"extracting base {plan.Cycle.BaseArchive} into {staging}").ConfigureAwait(false);
+        await output.WriteLineAsync($"extracting base {plan.Cycle.BaseArchive} into {staging}{HowSplit(workers, plan.Base.ExtractHints)}").ConfigureAwait(false);
         await ParallelExtract.RunAsync(repo, plan.Cycle.BaseArchive!, staging, workers, ct, plan.Base.ExtractHints).ConfigureAwait(false);
         foreach (var ts in plan.Base.Tablespaces)
         {
             var archive = plan.Cycle.TablespaceArchives.Single(a => a.Contains($"~{ArchiveName.TablespaceKind}~{ts.Oid}~", StringComparison.Ordinal));
-            await output.WriteLineAsync($"extracting tablespace {ts.Oid} into {tablespaceStaging[ts.Oid]}").ConfigureAwait(false);
-            await ParallelExtract.RunAsync(repo, archive, tablespaceStaging[ts.Oid], workers, ct).ConfigureAwait(false);
+            await output.WriteLineAsync($"extracting tablespace {ts.Oid} into {tablespaceStaging[ts.Oid]}{HowSplit(workers, ts.ExtractHints)}").ConfigureAwait(false);
+            await ParallelExtract.RunAsync(repo, archive, tablespaceStaging[ts.Oid], workers, ct, ts.ExtractHints).ConfigureAwait(false);
         }
     }
+
+    private static string HowSplit(int workers, ExtractHints? hints) => workers <= 1 ? ""
+        : hints is null ? $" ({workers} Borg processes, split after listing the archive's items)"
+        : $" ({workers} Borg processes, split by the sizes recorded at backup)";
 
     private static string Location(TablespaceInfo ts, Options options) => options.TablespaceMap.GetValueOrDefault(ts.Oid) ?? ts.Path;
 
