@@ -132,7 +132,7 @@ A('')
 A('## 1. First dump into a fresh repository')
 A('')
 nrep = len(walls('2', 'pgborg'))
-A(f'{nrep} alternating rounds (odd rounds pgborg first, even rounds the pipeline first, then pg_dump alone). Every run gets a '
+A(f'{nrep} alternating rounds (odd rounds pgborg, the pipeline, E; even rounds E, the pipeline, pgborg; then pg_dump alone and the `cat` relay). Every run gets a '
   'fresh repository initialised beforehand with `borg init -e repokey-blake2` (not timed, for both methods; pgborg uses its own '
   'BORG_BASE_DIR = state/borg, which is also fresh). A warm-up `pg_dump > /dev/null` ran first.')
 A('')

@@ -82,11 +82,41 @@ public class ExtractHintsTests : IDisposable
         Sparse("base/16384/t3_16600", 50 << 20);    // temporary relation: left out too
         Sparse("global/1262", 20 << 20);
         Sparse("pg_wal/000000010000000000000001", 16 << 20);
+        Sparse("base/pgsql_tmp/pgsql_tmp4711.0", 60 << 20); // spill file: the archive excludes it
 
         var large = ExtractHints.FindLarge(_root);
 
         Assert.Equal(["base/16384/16397", "global/1262", "base/16384/16397.1"], large.Select(f => f.Path));
         Assert.Equal(40L << 20, large[0].Size);
+    }
+
+    [Fact]
+    public void Only_relation_files_of_database_directories_count_not_spill_files_the_archive_excludes()
+    {
+        Sparse("PG_15_202209061/pgsql_tmp/pgsql_tmp4711.1", 60 << 20);
+        Sparse("PG_15_202209061/16384/16397", 20 << 20);
+        Sparse("PG_15_202209061/16384/16397.2", 18 << 20);
+        Sparse("PG_15_202209061/16384/stray copy", 70 << 20);
+
+        Assert.Equal(["PG_15_202209061/16384/16397", "PG_15_202209061/16384/16397.2"], ExtractHints.FindLarge(_root).Select(f => f.Path));
+    }
+
+    [Fact]
+    public void The_large_files_of_all_the_archives_of_a_base_share_one_budget()
+    {
+        static List<LargeFile> Files(string prefix, int count, long size) =>
+            Enumerable.Range(0, count).Select(i => new LargeFile($"{prefix}/{i}", size + i)).ToList();
+        var data = Files("base/1", 200, 100 << 20);
+        var small = Files("PG_15/1", 200, 20 << 20);
+        var big = Files("PG_15/2", 100, 1L << 30);
+
+        var kept = ExtractHints.WithinBudget([data, small, big]);
+
+        Assert.Equal(ExtractHints.MaxLarge, kept.Sum(k => k.Count));
+        Assert.Equal(156, kept[0].Count);
+        Assert.Empty(kept[1]);
+        Assert.Equal(big, kept[2]);
+        Assert.All(kept[0], f => Assert.True(f.Size >= (100 << 20) + 44));
     }
 
     [Fact]

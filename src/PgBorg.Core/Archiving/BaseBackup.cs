@@ -86,11 +86,22 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
                 OriginalSize = total.OriginalSize,
                 CompressedSize = total.CompressedSize,
                 DeduplicatedSize = total.DeduplicatedSize,
-                ExtractHints = new ExtractHints(created.Archive.Stats.NFiles, created.Archive.Stats.OriginalSize, large),
             };
-            metadata = metadata with { Tablespaces = metadata.Tablespaces.Select(t => t with { ExtractHints = tablespaceHints.GetValueOrDefault(t.Oid) }).ToList() };
+            metadata = WithHints(metadata, created.Archive.Stats, large, tablespaceHints);
             return new Result(baseName, metadata, total, watch.Elapsed);
         }
+    }
+
+    /// <summary>The extract hints of the data directory and each tablespace, their large files within one budget.</summary>
+    internal static BaseMetadata WithHints(BaseMetadata metadata, BorgArchiveStats dataStats, List<LargeFile> dataLarge, IReadOnlyDictionary<uint, ExtractHints> tablespaceHints)
+    {
+        var tablespaces = metadata.Tablespaces;
+        var kept = ExtractHints.WithinBudget([dataLarge, .. tablespaces.Select(t => tablespaceHints.GetValueOrDefault(t.Oid)?.Large ?? [])]);
+        return metadata with
+        {
+            ExtractHints = new ExtractHints(dataStats.NFiles, dataStats.OriginalSize, kept[0]),
+            Tablespaces = tablespaces.Select((t, i) => tablespaceHints.GetValueOrDefault(t.Oid) is { } h ? t with { ExtractHints = h with { Large = kept[i + 1] } } : t).ToList(),
+        };
     }
 
     private BaseMetadata Metadata(ServerSettings server, string cycle, SessionReply start, SessionReply? stop, string method,
