@@ -32,6 +32,7 @@ public sealed class ExitCodeTests
     {
         Assert.Contains("wrong passphrase", new BorgException("list", "/r", 2, "PassphraseWrong", "").Message);
         Assert.Contains("locked by another Borg process", new BorgException("create", "/r", 2, "LockTimeout", "Failed to create/acquire the lock").Message);
+        Assert.Contains("Borg would not go on without a confirmation: Warning: moved", new BorgException("list", "/r", 2, "Cache.RepositoryAccessAborted", "Warning: moved").Message);
         Assert.Contains("killed by signal 9", new BorgException("create", "/r", 137, null, "").Message);
         Assert.Contains("on repository /r", new BorgException("create", "/r", 2, null, "boom").Message);
     }

@@ -17,6 +17,7 @@ public sealed class BorgException(string command, string repository, int exitCod
             "Repository.InvalidRepository" => "this is not a valid Borg repository",
             "LockTimeout" => "the repository is locked by another Borg process (lock_wait exceeded)",
             "ConnectionClosed" or "ConnectionClosedWithHint" => "the connection to the repository was closed",
+            "Cache.RepositoryAccessAborted" => "Borg would not go on without a confirmation",
             _ => null,
         };
         var reason = detail.Trim();

@@ -205,6 +205,14 @@ public sealed partial class BorgRepository
                     OnProgress?.Invoke();
                     return;
                 }
+                if (parsed.Type == "question_prompt" && parsed.Message is not null)
+                {
+                    // stdin is /dev/null, so Borg's answer is no and it aborts: what it asked is the explanation
+                    var question = string.Join(" ", parsed.Message.Split('\n').Select(l => l.Trim())
+                        .Where(l => l.Length > 0 && !l.StartsWith("Do you want to continue", StringComparison.Ordinal)));
+                    _errors.Add($"{question} (Borg asks before going on; pgborg never answers yes — if this is expected, set {parsed.MsgId}=yes in the repository's environment)");
+                    return;
+                }
                 if (parsed.Type != "log_message" || parsed.Message is null)
                 {
                     return;

@@ -6,10 +6,11 @@ namespace PgBorg.IntegrationTests.Infrastructure;
 /// </summary>
 public static class ArchivedWorkload
 {
-    public static async Task CreateAsync(PostgresCluster cluster, Sandbox sandbox, int switches)
+    /// <param name="config">The configuration to archive with (default: <see cref="Sandbox.ArchiveConfig"/>).</param>
+    public static async Task CreateAsync(PostgresCluster cluster, Sandbox sandbox, int switches, string? config = null)
     {
         await cluster.SqlAsync("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");
-        sandbox.WriteConfig(sandbox.ArchiveConfig(cluster));
+        sandbox.WriteConfig(config ?? sandbox.ArchiveConfig(cluster));
         Assert.Equal(0, (await sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(3))).ExitCode);
         var last = "";
         for (var i = 0; i < switches; i++)

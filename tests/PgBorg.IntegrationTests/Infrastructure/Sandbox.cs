@@ -83,6 +83,8 @@ public sealed class Sandbox : IDisposable
             ["BORG_PASSPHRASE"] = Passphrase,
             ["BORG_BASE_DIR"] = System.IO.Path.Combine(StateDirectory, "borg"),
             ["BORG_REPO"] = Repository,
+            // the same repository by its local path when pgborg reached it through borg serve (RemoteRepositoryTests)
+            ["BORG_RELOCATED_REPO_ACCESS_IS_OK"] = "yes",
             ["LANG"] = "C.UTF-8",
             ["LC_ALL"] = "C.UTF-8",
         });
