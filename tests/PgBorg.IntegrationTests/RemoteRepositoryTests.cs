@@ -16,7 +16,10 @@ public sealed class RemoteRepositoryTests : IDisposable
     private string RshLog => _sandbox.Sub("fake-ssh.log");
     private string Location => $"ssh://pgborg-remote{_sandbox.Repository}";
 
-    public RemoteRepositoryTests()
+    public RemoteRepositoryTests() => WriteRsh("");
+
+    /// <param name="serveOptions">Added to the remote command, as a forced command in authorized_keys would (e.g. <c>--append-only</c>).</param>
+    private void WriteRsh(string serveOptions)
     {
         File.WriteAllText(Rsh, $$"""
             #!/bin/sh
@@ -25,10 +28,10 @@ public sealed class RemoteRepositoryTests : IDisposable
               case "$1" in
                 -p|-o|-i|-l) shift 2 ;;
                 -*) shift ;;
-                *) echo "$(id -un) $*" >> {{RshLog}} 2>/dev/null; shift; break ;;
+                *) echo "$(id -un) $*{{(serveOptions.Length > 0 ? " " + serveOptions : "")}}" >> {{RshLog}} 2>/dev/null; shift; break ;;
               esac
             done
-            exec "$@"
+            exec "$@" {{serveOptions}}
             """);
         File.SetUnixFileMode(Rsh, (UnixFileMode)0b111_101_101);
     }
@@ -79,6 +82,46 @@ public sealed class RemoteRepositoryTests : IDisposable
         Assert.Contains($"borg list failed on repository {Location}: Borg would not go on without a confirmation: Warning: The repository at location {Location} was previously located at {_sandbox.Repository}", moved.Stderr);
         Assert.Contains("set BORG_RELOCATED_REPO_ACCESS_IS_OK=yes in the repository's environment", moved.Stderr);
     }
+
+    [Fact(Timeout = 300_000)]
+    public async Task An_append_only_borg_serve_takes_dumps_and_prunes_without_losing_anything()
+    {
+        // the ransomware-proof setup: the server forces `borg serve --append-only`; pruning only marks archives
+        // deleted (the data stays until the server's owner compacts), and nothing fails
+        WriteRsh("--append-only");
+        await using var cluster = await PostgresCluster.StartAsync();
+        _sandbox.WriteConfig(Remote(_sandbox.DumpConfig(cluster, extraDump: """
+            keep_within = "0s"
+            keep_hourly = 1
+            keep_daily = 0
+            keep_weekly = 0
+            keep_monthly = 0
+            keep_yearly = 0
+            """)));
+        List<string> segments = [];
+        for (var round = 0; round < 2; round++)
+        {
+            var r = await _sandbox.PgBorgAsync(["pgdumpd", "--once"], null, timeout: TimeSpan.FromMinutes(3));
+            Assert.True(r.ExitCode == 0, r.ToString());
+            if (round == 0)
+            {
+                segments = Segments();
+                await Task.Delay(1100);
+            }
+        }
+        Assert.Contains(Served(), l => l.StartsWith("root pgborg-remote borg serve", StringComparison.Ordinal) && l.EndsWith(" --append-only", StringComparison.Ordinal));
+        var list = await _sandbox.PgBorgAsync("pgdumprestore", "list", "postgres");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Single(list.Stdout.Split('\n'), l => l.Contains("~dump~postgres~", StringComparison.Ordinal));
+        var toc = await _sandbox.PgBorgAsync("pgdumprestore", "extract", "postgres", "--", "pg_restore", "-l");
+        Assert.True(toc.ExitCode == 0, toc.ToString());
+        // pruned, yet nothing was removed from the repository: every segment of the first round is still there
+        // (a normal `borg compact` after the prune rewrites and deletes the segments it frees)
+        Assert.Empty(segments.Except(Segments()));
+    }
+
+    private List<string> Segments() =>
+        Directory.EnumerateFiles(Path.Combine(_sandbox.Repository, "data"), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
 
     [Fact(Timeout = 300_000)]
     public async Task A_cluster_archived_into_a_remote_repository_is_restored_from_it()
