@@ -67,14 +67,7 @@ public sealed class DumpHistoryTests : IAsyncLifetime
     public async Task Prune_applies_the_keep_rules_per_database()
     {
         // keep_within off and one hourly: of several dumps within the hour only the newest of each database stays
-        _sandbox.WriteConfig(_sandbox.DumpConfig(_cluster, extraDump: """
-            keep_within = "0s"
-            keep_hourly = 1
-            keep_daily = 0
-            keep_weekly = 0
-            keep_monthly = 0
-            keep_yearly = 0
-            """));
+        _sandbox.WriteConfig(_sandbox.DumpConfig(_cluster, extraDump: Sandbox.KeepNewestOfTheHour));
         await _cluster.SqlAsync("CREATE DATABASE pruned");
         await RoundAsync();
         await Task.Delay(1100);

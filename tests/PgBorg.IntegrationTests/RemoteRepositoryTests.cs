@@ -90,14 +90,7 @@ public sealed class RemoteRepositoryTests : IDisposable
         // deleted (the data stays until the server's owner compacts), and nothing fails
         WriteRsh("--append-only");
         await using var cluster = await PostgresCluster.StartAsync();
-        _sandbox.WriteConfig(Remote(_sandbox.DumpConfig(cluster, extraDump: """
-            keep_within = "0s"
-            keep_hourly = 1
-            keep_daily = 0
-            keep_weekly = 0
-            keep_monthly = 0
-            keep_yearly = 0
-            """)));
+        _sandbox.WriteConfig(Remote(_sandbox.DumpConfig(cluster, extraDump: Sandbox.KeepNewestOfTheHour)));
         List<string> segments = [];
         for (var round = 0; round < 2; round++)
         {

@@ -16,6 +16,16 @@ public sealed class Sandbox : IDisposable
 
     public string Sub(string name) => _dir.Sub(name);
 
+    /// <summary>[dump] keep rules under which, of several rounds within the hour, only the newest dump of each database stays.</summary>
+    public const string KeepNewestOfTheHour = """
+        keep_within = "0s"
+        keep_hourly = 1
+        keep_daily = 0
+        keep_weekly = 0
+        keep_monthly = 0
+        keep_yearly = 0
+        """;
+
     /// <summary>A configuration for one explicit instance (discovery off) and a dump repository.</summary>
     public string DumpConfig(PostgresCluster cluster, string extraInstance = "", string extraDump = "", string instance = "main") => $"""
         state_directory = "{StateDirectory}"
