@@ -31,7 +31,7 @@ public sealed class ExitCodeTests
     public void Borg_errors_are_explained_by_message_id()
     {
         Assert.Contains("wrong passphrase", new BorgException("list", "/r", 2, "PassphraseWrong", "").Message);
-        Assert.Contains("locked by another Borg process", new BorgException("create", "/r", 2, "LockTimeout", "Failed to create/acquire the lock").Message);
+        Assert.Contains("locked by another Borg process", new BorgException("create", "/r", 2, BorgException.LockTimeoutId, "Failed to create/acquire the lock").Message);
         Assert.Contains("Borg would not go on without a confirmation: Warning: moved", new BorgException("list", "/r", 2, "Cache.RepositoryAccessAborted", "Warning: moved").Message);
         Assert.Contains("killed by signal 9", new BorgException("create", "/r", 137, null, "").Message);
         Assert.Contains("on repository /r", new BorgException("create", "/r", 2, null, "boom").Message);

@@ -8,6 +8,12 @@ public sealed class BorgException(string command, string repository, int exitCod
     public int ExitCode { get; } = exitCode;
     public string? MsgId { get; } = msgId;
 
+    /// <summary>Borg's message id when it gave up waiting for the repository lock (<c>--lock-wait</c> passed).</summary>
+    public const string LockTimeoutId = "LockTimeout";
+
+    /// <summary>Another process held the repository lock for longer than this attempt waited; nothing was done.</summary>
+    public bool IsLockTimeout => MsgId == LockTimeoutId;
+
     private static string Describe(string command, string repository, int exitCode, string? msgId, string detail)
     {
         var what = msgId switch
@@ -15,7 +21,7 @@ public sealed class BorgException(string command, string repository, int exitCod
             "PassphraseWrong" => "wrong passphrase (check passphrase/passcommand)",
             "Repository.DoesNotExist" => "the repository does not exist",
             "Repository.InvalidRepository" => "this is not a valid Borg repository",
-            "LockTimeout" => "the repository is locked by another Borg process (lock_wait exceeded)",
+            LockTimeoutId => "the repository is locked by another Borg process (lock_wait exceeded)",
             "ConnectionClosed" or "ConnectionClosedWithHint" => "the connection to the repository was closed",
             "Cache.RepositoryAccessAborted" => "Borg would not go on without a confirmation",
             _ => null,

@@ -156,7 +156,7 @@ public sealed partial class BorgRepository
             {
                 return errors.Check(command, _settings.Location, result.ExitCode, result.Stdout);
             }
-            catch (BorgException e) when (e.MsgId == "LockTimeout" && DateTime.UtcNow < deadline)
+            catch (BorgException e) when (e.IsLockTimeout && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(attempt < QuickLockAttempts ? Random.Shared.Next(10, 60) : Random.Shared.Next(100, 500)), ct).ConfigureAwait(false);
             }

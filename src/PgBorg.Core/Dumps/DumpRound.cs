@@ -154,10 +154,9 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
         {
             try
             {
-                var result = await writer.DumpAsync(instance, inventory.ServerVersionNum, repo, host, database, ct, quickLock: true).ConfigureAwait(false);
-                return result;
+                return await writer.DumpAsync(instance, inventory.ServerVersionNum, repo, host, database, ct, quickLock: true).ConfigureAwait(false);
             }
-            catch (BorgException e) when (e.MsgId == DumpWriter.LockTimeout)
+            catch (BorgException e) when (e.IsLockTimeout)
             {
                 // the predecessor (or someone else) still holds the lock
             }

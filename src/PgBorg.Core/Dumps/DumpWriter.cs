@@ -17,7 +17,6 @@ public sealed class DumpWriter(Action? heartbeat = null)
     public sealed record Result(ArchiveName Archive, BorgArchiveStats Stats, TimeSpan Elapsed);
 
     public const string EnvProgram = "/usr/bin/env";
-    public const string LockTimeout = "LockTimeout";
 
     /// <param name="quickLock">One short attempt at the repository lock (see <see cref="BorgRepository.CreateFromCommandAsync"/>);
     /// a lock still held then throws the <see cref="BorgException"/> with msgid LockTimeout, and nothing was dumped.</param>
@@ -36,7 +35,7 @@ public sealed class DumpWriter(Action? heartbeat = null)
                 ProducerCommand(instance, database), ct, heartbeat, quickLock).ConfigureAwait(false);
             return new Result(name, stats.Archive.Stats, watch.Elapsed);
         }
-        catch (BorgException e) when (!(quickLock && e.MsgId == LockTimeout))
+        catch (BorgException e) when (!(quickLock && e.IsLockTimeout))
         {
             throw new DumpException(e.Message);
         }

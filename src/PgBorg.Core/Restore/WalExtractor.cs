@@ -9,8 +9,8 @@ namespace PgBorg.Restore;
 /// <summary>
 /// A restore gets its WAL from this process (<see cref="WalExtractorProcess"/>): started by pgcarestore once the base
 /// is in place, detached from it, it extracts the cycle's WAL archives into the
-/// restore area in WAL order — a few segments first so replay can begin, then larger batches, two Borg processes at
-/// a time — while PostgreSQL already replays. Each file appears in the area only when complete (extracted into
+/// restore area in WAL order — a few segments first so replay can begin, then larger batches, as many Borg processes at
+/// a time as the base used (<see cref="ParallelExtract.Workers"/>) — while PostgreSQL already replays. Each file appears in the area only when complete (extracted into
 /// <c>.incoming/N</c>, given to the service user, renamed). <c>pgborg wal-fetch</c> waits for a file this process
 /// will still deliver, and fails hard (exit &gt; 125, PostgreSQL stops) if it stopped without delivering it.
 /// Markers in the area: <c>extractor.lock</c> (held while running), <c>extractor.done</c>, <c>extractor.failed</c>

@@ -13,8 +13,7 @@ internal static class CheckStatusCommands
         var command = new Command("check", "Check configuration, PostgreSQL settings, repository access, and force a WAL switch that must reach Borg");
         command.SetAction((parse, ct) => CommandContext.RunAsync(parse, async ctx =>
         {
-            var binary = Environment.ProcessPath ?? "/usr/bin/pgborg";
-            var check = new ArchiveCheck(ctx.Config, ctx.Host, binary, ctx.Log, Console.Out);
+            var check = new ArchiveCheck(ctx.Config, ctx.Host, CommandContext.Binary, ctx.Log, Console.Out);
             var code = 0;
             foreach (var instance in InstanceCatalog.SelectAll(ctx.Instances, parse.GetValue(CommandTree.Instance)))
             {

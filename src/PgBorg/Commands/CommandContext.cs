@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using PgBorg.Borg;
 using PgBorg.Configuration;
 using PgBorg.PostgreSql;
 
@@ -23,6 +24,12 @@ internal sealed class CommandContext : IDisposable
     public IReadOnlyList<PgInstance> Instances { get; }
     public string Host { get; }
     public ILogger Log { get; }
+
+    /// <summary>This program's path, for what PostgreSQL or a helper runs later (restore_command, the WAL extractor).</summary>
+    public static string Binary => Environment.ProcessPath ?? "/usr/bin/pgborg";
+
+    /// <summary>The archiving repository of <paramref name="instance"/>.</summary>
+    public BorgRepository ArchiveRepository(PgInstance instance) => new(Config.ArchiveFor(instance.Name).Repository, Config.StateDirectory, Log);
 
     public static CommandContext Load(ParseResult parse)
     {

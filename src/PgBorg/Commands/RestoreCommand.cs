@@ -70,8 +70,7 @@ internal static class RestoreCommand
                 Print(plan, dir);
                 return 0;
             }
-            var binary = Environment.ProcessPath ?? "/usr/bin/pgborg";
-            await new Restorer(repo, instance, ctx.Log, Console.Out).RestoreAsync(plan, new Restorer.Options(dir, tablespaces, binary), ct);
+            await new Restorer(repo, instance, ctx.Log, Console.Out).RestoreAsync(plan, new Restorer.Options(dir, tablespaces, CommandContext.Binary), ct);
             Print(plan, dir);
             Console.WriteLine();
             Console.WriteLine($"Restored {dir}. Next:");
@@ -95,9 +94,8 @@ internal static class RestoreCommand
         c.SetAction((parse, ct) => CommandContext.RunAsync(parse, async ctx =>
         {
             var instance = InstanceCatalog.Select(ctx.Instances, parse.GetValue(CommandTree.Instance));
-            var repo = new BorgRepository(ctx.Config.ArchiveFor(instance.Name).Repository, ctx.Config.StateDirectory, ctx.Log);
             var dir = Path.GetFullPath(parse.GetValue(targetDir) ?? instance.DataDirectory);
-            return await WalExtractorLauncher.ResumeAsync(repo, instance, dir, Environment.ProcessPath ?? "/usr/bin/pgborg", Console.Out, ct);
+            return await WalExtractorLauncher.ResumeAsync(ctx.ArchiveRepository(instance), instance, dir, CommandContext.Binary, Console.Out, ct);
         }));
         return c;
     }
@@ -107,12 +105,11 @@ internal static class RestoreCommand
         var instance = InstanceCatalog.Select(ctx.Instances, parse.GetValue(CommandTree.Instance));
         var time = parse.GetValue(Time) is { } t ? TimeArgument.Parse(t) : (DateTimeOffset?)null;
         var target = RestoreTarget.From(time, parse.GetValue(RestorePoint), parse.GetValue(Lsn), parse.GetValue(Xid));
-        var repo = new BorgRepository(ctx.Config.ArchiveFor(instance.Name).Repository, ctx.Config.StateDirectory, ctx.Log);
+        var repo = ctx.ArchiveRepository(instance);
         var archives = await repo.ListAsync(ArchiveName.InstanceGlob(ctx.Host, instance.Name), ct);
         var cycles = CycleCatalog.Build(archives, ctx.Host, instance.Name);
         var points = RestorePointBook.FromListing(archives, ctx.Host, instance.Name);
-        var binary = Environment.ProcessPath ?? "/usr/bin/pgborg";
-        var plan = RestorePlanner.Plan(cycles, points, target, action ?? (target.Kind == TargetKind.Latest ? "promote" : "pause"), $"{binary} wal-fetch %f %p");
+        var plan = RestorePlanner.Plan(cycles, points, target, action ?? (target.Kind == TargetKind.Latest ? "promote" : "pause"), $"{CommandContext.Binary} wal-fetch %f %p");
         return (plan, instance, repo);
     }
 

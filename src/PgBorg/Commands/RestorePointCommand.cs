@@ -1,5 +1,4 @@
 using System.CommandLine;
-using PgBorg.Borg;
 using PgBorg.PostgreSql;
 using PgBorg.RestorePoints;
 
@@ -17,7 +16,7 @@ internal static class RestorePointCommand
         create.SetAction((parse, ct) => CommandContext.RunAsync(parse, async ctx =>
         {
             var instance = InstanceCatalog.Select(ctx.Instances, parse.GetValue(CommandTree.Instance));
-            var repo = new BorgRepository(ctx.Config.ArchiveFor(instance.Name).Repository, ctx.Config.StateDirectory, ctx.Log);
+            var repo = ctx.ArchiveRepository(instance);
             var point = await RestorePointBook.CreateAsync(instance, repo, ctx.Host, parse.GetValue(suffix), ct);
             Console.WriteLine(point.Name);
             return 0;
@@ -26,7 +25,7 @@ internal static class RestorePointCommand
         list.SetAction((parse, ct) => CommandContext.RunAsync(parse, async ctx =>
         {
             var instance = InstanceCatalog.Select(ctx.Instances, parse.GetValue(CommandTree.Instance));
-            var repo = new BorgRepository(ctx.Config.ArchiveFor(instance.Name).Repository, ctx.Config.StateDirectory, ctx.Log);
+            var repo = ctx.ArchiveRepository(instance);
             var points = await RestorePointBook.ListAsync(repo, ctx.Host, instance.Name, ct);
             if (parse.GetValue(CommandTree.Json))
             {
