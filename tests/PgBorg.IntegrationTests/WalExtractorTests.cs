@@ -59,8 +59,9 @@ public sealed class WalExtractorTests : IAsyncLifetime
         var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("in the background", r.Stdout);
-        Assert.Equal("local", JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Area, "context.json")))!["mode"]!.GetValue<string>());
-        Assert.Null(JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Area, "context.json")))!["passphrase"]);
+        var context = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Area, "context.json")))!;
+        Assert.Equal("local", context["mode"]!.GetValue<string>());
+        Assert.Null(context["passphrase"]);
 
         await PromotesWithEveryRowAsync(46501 + Environment.ProcessId % 400);
     }

@@ -11,7 +11,7 @@ public static class WalExtractors
                 try
                 {
                     var argv = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
-                    return argv.Length >= 3 && argv[1] == "__wal-extract" && argv[2].StartsWith(root, StringComparison.Ordinal);
+                    return argv.Length >= 3 && argv[1] == PgBorg.Restore.WalExtractor.Command && argv[2].StartsWith(root, StringComparison.Ordinal);
                 }
                 catch (IOException)
                 {
