@@ -47,7 +47,8 @@ if (parsed.Errors.Count > 0)
         await Console.Error.WriteLineAsync($"pgborg: {error.Message}");
     }
     await Console.Error.WriteLineAsync("Try --help.");
-    return ExitCodes.Usage;
+    // as restore_command, any exit below 126 means "not archived" to PostgreSQL, which would end recovery early
+    return options.Contains("wal-fetch") ? PgBorg.Restore.WalFetch.Fatal : ExitCodes.Usage;
 }
 return await parsed.InvokeAsync(new System.CommandLine.InvocationConfiguration { ProcessTerminationTimeout = null }, cts.Token);
 

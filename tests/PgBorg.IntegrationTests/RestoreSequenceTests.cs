@@ -87,4 +87,53 @@ public sealed class RestoreSequenceTests : IAsyncLifetime
         Assert.Equal("200:200", await RestoreCountAsync(onNewTimeline, 45001 + Environment.ProcessId % 500));
         Assert.Equal("50:50", await RestoreCountAsync(beforeFork, 45601 + Environment.ProcessId % 500));
     }
+
+    [Fact(Timeout = 600_000)]
+    public async Task After_a_promotion_inside_a_segment_the_new_timelines_first_segment_is_archived()
+    {
+        await _cluster.SqlAsync("CREATE DATABASE app");
+        await _cluster.SqlAsync("CREATE TABLE t (id int PRIMARY KEY, v text)", "app");
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster));
+        await OnceAsync();
+        await InsertAsync(1, 100);
+        var target = await _cluster.SqlAsync("SELECT pg_current_wal_insert_lsn()");
+        var targetSegment = await _cluster.SqlAsync($"SELECT pg_walfile_name('{target}')");
+        await InsertAsync(101, 200);
+        await SwitchAndArchiveAsync();
+
+        await _cluster.StopAsync();
+        Directory.Delete(_cluster.DataDirectory, recursive: true);
+        var restore = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--lsn", target, "--target-action", "promote"], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        await _cluster.StartAgainAsync();
+        for (var i = 0; i < 600 && await _cluster.SqlAsync("SELECT pg_is_in_recovery()") == "t"; i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal("100:100", await _cluster.SqlAsync("SELECT count(*) || ':' || max(id) FROM t", "app"));
+
+        // timeline 2 begins inside targetSegment: PostgreSQL copied timeline 1's pages into its first segment
+        var first = "00000002" + targetSegment[8..];
+        await InsertAsync(101, 300);
+        var last = await _cluster.SwitchAndWaitArchivedAsync();
+        Assert.True(string.CompareOrdinal(first, last) <= 0, $"{first} > {last}");
+        var archiver = await _cluster.SqlAsync("SELECT coalesce(last_archived_wal, '') || ' ' || failed_count FROM pg_stat_archiver");
+        Assert.True(archiver == $"{last} 0", $"pg_stat_archiver: {archiver} (expected {last}, no failures)");
+        await OnceAsync();
+        var files = (await new ArchiveInspector(_sandbox).CyclesAsync()).SelectMany(c => c.WalFiles).ToHashSet();
+        Assert.Contains(first, files);
+        Assert.Contains("00000002.history", files);
+
+        // and the new timeline restores from it
+        await _cluster.StopAsync();
+        Directory.Delete(_cluster.DataDirectory, recursive: true);
+        restore = await _sandbox.PgBorgAsync(["pgcarestore", "restore"], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(restore.ExitCode == 0, restore.ToString());
+        await _cluster.StartAgainAsync();
+        for (var i = 0; i < 600 && await _cluster.SqlAsync("SELECT pg_is_in_recovery()") == "t"; i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal("300:300", await _cluster.SqlAsync("SELECT count(*) || ':' || max(id) FROM t", "app"));
+    }
 }

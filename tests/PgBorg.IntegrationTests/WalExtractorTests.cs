@@ -135,6 +135,49 @@ public sealed class WalExtractorTests : IAsyncLifetime
         await PromotesWithEveryRowAsync(46701 + Environment.ProcessId % 190);
     }
 
+    [Fact(Timeout = 300_000)]
+    public async Task A_segment_asked_for_again_after_a_crash_is_delivered_again_never_not_found()
+    {
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        await WalExtractors.WaitGoneAsync(_target.Path);
+        var destination = Path.Combine(Data, "pg_wal", "RECOVERYXLOG");
+        var delivered = new Dictionary<string, byte[]>();
+        foreach (var segment in _segments.Take(6))
+        {
+            var fetched = await FetchAsync(segment, destination);
+            Assert.True(fetched.ExitCode == 0, fetched.ToString());
+            delivered[segment] = await File.ReadAllBytesAsync(destination);
+            // PostgreSQL keeps what it restored in pg_wal; the last one is lost in a crash before it could
+            if (segment == _segments[5])
+            {
+                File.Delete(destination);
+            }
+            else
+            {
+                File.Move(destination, Path.Combine(Data, "pg_wal", segment));
+            }
+        }
+
+        // the restarted server asks again from its last restartpoint: every file comes back, the same bytes
+        foreach (var segment in _segments.Take(6))
+        {
+            var again = await FetchAsync(segment, destination);
+            Assert.True(again.ExitCode == 0, $"{segment}: {again}");
+            Assert.Equal(delivered[segment], await File.ReadAllBytesAsync(destination));
+            File.Delete(destination);
+        }
+        // one that is neither kept nor in pg_wal any more is a hard error, never "not in the archive"
+        File.Delete(Path.Combine(Data, "pg_wal", _segments[0]));
+        var gone = await FetchAsync(_segments[0], destination);
+        Assert.True(gone.ExitCode > 125, gone.ToString());
+        Assert.Contains("delivered to PostgreSQL before", gone.Stderr);
+        await File.WriteAllBytesAsync(Path.Combine(Data, "pg_wal", _segments[0]), delivered[_segments[0]]);
+        await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", Path.Combine(Data, "pg_wal"));
+
+        await PromotesWithEveryRowAsync(46301 + Environment.ProcessId % 190);
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task Resume_wal_refuses_what_it_cannot_resume()
     {

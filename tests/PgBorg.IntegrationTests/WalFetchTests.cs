@@ -69,6 +69,29 @@ public sealed class WalFetchTests : IAsyncLifetime
         Assert.False(Directory.Exists(Path.Combine(Data, "pgborg_restore")));
     }
 
+    [Fact(Timeout = 300_000)]
+    public async Task The_passphrase_is_kept_outside_the_data_directory_for_the_service_user_only_and_goes_when_recovery_ends()
+    {
+        foreach (var file in Directory.EnumerateFiles(Data, "*", SearchOption.AllDirectories))
+        {
+            Assert.False((await File.ReadAllTextAsync(file)).Contains(Sandbox.Passphrase, StringComparison.Ordinal), $"{file} holds the passphrase");
+        }
+        var credentials = JsonNode.Parse(await File.ReadAllTextAsync(Context))!["credentials"]!.GetValue<string>();
+        Assert.Equal(Data + ".pgborg-restore", Path.GetDirectoryName(credentials));
+        Assert.Contains(Sandbox.Passphrase, await File.ReadAllTextAsync(credentials));
+        Assert.Equal("600", Convert.ToString((int)File.GetUnixFileMode(credentials), 8));
+        Assert.Equal("700", Convert.ToString((int)File.GetUnixFileMode(Path.GetDirectoryName(credentials)!), 8));
+        var postgres = uint.Parse((await Run.CheckedAsync("/usr/bin/id", "-u", "postgres")).Trim());
+        Assert.Equal(postgres, PgBorg.Processes.FileOwner.Of(credentials));
+
+        await using (var server = await RestoredServer.StartAsync(Data, 46601 + Environment.ProcessId % 300))
+        {
+            await server.WaitPromotedAsync();
+            Assert.Equal("5000", await server.SqlAsync("SELECT count(*) FROM t"));
+        }
+        Assert.False(File.Exists(credentials));
+    }
+
     [Theory(Timeout = 120_000)]
     [InlineData("00000009.history")]
     [InlineData("0000000100000000000000FF")]
@@ -84,9 +107,19 @@ public sealed class WalFetchTests : IAsyncLifetime
     public async Task A_real_error_exits_above_125_so_recovery_stops(string field, string message)
     {
         var context = JsonNode.Parse(await File.ReadAllTextAsync(Context))!;
-        context[field] = field == "passphrase" ? "not the passphrase" : "ssh://nobody@127.0.0.1:1/./repo";
-        context["environment"]!["BORG_RSH"] = "ssh -o BatchMode=yes -o ConnectTimeout=5";
+        var credentialsPath = context["credentials"]!.GetValue<string>();
+        var credentials = JsonNode.Parse(await File.ReadAllTextAsync(credentialsPath))!;
+        if (field == "passphrase")
+        {
+            credentials["passphrase"] = "not the passphrase";
+        }
+        else
+        {
+            context["repository"] = "ssh://nobody@127.0.0.1:1/./repo";
+        }
+        credentials["environment"]!["BORG_RSH"] = "ssh -o BatchMode=yes -o ConnectTimeout=5";
         await File.WriteAllTextAsync(Context, context.ToJsonString());
+        await File.WriteAllTextAsync(credentialsPath, credentials.ToJsonString());
         var segments = await SegmentsAsync();
         var r = await FetchAsync(segments[^1], Path.Combine(_target.Path, "x"));
         Assert.True(r.ExitCode > 125, r.ToString());

@@ -114,6 +114,68 @@ public sealed class WalPushTests : IAsyncLifetime
         Assert.Contains("0/3000000", await File.ReadAllTextAsync(Path.Combine(a, "00000002.history")));
     }
 
+    [Fact(Timeout = 120_000)]
+    public async Task A_file_already_there_is_fsynced_with_its_directory_before_success_is_reported()
+    {
+        // the call that stored it may have died between its rename and its directory fsync
+        var a = await SpoolAsync("20260101T000000Z");
+        File.Copy(Path.Combine(Data, "pg_wal", _segment), Path.Combine(a, _segment));
+        await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", Spool);
+        var trace = _fake.Sub("strace.out");
+        var r = await Run.ProgramAsync("/usr/bin/strace", ["-f", "-q", "-y", "--seccomp-bpf", "-e", "trace=fsync,fdatasync", "-o", trace,
+            "/usr/sbin/runuser", "-u", "postgres", "--", PgBorgBinary.Path, "wal-push", "pg_wal/" + _segment], workingDirectory: Data);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var lines = await File.ReadAllLinesAsync(trace);
+        Assert.Contains(lines, l => l.Contains($"<{Path.Combine(a, _segment)}>)", StringComparison.Ordinal) && l.EndsWith("= 0", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains($"<{a}>)", StringComparison.Ordinal) && l.EndsWith("= 0", StringComparison.Ordinal));
+    }
+
+    /// <summary>Writes <paramref name="segment"/>'s bytes into pg_wal under the name of the same position on timeline 2.</summary>
+    private async Task<string> AsTimelineTwoAsync(string segment, string? history)
+    {
+        var name = "00000002" + segment[8..];
+        File.Copy(Path.Combine(Data, "pg_wal", segment), Path.Combine(Data, "pg_wal", name), overwrite: true);
+        var historyPath = Path.Combine(Data, "pg_wal", "00000002.history");
+        File.Delete(historyPath);
+        if (history is not null)
+        {
+            await File.WriteAllTextAsync(historyPath, history);
+        }
+        await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", _fake.Path);
+        return name;
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task The_first_segment_of_a_timeline_that_branched_inside_it_may_begin_with_the_parent_timelines_pages()
+    {
+        await SpoolAsync("20260101T000000Z");
+        // what PostgreSQL writes at a promotion inside a segment: the parent's segment copied up to the switch point
+        var start = SegmentStart(_segment);
+        var inside = $"{start >> 32:X}/{(start & 0xFFFFFFFF) + 0x123458:X}";
+        var name = await AsTimelineTwoAsync(_segment, $"1\t{inside}\tafter LSN target\n");
+        var r = await PushAsync("pg_wal/" + name);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(File.Exists(Path.Combine(Spool, "20260101T000000Z", name)));
+
+        // no history: refused
+        name = await AsTimelineTwoAsync(_other, null);
+        r = await PushAsync("pg_wal/" + name);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("the first page belongs to timeline 1, not 2", r.Stderr);
+        // a history that branches in another segment: refused (a recycled file of the old timeline, say)
+        name = await AsTimelineTwoAsync(_other, $"1\t{inside}\tafter LSN target\n");
+        r = await PushAsync("pg_wal/" + name);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("does not branch inside this segment", r.Stderr);
+        // a branch exactly at the segment's start: PostgreSQL starts a fresh segment there, so old pages are wrong
+        var otherStart = SegmentStart(_other);
+        name = await AsTimelineTwoAsync(_other, $"1\t{otherStart >> 32:X}/{otherStart & 0xFFFFFFFF:X}\tat a boundary\n");
+        r = await PushAsync("pg_wal/" + name);
+        Assert.Equal(1, r.ExitCode);
+    }
+
+    private static ulong SegmentStart(string segment) => PgBorg.Archiving.WalFileName.SegmentNumber(segment, 16 << 20) * (16UL << 20);
+
     [Theory(Timeout = 120_000)]
     [InlineData("garbage", "not a WAL segment")]
     [InlineData("recycled", "the first page is at")]

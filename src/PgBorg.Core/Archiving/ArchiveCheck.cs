@@ -28,6 +28,11 @@ public sealed class ArchiveCheck(PgBorgConfig config, string host, string binary
         var settings = config.ArchiveFor(instance.Name);
         await using var session = await ServerSession.OpenAsync(instance, ct).ConfigureAwait(false);
         var server = await session.SettingsAsync(ct).ConfigureAwait(false);
+        if (SettingsCheck.IdentityProblem(instance, server, WalFileCheck.ReadSystemIdentifier(instance.DataDirectory)) is { } wrong)
+        {
+            Fail(wrong);
+            return new Outcome(true, true);
+        }
         var problems = SettingsCheck.Problems(server, binary);
         if (problems.Count > 0)
         {

@@ -59,13 +59,17 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
                 stop = await session.StopBackupAsync(ct).ConfigureAwait(false);
             }
             var preliminary = Metadata(server, cycle, start, stop, method, tablespaces, complete: false);
+            // a snapshot does not change while Borg reads it, so any warning there means a file is missing; the live
+            // directory (direct) changes under Borg by design and WAL replay repairs what it read mid-write
+            Func<string, bool>? tolerated = stop is null ? BorgRepository.IsLiveDirectoryChange : null;
             var tablespaceHints = new Dictionary<uint, ExtractHints>();
             foreach (var ts in tablespaces)
             {
                 var largeInTablespace = ExtractHints.FindLarge(snapshot.TablespacePaths[ts.Oid]);
                 var name = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.TablespaceKind, [ts.Oid.ToString(System.Globalization.CultureInfo.InvariantCulture)], cycleTime).ToString();
                 var r = await repo.CreateFromPathsAsync(name, snapshot.TablespacePaths[ts.Oid], ["."], preliminary.ToJson(), ct,
-                    [.. TablespaceExcludes, .. UnloggedRelations.Excludes(snapshot.TablespacePaths[ts.Oid])], chunker, filesCache: false, progress: heartbeat).ConfigureAwait(false);
+                    [.. TablespaceExcludes, .. UnloggedRelations.Excludes(snapshot.TablespacePaths[ts.Oid])], chunker, filesCache: false, progress: heartbeat,
+                    tolerateWarning: tolerated).ConfigureAwait(false);
                 stats.Add(r.Archive.Stats);
                 tablespaceHints[ts.Oid] = new ExtractHints(r.Archive.Stats.NFiles, r.Archive.Stats.OriginalSize, largeInTablespace);
             }
@@ -73,7 +77,7 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
             FaultInjection.Point("base-before-create");
             var baseName = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.BaseKind, [], cycleTime).ToString();
             var created = await repo.CreateFromPathsAsync(baseName, snapshot.DataPath, ["."], preliminary.ToJson(), ct,
-                [.. DataExcludes, .. UnloggedRelations.Excludes(snapshot.DataPath)], chunker, filesCache: false, progress: heartbeat).ConfigureAwait(false);
+                [.. DataExcludes, .. UnloggedRelations.Excludes(snapshot.DataPath)], chunker, filesCache: false, progress: heartbeat, tolerateWarning: tolerated).ConfigureAwait(false);
             stats.Add(created.Archive.Stats);
             if (stop is null)
             {

@@ -56,12 +56,11 @@ public sealed class CycleManager
 
     private StoredCycle? Stored(string cycle) => _stored.FirstOrDefault(s => s.Stamp == cycle);
 
-    /// <summary>Checks the server's settings; returns the problems (empty when archiving can work).</summary>
-    public async Task<(ServerSettings Settings, IReadOnlyList<string> Problems)> CheckSettingsAsync(CancellationToken ct)
+    /// <summary>Throws <see cref="SettingsException"/> unless the server is the configured primary, set up for archiving.</summary>
+    public async Task EnsureArchivableAsync(CancellationToken ct)
     {
         await using var session = await ServerSession.OpenAsync(_instance, ct).ConfigureAwait(false);
-        var settings = await session.SettingsAsync(ct).ConfigureAwait(false);
-        return (settings, SettingsCheck.Problems(settings, _binary));
+        SettingsCheck.Ensure(_instance, await session.SettingsAsync(ct).ConfigureAwait(false), _binary);
     }
 
     public async Task RoundAsync(bool newCycleRequested, Action<string> status, CancellationToken ct)
@@ -208,11 +207,7 @@ public sealed class CycleManager
         {
             await using var session = await ServerSession.OpenAsync(_instance, ct).ConfigureAwait(false);
             var server = await session.SettingsAsync(ct).ConfigureAwait(false);
-            var problems = SettingsCheck.Problems(server, _binary);
-            if (problems.Count > 0)
-            {
-                throw new SettingsException(SettingsCheck.Describe(_instance, server, problems));
-            }
+            SettingsCheck.Ensure(_instance, server, _binary);
             await session.WakeArchiverAsync(ct).ConfigureAwait(false);
             var result = await new BaseBackup(_repo, _host, _instance, _settings, _log, Heartbeat).TakeAsync(session, server, cycle, ct).ConfigureAwait(false);
             _archives.Add(result.Archive);

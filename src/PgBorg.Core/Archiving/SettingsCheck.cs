@@ -53,6 +53,42 @@ public static class SettingsCheck
         return Processes.PathIdentity.Same(parts[0], binary);
     }
 
+    /// <summary>
+    /// Throws <see cref="SettingsException"/> when the server answering on the instance's socket and port is not the
+    /// configured cluster, is a standby, or is not set up for archiving. Backup mode on one cluster while another
+    /// cluster's directory is copied would give a base that restores to garbage.
+    /// </summary>
+    public static void Ensure(PgInstance instance, ServerSettings s, string binary)
+    {
+        if (IdentityProblem(instance, s, WalFileCheck.ReadSystemIdentifier(instance.DataDirectory)) is { } wrong)
+        {
+            throw new SettingsException($"{instance.Name}: {wrong}");
+        }
+        var problems = Problems(s, binary);
+        if (problems.Count > 0)
+        {
+            throw new SettingsException(Describe(instance, s, problems));
+        }
+    }
+
+    public static string? IdentityProblem(PgInstance instance, ServerSettings s, ulong? configuredSystemIdentifier)
+    {
+        var where = $"the server on {instance.SocketDirectory} port {instance.Port}";
+        if (!Processes.PathIdentity.Same(instance.DataDirectory, s.DataDirectory))
+        {
+            return $"{where} serves data directory {s.DataDirectory}, not the configured {instance.DataDirectory}; refusing to archive the wrong cluster (check port and socket_directory)";
+        }
+        if (configuredSystemIdentifier is { } id && s.SystemIdentifier != id.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            return $"{where} has database system identifier {s.SystemIdentifier}, but {instance.DataDirectory}/global/pg_control says {id}; refusing to archive the wrong cluster";
+        }
+        if (s.InRecovery)
+        {
+            return $"{where} is a standby (in recovery): pgcad archives primaries only; archive the primary, whose WAL holds everything the standby replays (this instance is skipped, the others go on)";
+        }
+        return null;
+    }
+
     /// <summary>One message for all problems, naming the configuration file to edit.</summary>
     public static string Describe(PgInstance instance, ServerSettings s, IReadOnlyList<string> problems) =>
         $"{instance.Name}: PostgreSQL is not set up for continuous archiving; in {s.ConfigFile} (or with ALTER SYSTEM): " + string.Join("; ", problems);

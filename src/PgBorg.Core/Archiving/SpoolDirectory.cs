@@ -5,7 +5,9 @@ namespace PgBorg.Archiving;
 
 /// <summary>
 /// Where an instance's WAL waits for Borg: <c>DATADIR.pgborg-spool/STAMP/</c>, one directory per active cycle,
-/// next to the data directory (same filesystem, writable by the service user, outside every base backup).
+/// next to the data directory's physical path (same filesystem, writable by the service user, outside every base
+/// backup). Physical, because wal-push only knows PostgreSQL's working directory, where every symlink is resolved;
+/// pgcad, configured with a path through a symlink, must find the same place.
 /// A cycle being retired gets a <c>.closing</c> marker first: wal-push stops writing there, pgcad drains it and
 /// removes it. wal-push writes only to spools without the marker.
 /// </summary>
@@ -17,7 +19,7 @@ public static partial class SpoolDirectory
     [GeneratedRegex(@"^\d{8}T\d{6}Z$")]
     private static partial Regex CycleName();
 
-    public static string RootFor(string dataDirectory) => Path.TrimEndingDirectorySeparator(dataDirectory) + Suffix;
+    public static string RootFor(string dataDirectory) => Processes.PathIdentity.Resolve(dataDirectory) + Suffix;
 
     public static string CycleDirectory(string dataDirectory, string cycle) => Path.Combine(RootFor(dataDirectory), cycle);
 

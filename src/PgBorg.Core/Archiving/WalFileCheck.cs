@@ -7,7 +7,9 @@ namespace PgBorg.Archiving;
 /// Checks that a file handed to wal-push really is what its name says, before it is stored: a WAL segment must
 /// have the segment size, a long page header with the magic of the server's major version, the timeline and
 /// page address its name implies, and the cluster's system identifier (catches recycled or foreign files, as
-/// PGHoard does); history and backup-history files must be the small text files PostgreSQL writes.
+/// PGHoard does); history and backup-history files must be the small text files PostgreSQL writes. The one segment
+/// whose first page may carry an older timeline is the first of a timeline that branched inside it, as its history
+/// file (in <c>pg_wal</c>) says.
 /// </summary>
 public static class WalFileCheck
 {
@@ -27,7 +29,9 @@ public static class WalFileCheck
     };
 
     /// <summary>Throws <see cref="InvalidDataException"/> saying what is wrong, or returns the kind of file.</summary>
-    public static WalFileKind Check(string path, int? majorVersion, ulong? systemIdentifier)
+    /// <param name="historyDirectory">Where to read timeline history files (the data directory's <c>pg_wal</c>);
+    /// without it a segment must begin with a page of its own timeline.</param>
+    public static WalFileKind Check(string path, int? majorVersion, ulong? systemIdentifier, string? historyDirectory = null)
     {
         var name = Path.GetFileName(path);
         var kind = WalFileName.Classify(name)
@@ -37,7 +41,7 @@ public static class WalFileCheck
         switch (kind)
         {
             case WalFileKind.Segment or WalFileKind.PartialSegment:
-                CheckSegment(file, name, length, majorVersion, systemIdentifier);
+                CheckSegment(file, name, length, majorVersion, systemIdentifier, historyDirectory);
                 break;
             case WalFileKind.History:
                 CheckText(file, name, length, line => line.Length == 0 || line.StartsWith('#') || char.IsAsciiDigit(line[0]), "timeline history");
@@ -49,7 +53,7 @@ public static class WalFileCheck
         return kind;
     }
 
-    private static void CheckSegment(FileStream file, string name, long length, int? majorVersion, ulong? systemIdentifier)
+    private static void CheckSegment(FileStream file, string name, long length, int? majorVersion, ulong? systemIdentifier, string? historyDirectory)
     {
         if (length < 1 << 20 || length > 1 << 30 || (length & (length - 1)) != 0)
         {
@@ -72,11 +76,14 @@ public static class WalFileCheck
         {
             throw new InvalidDataException($"{name}: no valid long page header at the start of the segment");
         }
-        if (tli != WalFileName.Timeline(name))
+        var segmentNumber = WalFileName.SegmentNumber(name, length);
+        var fileTimeline = WalFileName.Timeline(name);
+        if (tli != fileTimeline && !(tli < fileTimeline && historyDirectory is not null
+            && TimelineHistory.ReadFrom(historyDirectory, fileTimeline)?.AllowsOlderPagesIn(segmentNumber, length, tli) == true))
         {
-            throw new InvalidDataException($"{name}: the first page belongs to timeline {tli}, not {WalFileName.Timeline(name)}");
+            throw new InvalidDataException($"{name}: the first page belongs to timeline {tli}, not {fileTimeline}, and the history of timeline {fileTimeline} does not branch inside this segment");
         }
-        var expectedAddress = WalFileName.SegmentNumber(name, length) * (ulong)length;
+        var expectedAddress = segmentNumber * (ulong)length;
         if (pageAddress != expectedAddress)
         {
             throw new InvalidDataException($"{name}: the first page is at {WalFileName.FormatLsn(pageAddress)}, not {WalFileName.FormatLsn(expectedAddress)} (a recycled segment?)");

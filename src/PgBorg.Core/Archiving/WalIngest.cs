@@ -42,10 +42,18 @@ public sealed class WalIngest(BorgRepository repo, string host, PgInstance insta
             else
             {
                 FaultInjection.Point("ingest-before-create");
-                var result = await repo.CreateFromPathsAsync(name, dir, batch, metadata.ToJson(), ct, filesCache: false).ConfigureAwait(false);
-                compressed = result.Archive.Stats.CompressedSize;
+                try
+                {
+                    var result = await CreateAsync(name, dir, batch, metadata, ct).ConfigureAwait(false);
+                    compressed = result.Archive.Stats.CompressedSize;
+                    sizes.AddWal(cycle, compressed);
+                }
+                catch (BorgException e) when (e.MsgId == ArchiveExistsId)
+                {
+                    // an earlier create committed and still reported failure (a connection cut after the commit)
+                    await VerifyStoredAsync(name, dir, batch, ct).ConfigureAwait(false);
+                }
                 existingArchives.Add(name);
-                sizes.AddWal(cycle, compressed);
                 FaultInjection.Point("ingest-after-create");
             }
             foreach (var f in batch)
@@ -56,6 +64,34 @@ public sealed class WalIngest(BorgRepository repo, string host, PgInstance insta
             done.Add(new Batch(name, metadata, compressed));
         }
         return done;
+    }
+
+    /// <summary>Borg's message id for a create under a name that is taken.</summary>
+    private const string ArchiveExistsId = "Archive.AlreadyExists";
+
+    /// <summary>
+    /// Stores a batch and makes sure Borg stored every file of it: a file Borg could not read makes it exit 1 with
+    /// the archive committed but short of that file. Such an archive is deleted at once (or the next round would find
+    /// it under the batch's name and refuse to delete the spool forever) and the spooled files stay.
+    /// </summary>
+    private async Task<BorgCreateResult> CreateAsync(string name, string dir, IReadOnlyList<string> batch, WalBatchMetadata metadata, CancellationToken ct)
+    {
+        string problem;
+        try
+        {
+            var result = await repo.CreateFromPathsAsync(name, dir, batch, metadata.ToJson(), ct, filesCache: false).ConfigureAwait(false);
+            if (result.Archive.Stats.NFiles == batch.Count)
+            {
+                return result;
+            }
+            problem = $"borg create stored {result.Archive.Stats.NFiles} of the {batch.Count} files of {name}";
+        }
+        catch (BorgArchiveIncompleteException e)
+        {
+            problem = e.Message;
+        }
+        await repo.DeleteAsync([name], ct).ConfigureAwait(false);
+        throw new InvalidDataException($"{problem}; deleted that archive, the spooled files stay for the next round");
     }
 
     /// <summary>An archive of this batch exists (a crash after commit): delete the spooled files only if every one is in it, same size.</summary>

@@ -6,7 +6,8 @@ namespace PgBorg.Archiving;
 /// <summary>
 /// <c>archive_command = 'pgborg wal-push %p'</c>: stores one file durably in every active spool of the instance
 /// whose <c>pg_wal</c> holds it. For each spool: write a temporary name, fsync it, rename it into place without
-/// overwriting, fsync the directory. A file already there with identical content is success; different content is
+/// overwriting, fsync the directory. A file already there with identical content is success once it and the directory
+/// are fsynced again; different content is
 /// an error (never overwrite, <c>.history</c> files above all). No active spool is an error, so PostgreSQL keeps the
 /// WAL and retries. Needs no configuration file: PostgreSQL runs it in the data directory as the service user.
 /// </summary>
@@ -31,7 +32,7 @@ public static class WalPush
         var source = Path.GetFullPath(path);
         var dataDirectory = DataDirectoryOf(source);
         var version = InstanceCatalog.ReadVersion(dataDirectory);
-        WalFileCheck.Check(source, version, WalFileCheck.ReadSystemIdentifier(dataDirectory));
+        WalFileCheck.Check(source, version, WalFileCheck.ReadSystemIdentifier(dataDirectory), Path.Combine(dataDirectory, "pg_wal"));
         var spools = SpoolDirectory.ActiveCycles(dataDirectory);
         if (spools.Count == 0)
         {
@@ -74,7 +75,7 @@ public static class WalPush
         var target = Path.Combine(spool, name);
         if (File.Exists(target))
         {
-            EnsureSame(source, target);
+            EnsureSameAndDurable(source, target, spool);
             return;
         }
         var temp = Path.Combine(spool, $".{name}.tmp.{Environment.ProcessId}");
@@ -92,7 +93,7 @@ public static class WalPush
             }
             catch (IOException) when (File.Exists(target))
             {
-                EnsureSame(source, target); // another wal-push of the same file got there first
+                EnsureSameAndDurable(source, target, spool); // another wal-push of the same file got there first
                 return;
             }
             Durability.FsyncDirectory(spool);
@@ -103,12 +104,22 @@ public static class WalPush
         }
     }
 
-    private static void EnsureSame(string source, string target)
+    /// <summary>
+    /// The file is there already: success only if it holds the same bytes, and only once they are durable. The call
+    /// that put it there may have died between its rename and its directory fsync, so both are synced again here
+    /// before PostgreSQL is told it may recycle its copy.
+    /// </summary>
+    private static void EnsureSameAndDurable(string source, string target, string spool)
     {
         if (!SameContent(source, target))
         {
             throw new WalPushException($"{target} already exists with different content; refusing to overwrite it (two clusters archiving into one spool, or a timeline clash?)");
         }
+        using (var stored = new FileStream(target, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1))
+        {
+            stored.Flush(flushToDisk: true);
+        }
+        Durability.FsyncDirectory(spool);
     }
 
     private static bool SameContent(string a, string b)

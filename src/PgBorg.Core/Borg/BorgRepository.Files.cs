@@ -17,8 +17,12 @@ public sealed partial class BorgRepository
     /// <c>borg create</c> of files and directories, run in <paramref name="workingDirectory"/> so the archive holds
     /// the relative paths given (e.g. "." for a whole directory, or WAL file names).
     /// </summary>
+    /// <param name="tolerateWarning">Which of Borg's warnings still leave a complete archive (none by default): a
+    /// warning is how Borg 1.2 reports a file it could not read and left out, with exit code 1. Any other warning makes
+    /// this throw <see cref="BorgArchiveIncompleteException"/>; the archive was committed and the caller removes it.</param>
     public async Task<BorgCreateResult> CreateFromPathsAsync(string archive, string workingDirectory, IReadOnlyList<string> paths,
-        string comment, CancellationToken ct, IReadOnlyList<string>? excludes = null, string? chunkerParams = null, bool filesCache = true, Action? progress = null)
+        string comment, CancellationToken ct, IReadOnlyList<string>? excludes = null, string? chunkerParams = null, bool filesCache = true, Action? progress = null,
+        Func<string, bool>? tolerateWarning = null)
     {
         var args = Args("create");
         args.AddRange(["--json", "--compression", _settings.Compression, "--comment", EscapePlaceholders(comment)]);
@@ -42,9 +46,27 @@ public sealed partial class BorgRepository
         args.Add("--");
         args.AddRange(paths);
         var run = await RunAsync("create", args, ct, workingDirectory, progress).ConfigureAwait(false);
-        return JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgCreateResult)
+        var result = JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgCreateResult)
             ?? throw new BorgException("create", Location, run.ExitCode, null, "no JSON statistics on stdout");
+        if (run.ExitCode == 1)
+        {
+            var serious = run.Warnings.Where(w => tolerateWarning?.Invoke(w) != true).ToList();
+            if (serious.Count > 0 || run.Warnings.Count == 0)
+            {
+                throw new BorgArchiveIncompleteException(archive, Location,
+                    serious.Count > 0 ? string.Join("; ", serious) : "exit code 1 (a warning) without saying which");
+            }
+        }
+        return result;
     }
+
+    /// <summary>
+    /// Warnings of a base read from the live data directory that PostgreSQL's WAL replay makes good: a file written
+    /// while Borg read it, or one deleted meanwhile (a dropped or truncated relation; pg_basebackup skips those too).
+    /// </summary>
+    public static bool IsLiveDirectoryChange(string warning) =>
+        warning.EndsWith(": file changed while we backed it up", StringComparison.Ordinal)
+        || warning.Contains("[Errno 2] No such file or directory", StringComparison.Ordinal);
 
     /// <summary>Replaces an archive's comment (metadata only: fast whatever the archive's size).</summary>
     public async Task SetCommentAsync(string archive, string comment, CancellationToken ct)

@@ -9,7 +9,8 @@ namespace PgBorg.Borg;
 /// The one place that runs Borg (1.2 dialect). Every invocation: absolute program, ArgumentList (never a shell),
 /// a complete environment we chose (TZ=UTC, UTF-8 locale, Borg's cache/config/keys under the state directory,
 /// the passphrase only in the environment), stdin closed unless we stream into it, a deliberate --lock-wait,
-/// and --log-json so errors are classified by Borg's message id. Exit code 1 is a warning, not a failure.
+/// and --log-json so errors are classified by Borg's message id. Exit code 1 is a warning, not a failure, except where
+/// a warning means an archive lacks something it was asked to store (<see cref="CreateFromPathsAsync"/>).
 /// </summary>
 public sealed partial class BorgRepository
 {
@@ -163,13 +164,15 @@ public sealed partial class BorgRepository
         }
     }
 
-    internal sealed record BorgRun(int ExitCode, string Stdout);
+    /// <summary>What a Borg process left: its exit code, stdout, and the warnings it logged (why an exit code was 1).</summary>
+    internal sealed record BorgRun(int ExitCode, string Stdout, IReadOnlyList<string> Warnings);
 
     /// <summary>Collects Borg's --log-json stderr: errors for the exception, warnings to our log.</summary>
     internal sealed class BorgStderr(ILogger log, string command)
     {
         private readonly List<string> _errors = [];
         private readonly List<string> _raw = [];
+        private readonly List<string> _warnings = [];
         private string? _msgId;
 
         /// <summary>Called for each progress line (<c>--progress</c>): the operation is alive.</summary>
@@ -229,6 +232,7 @@ public sealed partial class BorgRepository
                         break;
                     case "WARNING":
                         Log.BorgWarning(log, command, parsed.Message.Trim());
+                        _warnings.Add(parsed.Message.Trim());
                         break;
                 }
             }
@@ -238,7 +242,10 @@ public sealed partial class BorgRepository
         {
             if (rc is 0 or 1)
             {
-                return new BorgRun(rc, stdout);
+                lock (_errors)
+                {
+                    return new BorgRun(rc, stdout, [.. _warnings]);
+                }
             }
             lock (_errors)
             {

@@ -1,19 +1,15 @@
 namespace PgBorg.Processes;
 
-/// <summary>Whether two paths name the same place once a symlink in their last component is followed.</summary>
+/// <summary>Whether two paths name the same place once every symlink in them is followed.</summary>
 public static class PathIdentity
 {
-    public static string Resolve(string path)
-    {
-        try
-        {
-            return Path.TrimEndingDirectorySeparator(File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path));
-        }
-        catch (IOException)
-        {
-            return Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
-        }
-    }
+    /// <summary>
+    /// The physical path (realpath(3)): what PostgreSQL's processes see as their working directory, so pgcad and
+    /// wal-push derive the same places from a data directory reached through symlinks. A path that does not exist
+    /// yet is only made absolute.
+    /// </summary>
+    public static string Resolve(string path) =>
+        Path.TrimEndingDirectorySeparator(Native.RealPath(path) ?? Path.GetFullPath(path));
 
     public static bool Same(string a, string b) => string.Equals(Resolve(a), Resolve(b), StringComparison.Ordinal);
 }

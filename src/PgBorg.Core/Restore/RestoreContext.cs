@@ -10,9 +10,11 @@ public sealed record WalArchiveEntry(
 
 /// <summary>
 /// What <c>pgborg wal-fetch</c> needs during recovery, written by pgcarestore into the restored data directory
-/// (<c>DATADIR/pgborg_restore/context.json</c>, 0600, owned by the service user, excluded from base backups): where the WAL is and how to reach
-/// Borg. In "local" mode pgcarestore already extracted all WAL into the restore area (the service user cannot read
-/// the repository); in "borg" mode wal-fetch extracts ahead in batches itself. Removed when recovery ends.
+/// (<c>DATADIR/pgborg_restore/context.json</c>, 0600, owned by the service user, excluded from base backups): where
+/// the WAL is and where the repository is. In "local" mode pgcarestore extracts all WAL into the restore area (the
+/// service user cannot read the repository); in "borg" mode wal-fetch extracts ahead in batches itself, with the
+/// <see cref="RestoreCredentials"/> file named here, outside the data directory. Removed when recovery ends.
+/// The access fields are filled only in memory (<see cref="WithCredentials"/>, the extractor's job on stdin).
 /// </summary>
 public sealed record RestoreContext(
     [property: JsonPropertyName("mode")] string Mode,
@@ -20,7 +22,9 @@ public sealed record RestoreContext(
     [property: JsonPropertyName("passphrase")] string? Passphrase,
     [property: JsonPropertyName("passcommand")] string? PassCommand,
     [property: JsonPropertyName("environment")] Dictionary<string, string> Environment,
-    [property: JsonPropertyName("archives")] List<WalArchiveEntry> Archives)
+    [property: JsonPropertyName("archives")] List<WalArchiveEntry> Archives,
+    [property: JsonPropertyName("credentials")] string? Credentials = null,
+    [property: JsonPropertyName("follow")] ArchiveSource? Follow = null)
 {
     public const string LocalMode = "local";
     public const string BorgMode = "borg";
@@ -35,6 +39,17 @@ public sealed record RestoreContext(
     public Configuration.RepositorySettings RepositorySettings(TimeSpan lockWait) =>
         new(Repository, Passphrase, PassCommand, Environment, lockWait, "lz4", null);
 
+    /// <summary>This context with the repository access read from its credentials file (if it names one).</summary>
+    public RestoreContext WithCredentials()
+    {
+        if (Credentials is null)
+        {
+            return this;
+        }
+        var c = RestoreCredentials.Read(Credentials);
+        return this with { Passphrase = c.Passphrase, PassCommand = c.PassCommand, Environment = c.Environment };
+    }
+
     public string ToJson() => JsonSerializer.Serialize(this, RestoreJsonContext.Default.RestoreContext);
 
     public static RestoreContext Read(string path) =>
@@ -44,4 +59,5 @@ public sealed record RestoreContext(
 
 [JsonSerializable(typeof(RestoreContext))]
 [JsonSerializable(typeof(WalExtractorJob))]
+[JsonSerializable(typeof(RestoreCredentials))]
 internal sealed partial class RestoreJsonContext : JsonSerializerContext;

@@ -17,7 +17,9 @@ namespace PgBorg.Restore;
 /// </summary>
 public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger log, TextWriter output)
 {
-    public sealed record Options(string TargetDirectory, IReadOnlyDictionary<uint, string> TablespaceMap, string WalFetchBinary);
+    /// <param name="Standby">Set up a standby that follows <paramref name="Standby"/>'s source in the archive
+    /// (standby.signal, no target) instead of a recovery that ends.</param>
+    public sealed record Options(string TargetDirectory, IReadOnlyDictionary<uint, string> TablespaceMap, string WalFetchBinary, ArchiveSource? Standby = null);
 
     public async Task RestoreAsync(RestorePlan plan, Options options, CancellationToken ct)
     {
@@ -29,6 +31,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         var created = new List<string> { staging };
         created.AddRange(tablespaceStaging.Values);
         var area = RestoreContext.AreaFor(staging);
+        var credentialsDirectory = RestoreCredentials.DirectoryFor(target);
         bool borgMode;
         RestoreContext context;
         try
@@ -54,7 +57,12 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
                 await Task.WhenAll(Task.WhenAny(probe), flusher).ConfigureAwait(false);
             }
             borgMode = await probe.ConfigureAwait(false);
-            context = await PrepareWalAsync(plan, area, borgMode, ct).ConfigureAwait(false);
+            if (options.Standby is not null && !borgMode)
+            {
+                throw new UnsafeException($"{instance.User.Name} cannot read {repo.Location}: a standby fetches the WAL archived after the restore as that user "
+                    + "(restore_command); give it read access to the repository (for example through borg serve) or restore without --standby");
+            }
+            context = await PrepareWalAsync(plan, area, credentialsDirectory, borgMode, options.Standby, ct).ConfigureAwait(false);
             WriteRecoveryFiles(staging, plan, options);
             await OwnAsync([staging, .. tablespaceStaging.Values], ct).ConfigureAwait(false);
             foreach (var dir in created)
@@ -74,7 +82,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         }
         catch
         {
-            foreach (var dir in created.Where(Directory.Exists))
+            foreach (var dir in created.Append(credentialsDirectory).Where(Directory.Exists))
             {
                 Directory.Delete(dir, recursive: true);
             }
@@ -169,7 +177,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         return int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && Native.kill(pid, 0) == 0;
     }
 
-    private void WriteRecoveryFiles(string dataDir, RestorePlan plan, Options options)
+    private static void WriteRecoveryFiles(string dataDir, RestorePlan plan, Options options)
     {
         File.WriteAllText(Path.Combine(dataDir, "backup_label"), plan.Base.BackupLabel);
         if (plan.Base.Tablespaces.Count > 0)
@@ -200,8 +208,10 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         }
         kept.Add($"recovery_end_command = '{options.WalFetchBinary} wal-fetch --end'");
         File.WriteAllLines(auto, kept);
-        File.WriteAllText(Path.Combine(dataDir, "recovery.signal"), "");
-        File.Delete(Path.Combine(dataDir, "standby.signal"));
+        // a standby keeps replaying what is archived after the restore, until promoted; recovery.signal ends at the target
+        var (signal, other) = options.Standby is null ? ("recovery.signal", "standby.signal") : ("standby.signal", "recovery.signal");
+        File.WriteAllText(Path.Combine(dataDir, signal), "");
+        File.Delete(Path.Combine(dataDir, other));
     }
 
     private static bool IsRecoverySetting(string line)
@@ -216,13 +226,17 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
     /// otherwise (a local repository only root can read) <see cref="WalExtractor"/> extracts the cycle's WAL into the
     /// restore area in the background, once the data directory is in place.
     /// </summary>
-    private async Task<RestoreContext> PrepareWalAsync(RestorePlan plan, string area, bool borgMode, CancellationToken ct)
+    private async Task<RestoreContext> PrepareWalAsync(RestorePlan plan, string area, string credentialsDirectory, bool borgMode, ArchiveSource? follow, CancellationToken ct)
     {
         var archives = plan.Cycle.WalBatches.Select(w => new WalArchiveEntry(w.Archive, w.Metadata?.Files ?? [])).ToList();
-        var mode = borgMode ? RestoreContext.BorgMode : RestoreContext.LocalMode;
         var s = repo.Settings;
-        var context = new RestoreContext(mode, s.Location, mode == RestoreContext.BorgMode ? s.Passphrase : null,
-            mode == RestoreContext.BorgMode ? s.PassCommand : null, new Dictionary<string, string>(s.Environment), archives);
+        string? credentials = null;
+        if (borgMode)
+        {
+            credentials = new RestoreCredentials(s.Passphrase, s.PassCommand, new Dictionary<string, string>(s.Environment))
+                .Write(credentialsDirectory, instance.User);
+        }
+        var context = new RestoreContext(borgMode ? RestoreContext.BorgMode : RestoreContext.LocalMode, s.Location, null, null, [], archives, credentials, follow);
         var path = Path.Combine(area, "context.json");
         await File.WriteAllTextAsync(path, context.ToJson(), ct).ConfigureAwait(false);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);

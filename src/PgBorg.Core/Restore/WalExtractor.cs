@@ -87,7 +87,9 @@ public static class WalExtractor
     public static async Task ExtractAllAsync(string area, WalExtractorJob job, OsUser user, TextWriter log, CancellationToken ct)
     {
         var repo = new BorgRepository(job.Access.RepositorySettings(TimeSpan.FromMinutes(10)), job.StateDirectory, NullLogger.Instance);
-        var chunks = Plan(job.Access.Archives, f => File.Exists(Path.Combine(area, f)));
+        // what wal-fetch already delivered is not extracted again (resume-wal after a stop)
+        var served = ServedWal.Names(area);
+        var chunks = Plan(job.Access.Archives, f => served.Contains(f) || File.Exists(Path.Combine(area, f)));
         var readAhead = ReadAhead;
         var incoming = Path.Combine(area, IncomingName);
         // root's own (0700) inside the service user's area: what Borg writes cannot be tampered with before it is

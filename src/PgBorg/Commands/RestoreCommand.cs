@@ -54,14 +54,21 @@ internal static class RestoreCommand
         action.AcceptOnlyFromAmong("pause", "promote", "shutdown");
         var map = new Option<string[]>("--tablespace-map") { Description = "Restore tablespace OID into DIR instead of its original location (OID=DIR, repeatable)", AllowMultipleArgumentsPerToken = false };
         var dryRun = new Option<bool>("--dry-run") { Description = "Say exactly what would be done, touch nothing" };
+        var standby = new Option<bool>("--standby") { Description = "Set up a standby that keeps replaying WAL archived after the restore, until promoted (standby.signal, no target)" };
         var c = new Command("restore", "Restore the data directory (and tablespaces) and set up recovery; prints how to finish");
         AddTarget(c);
         c.Options.Add(targetDir);
         c.Options.Add(action);
         c.Options.Add(map);
         c.Options.Add(dryRun);
+        c.Options.Add(standby);
         c.SetAction((parse, ct) => CommandContext.RunAsync(parse, async ctx =>
         {
+            var asStandby = parse.GetValue(standby);
+            if (asStandby && (parse.GetValue(Time) ?? parse.GetValue(RestorePoint) ?? parse.GetValue(Lsn) ?? parse.GetValue(Xid) ?? parse.GetValue(action)) is not null)
+            {
+                throw new FormatException("--standby follows the archive without end: it takes no --time, --restore-point, --lsn, --xid or --target-action");
+            }
             var (plan, instance, repo) = await PlanAsync(parse, ctx, parse.GetValue(action), ct);
             var dir = parse.GetValue(targetDir) ?? instance.DataDirectory;
             var tablespaces = ParseMap(parse.GetValue(map) ?? []);
@@ -70,11 +77,17 @@ internal static class RestoreCommand
                 Print(plan, dir);
                 return 0;
             }
-            await new Restorer(repo, instance, ctx.Log, Console.Out).RestoreAsync(plan, new Restorer.Options(dir, tablespaces, CommandContext.Binary), ct);
+            var follow = asStandby ? new ArchiveSource(ctx.Host, instance.Name, plan.Base.WalSegmentSize) : null;
+            await new Restorer(repo, instance, ctx.Log, Console.Out).RestoreAsync(plan, new Restorer.Options(dir, tablespaces, CommandContext.Binary, follow), ct);
             Print(plan, dir);
             Console.WriteLine();
             Console.WriteLine($"Restored {dir}. Next:");
             Console.WriteLine($"  1. start PostgreSQL (e.g. systemctl start postgresql, or pg_ctl -D {dir} start as {instance.User.Name});");
+            if (asStandby)
+            {
+                Console.WriteLine("  2. it runs as a standby: it replays the archived WAL and, every few seconds, what is archived after it; promote it (pg_ctl promote) to open it for writes.");
+                return 0;
+            }
             Console.WriteLine(plan.Target.Kind == TargetKind.Latest
                 ? "  2. it replays all archived WAL and opens for writes on a new timeline; pgcad archives that timeline once it runs again;"
                 : plan.RecoverySettings.GetValueOrDefault("recovery_target_action") == "pause"

@@ -28,7 +28,8 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     /// <param name="extraConf">Lines appended to postgresql.conf.</param>
     /// <param name="dataDirectory">Where initdb puts the cluster (e.g. a btrfs subvolume); default: inside the cluster's temporary directory.</param>
-    public static async Task<PostgresCluster> StartAsync(string extraConf = "", string? dataDirectory = null)
+    /// <param name="initdbArgs">More initdb options (e.g. <c>--wal-segsize=64</c>).</param>
+    public static async Task<PostgresCluster> StartAsync(string extraConf = "", string? dataDirectory = null, params string[] initdbArgs)
     {
         Preconditions.Require();
         var port = NextFreePort();
@@ -42,7 +43,7 @@ public sealed class PostgresCluster : IAsyncDisposable
                 Directory.CreateDirectory(dataDirectory);
                 await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", dataDirectory);
             }
-            await Run.AsPostgresAsync($"{Bin}/initdb", "-D", c.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync");
+            await Run.AsPostgresAsync($"{Bin}/initdb", ["-D", c.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", .. initdbArgs]);
             await File.AppendAllTextAsync(Path.Combine(c.DataDirectory, "postgresql.conf"),
                 $"\nport = {port}\nunix_socket_directories = '{c.SocketDirectory}'\nlisten_addresses = ''\nfsync = off\nmax_connections = 30\nshared_buffers = 32MB\n{extraConf}\n");
             await Run.AsPostgresAsync($"{Bin}/pg_ctl", "-D", c.DataDirectory, "-l", c._dir.Sub("server.log"), "-w", "-t", "60", "start");

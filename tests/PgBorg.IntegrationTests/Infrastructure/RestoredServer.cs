@@ -17,6 +17,7 @@ public sealed class RestoredServer : IAsyncDisposable
     public string DataDirectory { get; }
     public int Port { get; }
     public string Log => _run.Sub("server.log");
+    public string SocketDirectory => _run.Path;
 
     public static async Task<RestoredServer> StartAsync(string dataDirectory, int port, bool archive = false)
     {

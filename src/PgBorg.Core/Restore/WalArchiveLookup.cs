@@ -1,0 +1,73 @@
+using PgBorg.Archiving;
+using PgBorg.Borg;
+using PgBorg.Naming;
+
+namespace PgBorg.Restore;
+
+/// <summary>
+/// Finds a WAL or history file among an instance's WAL archives without a restore's list of them: for a standby that
+/// follows the archive and for a hand-written <c>restore_command</c>. A WAL archive's name carries the first and last
+/// file of its batch (in the order PostgreSQL's names sort), so one listing of names — the manifest only, no archive
+/// metadata — finds the archives that can hold the file; the file and the segments after it are extracted together,
+/// so replay that catches up waits on one Borg process per batch, not per segment.
+/// </summary>
+public static class WalArchiveLookup
+{
+    /// <summary>True when <paramref name="name"/> is now in <paramref name="area"/>; false when no archive holds it.</summary>
+    public static async Task<bool> FetchAsync(BorgRepository repo, string host, string instance, string name, long? segmentSize, string area, CancellationToken ct)
+    {
+        var glob = $"{NameCodec.Encode(host)}{ArchiveName.Separator}{NameCodec.Encode(instance)}{ArchiveName.Separator}*{ArchiveName.Separator}{ArchiveName.WalKind}{ArchiveName.Separator}*";
+        var listed = await repo.ListAsync(glob, ct, comments: false).ConfigureAwait(false);
+        var candidates = listed
+            .Select(a => ArchiveName.TryParse(a.Name, out var parsed) ? (a.Name, Parsed: parsed) : (a.Name, Parsed: null))
+            .Where(a => a.Parsed is { Kind: ArchiveName.WalKind, Fields.Count: 2 }
+                && string.CompareOrdinal(a.Parsed.Fields[0], name) <= 0 && string.CompareOrdinal(name, a.Parsed.Fields[1]) <= 0)
+            .Reverse() // the newest first: borg list answers oldest first
+            .ToList();
+        foreach (var (archive, parsed) in candidates)
+        {
+            var paths = new List<string> { name };
+            paths.AddRange(Following(name, parsed!.Fields[1], segmentSize).Where(f => !File.Exists(Path.Combine(area, f))));
+            await repo.ExtractAsync(archive, area, paths, ct).ConfigureAwait(false);
+            if (File.Exists(Path.Combine(area, name)))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>The segments after <paramref name="name"/> on its timeline up to <paramref name="last"/>: what replay asks for next.</summary>
+    internal static IEnumerable<string> Following(string name, string last, long? segmentSize)
+    {
+        if (WalFileName.Classify(name) != WalFileKind.Segment || segmentSize is not { } size)
+        {
+            yield break;
+        }
+        var timeline = WalFileName.Timeline(name);
+        var segment = WalFileName.SegmentNumber(name, size);
+        for (var i = 1; i < WalFetch.PrefetchCount; i++)
+        {
+            var next = WalFileName.Of(timeline, segment + (ulong)i, size);
+            if (string.CompareOrdinal(next, last) > 0)
+            {
+                yield break;
+            }
+            yield return next;
+        }
+    }
+
+    /// <summary>The segment size of the cluster in a data directory, from a whole segment in its pg_wal, or null.</summary>
+    public static long? SegmentSizeIn(string dataDirectory)
+    {
+        var wal = Path.Combine(dataDirectory, "pg_wal");
+        if (!Directory.Exists(wal))
+        {
+            return null;
+        }
+        return new DirectoryInfo(wal).EnumerateFiles()
+            .Where(f => WalFileName.Classify(f.Name) == WalFileKind.Segment && f.Length >= 1 << 20 && (f.Length & (f.Length - 1)) == 0)
+            .Select(f => (long?)f.Length)
+            .FirstOrDefault();
+    }
+}

@@ -1,0 +1,129 @@
+using PgBorg.IntegrationTests.Infrastructure;
+
+namespace PgBorg.IntegrationTests;
+
+/// <summary>
+/// What Borg says it stored is checked, not assumed. Borg 1.2 reports a file it could not read with a warning and
+/// exit code 1 and commits the archive without it; and a create can commit and still fail (the connection cut after
+/// the commit). The Borg here is the real one behind a thin wrapper that stages those moments: it hides one file from
+/// the real Borg while it runs, or reports a committed create as failed.
+/// </summary>
+public sealed class BorgOutcomeTests : IAsyncLifetime
+{
+    private PostgresCluster _cluster = null!;
+    private readonly Sandbox _sandbox = new();
+    private readonly FakeBin _bin = new(new Dictionary<string, string>());
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
+        await _cluster.SqlAsync("CREATE TABLE t (id serial, v text)");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        _bin.Dispose();
+        _sandbox.Dispose();
+    }
+
+    private Task<RunResult> OnceAsync(string? borg = null) => _sandbox.PgBorgAsync(["pgcad", "--once"],
+        borg is null ? null : new Dictionary<string, string> { ["PGBORG_BORG"] = borg }, timeout: TimeSpan.FromMinutes(4));
+
+    private async Task<string> WorkAsync()
+    {
+        await _cluster.SqlAsync("INSERT INTO t (v) SELECT md5(g::text) FROM generate_series(1, 20000) g");
+        return await _cluster.SwitchAndWaitArchivedAsync();
+    }
+
+    /// <summary>A borg that, once, runs the real create of a WAL batch with its last file moved out of Borg's sight.</summary>
+    private string HidingBorg() => _bin.Script("borg", $$"""
+        if [ "$1" = create ] && [[ "$*" == *"~wal~"* ]] && [ ! -e '{{_bin.Path}}/hid' ]; then
+          touch '{{_bin.Path}}/hid'
+          f="${@: -1}"
+          mv -- "$f" "$f.hidden"; /usr/bin/borg "$@"; rc=$?; mv -- "$f.hidden" "$f"; exit $rc
+        fi
+        exec /usr/bin/borg "$@"
+        """);
+
+    /// <summary>
+    /// A borg that, once, runs the real create of a base with one more path that it cannot read: as root nothing in a
+    /// snapshot is unreadable on demand, but Borg's answer is the same as for an I/O or permission error (a warning
+    /// naming the file, exit code 1, the archive committed without it).
+    /// </summary>
+    private string UnreadableBorg() => _bin.Script("borg", $"""
+        if [ "$1" = create ] && [[ "$*" == *"~base~"* ]] && [ ! -e '{_bin.Path}/hid' ]; then
+          touch '{_bin.Path}/hid'
+          exec /usr/bin/borg "$@" global/pg_unreadable
+        fi
+        exec /usr/bin/borg "$@"
+        """);
+
+    private string Spool => Directory.GetDirectories(_cluster.DataDirectory + ".pgborg-spool").Single();
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_WAL_batch_that_Borg_stored_without_a_file_is_deleted_and_the_spooled_files_stay()
+    {
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster));
+        Assert.Equal(0, (await OnceAsync()).ExitCode);
+        var segment = await WorkAsync();
+        Assert.True(File.Exists(Path.Combine(Spool, segment)));
+
+        var r = await OnceAsync(HidingBorg());
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains("without everything it was given", r.Stderr);
+        Assert.True(File.Exists(Path.Combine(Spool, segment)), "the spooled copy was deleted although Borg did not store it");
+        var wal = await new ArchiveInspector(_sandbox).CyclesAsync();
+        Assert.DoesNotContain(segment, wal.SelectMany(c => c.WalFiles));
+
+        var again = await OnceAsync();
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains(segment, (await new ArchiveInspector(_sandbox).CyclesAsync()).SelectMany(c => c.WalFiles));
+        Assert.False(File.Exists(Path.Combine(Spool, segment)));
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_base_from_a_snapshot_that_Borg_stored_without_a_file_never_counts_as_complete()
+    {
+        await using var fs = await LoopFilesystem.CreateAsync("xfs");
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf, fs.Sub("pgdata"));
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, snapshot: "reflink"));
+        var r = await OnceAsync(UnreadableBorg());
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains("without everything it was given", r.Stderr);
+        Assert.Contains("global/pg_unreadable", r.Stderr);
+        Assert.DoesNotContain(await new ArchiveInspector(_sandbox).CyclesAsync(), c => c.Base?.GetProperty("complete").GetBoolean() == true);
+        Assert.DoesNotContain(await _sandbox.ArchiveNamesAsync(), n => n.Contains("~base~", StringComparison.Ordinal));
+
+        var again = await OnceAsync();
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains(await new ArchiveInspector(_sandbox).CyclesAsync(), c => c.Base?.GetProperty("complete").GetBoolean() == true);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_WAL_create_that_committed_but_reported_failure_does_not_wedge_the_daemon()
+    {
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster));
+        Assert.Equal(0, (await OnceAsync()).ExitCode);
+        var borg = _bin.Script("borg", $$"""
+            if [ "$1" = create ] && [[ "$*" == *"~wal~"* ]] && [ ! -e '{{_bin.Path}}/cut' ]; then
+              touch '{{_bin.Path}}/cut'
+              /usr/bin/borg "$@" >/dev/null || exit $?
+              echo '{"type": "log_message", "levelname": "ERROR", "message": "Connection closed by remote host", "msgid": "ConnectionClosed"}' >&2
+              exit 2
+            fi
+            exec /usr/bin/borg "$@"
+            """);
+        await using var daemon = new DaemonProcess(_sandbox, ["pgcad"], new Dictionary<string, string> { ["PGBORG_BORG"] = borg });
+        await daemon.WaitForAsync(d => d.Messages.Contains("READY=1"), TimeSpan.FromSeconds(120), "READY=1");
+        var segment = await WorkAsync();
+        await daemon.WaitForAsync(_ => File.Exists(Path.Combine(_bin.Path, "cut")), TimeSpan.FromSeconds(30), "the cut create");
+        await daemon.WaitForAsync(_ => !File.Exists(Path.Combine(Spool, segment)), TimeSpan.FromSeconds(90), $"{segment} ingested after the cut");
+        Assert.Contains("connection to the repository was closed", daemon.Stderr);
+        Assert.Contains(segment, (await new ArchiveInspector(_sandbox).CyclesAsync()).SelectMany(c => c.WalFiles));
+        // and the daemon goes on ingesting
+        var next = await WorkAsync();
+        await daemon.WaitForAsync(_ => !File.Exists(Path.Combine(Spool, next)), TimeSpan.FromSeconds(60), $"{next} ingested");
+        Assert.Equal(0, await daemon.TerminateAsync(TimeSpan.FromSeconds(60)));
+    }
+}
