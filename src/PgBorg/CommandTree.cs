@@ -47,6 +47,7 @@ internal static class CommandTree
         root.Subcommands.Add(DumpDaemonCommand.Create());
         root.Subcommands.Add(DumpRestoreCommand.Create(passthrough));
         root.Subcommands.Add(InstallLinksCommand.Create());
+        root.Subcommands.Add(ImportConfigCommand.Create());
         root.Subcommands.Add(ArchiveDaemonCommand.Create());
         root.Subcommands.Add(WalPushCommand.Create());
         root.Subcommands.Add(RestoreCommand.Create());
