@@ -17,7 +17,7 @@ public static class ManPageWriter
         w.WriteLine(".SH NAME");
         w.WriteLine($"{Roff.Text(name)} \\- {Roff.Text(Sentence(command.Description))}");
         w.WriteLine(".SH SYNOPSIS");
-        foreach (var c in command.SelfAndDescendants().Where(c => c.Subcommands.Count == 0 && (!isRoot || !toolNames.Contains(c.Path[0]))))
+        foreach (var c in command.SelfAndDescendants().Where(c => c.Subcommands.Count == 0 && (!isRoot || !UnderTool(c, toolNames))))
         {
             Synopsis(w, c, isRoot ? "pgborg" : name);
         }
@@ -43,7 +43,7 @@ public static class ManPageWriter
             Arguments(w, command.Arguments);
             Options(w, own);
         }
-        var below = command.SelfAndDescendants().Skip(1).Where(c => !isRoot || !toolNames.Contains(c.Path[0])).ToList();
+        var below = command.SelfAndDescendants().Skip(1).Where(c => !isRoot || !UnderTool(c, toolNames)).ToList();
         if (below.Count > 0)
         {
             w.WriteLine(".SH COMMANDS");
@@ -139,6 +139,9 @@ public static class ManPageWriter
             w.WriteLine(Roff.Text(Sentence(o.Description)));
         }
     }
+
+    /// <summary>Commands of a tool name are documented on the tool's own page, not again in pgborg(1).</summary>
+    private static bool UnderTool(CommandHelp c, IReadOnlyList<string> toolNames) => c.Path.Count > 0 && toolNames.Contains(c.Path[0]);
 
     private static string ValueText(OptionHelp o) => o.Values.Count > 0 ? string.Join('|', o.Values) : o.ValueName!;
 
