@@ -50,6 +50,7 @@ internal static class CommandTree
         root.Subcommands.Add(ImportConfigCommand.Create());
         root.Subcommands.Add(ArchiveDaemonCommand.Create());
         root.Subcommands.Add(WalPushCommand.Create());
+        root.Subcommands.Add(WalFetchCommand.Create());
         root.Subcommands.Add(RestoreCommand.Create());
         root.Subcommands.Add(RestorePointCommand.Create());
         root.Subcommands.Add(CheckStatusCommands.Check());

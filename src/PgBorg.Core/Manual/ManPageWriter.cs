@@ -15,7 +15,9 @@ public static class ManPageWriter
         var w = new StringWriter { NewLine = "\n" };
         w.WriteLine($".TH {name.ToUpperInvariant()} 1 {Roff.Quoted(date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))} {Roff.Quoted("pgborg " + version)} \"pgborg manual\"");
         w.WriteLine(".SH NAME");
-        w.WriteLine($"{Roff.Text(name)} \\- {Roff.Text(Sentence(command.Description))}");
+        // the root's description starts with its own name ("pgborg: ..."), which NAME already says
+        var summary = command.Description.StartsWith(name + ": ", StringComparison.Ordinal) ? command.Description[(name.Length + 2)..] : command.Description;
+        w.WriteLine($"{Roff.Text(name)} \\- {Roff.Text(Sentence(summary))}");
         w.WriteLine(".SH SYNOPSIS");
         foreach (var c in command.SelfAndDescendants().Where(c => c.Subcommands.Count == 0 && (!isRoot || !UnderTool(c, toolNames))))
         {
