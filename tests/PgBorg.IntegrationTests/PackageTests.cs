@@ -3,10 +3,6 @@ using PgBorg.IntegrationTests.Infrastructure;
 
 namespace PgBorg.IntegrationTests;
 
-/// <summary>Installing and purging changes the whole machine (/usr/bin, /etc, units): nothing else runs meanwhile.</summary>
-[CollectionDefinition(nameof(PackageTests), DisableParallelization = true)]
-public sealed class PackageCollection;
-
 /// <summary>
 /// The Debian package on this machine: built with scripts/build-deb.sh (lintian clean), installed with
 /// apt-get install ./artifacts/pgborg_*.deb, its names, man pages, completion, units and a pgdumpd --once against a
