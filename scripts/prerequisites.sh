@@ -26,6 +26,14 @@ command -v pgrep >/dev/null || missing+=(procps)
 command -v strace >/dev/null || missing+=(strace)
 command -v ssh >/dev/null || missing+=(openssh-client)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+# the Debian package: built with dpkg-deb, checked with lintian and systemd-analyze, its man pages with man-db,
+# its completion with bash-completion; the package test installs it with apt-get on this machine
+command -v dpkg-deb >/dev/null || missing+=(dpkg)
+command -v dpkg-architecture >/dev/null || missing+=(dpkg-dev)
+command -v lintian >/dev/null || missing+=(lintian)
+command -v man >/dev/null || missing+=(man-db)
+[ -e /usr/share/bash-completion/bash_completion ] || missing+=(bash-completion)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   apt-get -o DPkg::Lock::Timeout=300 update -q

@@ -18,6 +18,7 @@ public static class ExitCodes
     public static int For(Exception e) => e switch
     {
         ConfigException => Usage,
+        LegacyConfig.LegacyConfigException => Usage,
         Archiving.SettingsException => Usage,
         FormatException => Usage,
         SelectionException s => s.NotFound ? NotFound : Usage,

@@ -47,6 +47,7 @@ internal static class CommandTree
         root.Subcommands.Add(DumpDaemonCommand.Create());
         root.Subcommands.Add(DumpRestoreCommand.Create(passthrough));
         root.Subcommands.Add(InstallLinksCommand.Create());
+        root.Subcommands.Add(ImportConfigCommand.Create());
         root.Subcommands.Add(ArchiveDaemonCommand.Create());
         root.Subcommands.Add(WalPushCommand.Create());
         root.Subcommands.Add(WalFetchCommand.Create());
@@ -54,6 +55,9 @@ internal static class CommandTree
         root.Subcommands.Add(RestorePointCommand.Create());
         root.Subcommands.Add(CheckStatusCommands.Check());
         root.Subcommands.Add(CheckStatusCommands.StatusCommand());
+        // the documentation is generated from a fresh tree, so it never shows the hidden commands themselves
+        root.Subcommands.Add(DocumentationCommands.Man(() => Build([])));
+        root.Subcommands.Add(DocumentationCommands.Completion(() => Build([])));
         return root;
     }
 }

@@ -11,6 +11,7 @@ public sealed class ExitCodeTests
     public static TheoryData<Exception, int> Cases => new()
     {
         { new ConfigException("f", 1, "k", "bad"), 2 },
+        { new PgBorg.LegacyConfig.LegacyConfigException("/etc/pgca.ini", 3, "bad"), 2 },
         { new FormatException("bad time"), 2 },
         { new SelectionException("ambiguous", notFound: false), 2 },
         { new SelectionException("no such", notFound: true), 3 },

@@ -23,9 +23,8 @@ public sealed partial class PgBorgConfig
         Discovery = new DiscoverySettings(
             Bool("discovery", "debian") ?? true,
             Bool("discovery", "systemd") ?? true,
-            Str("discovery", "debian_root") ?? "/etc/postgresql",
-            (IReadOnlyList<string>?)StrList("discovery", "systemd_unit_directories")
-                ?? ["/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"]);
+            Str("discovery", "debian_root") ?? DiscoverySettings.DefaultDebianRoot,
+            (IReadOnlyList<string>?)StrList("discovery", "systemd_unit_directories") ?? DiscoverySettings.DefaultUnitDirectories);
         Instances = entries.Values
             .Where(e => e.Path.Count >= 3 && e.Path[0] == "instances")
             .Select(e => e.Path[1])

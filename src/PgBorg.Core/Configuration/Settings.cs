@@ -31,7 +31,13 @@ public sealed record ArchiveSettings(
     int KeepCycles,
     TimeSpan KeepWithin);
 
-public sealed record DiscoverySettings(bool Debian, bool Systemd, string DebianRoot, IReadOnlyList<string> SystemdUnitDirectories);
+public sealed record DiscoverySettings(bool Debian, bool Systemd, string DebianRoot, IReadOnlyList<string> SystemdUnitDirectories)
+{
+    public const string DefaultDebianRoot = "/etc/postgresql";
+
+    public static readonly IReadOnlyList<string> DefaultUnitDirectories =
+        ["/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"];
+}
 
 /// <summary>An <c>[instances.NAME]</c> table as written.</summary>
 public sealed record InstanceSettings(

@@ -31,6 +31,18 @@ public static partial class InstanceCatalog
         return found;
     }
 
+    /// <summary>
+    /// What discovery finds with its default settings, before any configuration exists (<c>import-config</c>
+    /// needs the data directories of the instances the earlier tool's ini names).
+    /// </summary>
+    public static IReadOnlyList<PgInstance> DiscoverWithDefaults(Action<string>? warn = null)
+    {
+        var found = new List<PgInstance>();
+        AddNew(found, DiscoverDebian(DiscoverySettings.DefaultDebianRoot, warn));
+        AddNew(found, DiscoverSystemd(DiscoverySettings.DefaultUnitDirectories, warn));
+        return found;
+    }
+
     /// <summary>The instance named, or the only one; otherwise a <see cref="SelectionException"/> listing the candidates.</summary>
     public static PgInstance Select(IReadOnlyList<PgInstance> instances, string? name)
     {
