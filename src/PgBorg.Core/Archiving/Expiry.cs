@@ -6,8 +6,9 @@ using PgBorg.PostgreSql;
 namespace PgBorg.Archiving;
 
 /// <summary>
-/// Deletes whole cycles: keeps the newest <c>keep_cycles</c> complete cycles and every complete cycle younger than
-/// <c>keep_within</c>, and never the newest complete one. Cycles without a complete base whose spool is gone
+/// Deletes whole cycles: keeps the newest <c>keep_cycles</c> complete cycles and every complete cycle needed to restore
+/// to any moment within <c>keep_within</c> (those whose base ended inside the window, and the newest one whose base
+/// ended before it), and never the newest complete one. Cycles without a complete base whose spool is gone
 /// (failed starts) are deleted too. Cycles with a spool here are never touched. Then <c>borg compact</c>, unless the
 /// repository is append-only, which is reported instead of pretending space was freed.
 /// </summary>
@@ -26,7 +27,14 @@ public sealed class Expiry(BorgRepository repo, PgInstance instance, ArchiveSett
             return [];
         }
         var keep = new HashSet<string>(complete.TakeLast(Math.Max(1, keepCycles)).Select(c => c.Stamp), StringComparer.Ordinal);
-        keep.UnionWith(complete.Where(c => now - c.Base!.StoppedAt <= keepWithin).Select(c => c.Stamp));
+        // A moment early in the window restores from a base that ended before the window began (and that cycle's WAL),
+        // so the window keeps the newest such base too, as pgBackRest's time-based retention does.
+        var windowStart = now - keepWithin;
+        keep.UnionWith(complete.Where(c => c.Base!.StoppedAt > windowStart).Select(c => c.Stamp));
+        if (complete.LastOrDefault(c => c.Base!.StoppedAt <= windowStart) is { } before)
+        {
+            keep.Add(before.Stamp);
+        }
         var newestComplete = complete[^1].Stamp;
         return stored.Where(c => !keep.Contains(c.Stamp) && !spooled.Contains(c.Stamp)
                 && (c.IsComplete || string.CompareOrdinal(c.Stamp, newestComplete) < 0))
