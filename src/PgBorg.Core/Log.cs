@@ -68,3 +68,9 @@ internal static partial class Log
     [LoggerMessage(36, LogLevel.Warning, "{Instance}: removing leftover {What} from an interrupted run: {Path}")]
     public static partial void RemovingLeftover(ILogger logger, string instance, string what, string path);
 }
+
+internal static partial class Log
+{
+    [LoggerMessage(50, LogLevel.Information, "{Instance}: compacting {Repository} ({Expired} cycles expired now; deletions from before a restart are freed too)")]
+    public static partial void Compacting(ILogger logger, string instance, string repository, int expired);
+}

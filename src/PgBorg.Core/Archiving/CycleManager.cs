@@ -43,7 +43,7 @@ public sealed class CycleManager
         _repo = new BorgRepository(settings.Repository, stateDirectory, log);
         _sizes = new CycleSizeStore(Path.Combine(stateDirectory, "archive", $"{NameCodec.Encode(host)}~{NameCodec.Encode(instance.Name)}.json"));
         _ingest = new WalIngest(_repo, host, instance, _sizes, log);
-        _expiry = new Expiry(_repo, instance, settings, log);
+        _expiry = new Expiry(_repo, instance, settings, log, () => Heartbeat?.Invoke());
     }
 
     public PgInstance Instance => _instance;
@@ -257,7 +257,7 @@ public sealed class CycleManager
             throw new PgException($"the base backup of cycle {cycle} needs {needed}, which was not ingested");
         }
         var complete = result.Metadata with { Complete = true };
-        await _repo.SetCommentAsync(result.Archive, complete.ToJson(), ct).ConfigureAwait(false);
+        await _repo.SetCommentAsync(result.Archive, complete.ToJson(), ct, Heartbeat).ConfigureAwait(false);
         var entry = CycleEntry(cycle);
         entry.BaseArchive = result.Archive;
         entry.Base = complete;

@@ -196,7 +196,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
     /// <summary>
     /// One listing per repository; for each dumped instance, each series (a database, or the globals) is pruned with
     /// that instance's keep rules; leftovers of interrupted runs (Borg checkpoints, partial archives) go too.
-    /// One <c>borg delete</c> for all of it, then <c>borg compact</c> unless the repository is append-only.
+    /// One <c>borg delete</c> for all of it (per thousand names), then <c>borg compact</c> unless the repository is append-only.
     /// </summary>
     private async Task PruneAsync(BorgRepository repo, List<Dumped> instances, List<Outcome> outcomes, CancellationToken ct)
     {
@@ -238,7 +238,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
             {
                 return;
             }
-            await repo.DeleteAsync(doomed, ct).ConfigureAwait(false);
+            await repo.DeleteAsync(doomed, ct, heartbeat).ConfigureAwait(false);
             log.LogInformation("{Repository}: pruned {Count} archives", repo.Location, doomed.Count);
             if (!_appendOnly.TryGetValue(repo.Location, out var appendOnly))
             {
@@ -250,7 +250,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
                 return;
             }
             status?.Invoke($"compacting {repo.Location}");
-            await repo.CompactAsync(ct).ConfigureAwait(false);
+            await repo.CompactAsync(ct, heartbeat).ConfigureAwait(false);
         }
         catch (Exception e) when (IsRoundFailure(e))
         {
