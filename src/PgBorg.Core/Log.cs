@@ -73,4 +73,7 @@ internal static partial class Log
 {
     [LoggerMessage(50, LogLevel.Information, "{Instance}: compacting {Repository} ({Expired} cycles expired now; deletions from before a restart are freed too)")]
     public static partial void Compacting(ILogger logger, string instance, string repository, int expired);
+
+    [LoggerMessage(51, LogLevel.Information, "compacting {Repository} ({Pruned} dumps pruned now; deletions from before a restart are freed too)")]
+    public static partial void CompactingDumps(ILogger logger, string repository, int pruned);
 }

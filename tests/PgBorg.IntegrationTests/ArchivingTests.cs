@@ -136,16 +136,13 @@ public sealed class ArchivingTests : IAsyncLifetime
         var names = (await _sandbox.ArchiveNamesAsync()).Where(n => n.EndsWith("~" + first, StringComparison.Ordinal)).ToList();
         var deleted = await _sandbox.BorgAsync(["delete", .. names.Take(1).Select(n => "::" + n), .. names.Skip(1)]);
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
-        var before = RepositoryBytes();
+        var before = _sandbox.RepositoryBytes();
 
         var r = await PgcadOnceAsync();
-        var after = RepositoryBytes();
+        var after = _sandbox.RepositoryBytes();
         Assert.True(before - after > 20L << 20, $"the repository went from {before} to {after} bytes");
         Assert.Contains("compacting", r.Stderr);
     }
-
-    private long RepositoryBytes() =>
-        new DirectoryInfo(Path.Combine(_sandbox.Repository, "data")).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
 
     [Fact(Timeout = 300_000)]
     public async Task An_append_only_repository_is_reported_not_treated_as_a_failure()

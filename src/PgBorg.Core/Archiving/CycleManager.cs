@@ -108,7 +108,7 @@ public sealed class CycleManager
             .Where(n => ArchiveName.TryParse(n, out var a) && a.Kind == ArchiveName.RestorePointKind && a.Time < oldest).ToList();
         if (unreachable.Count > 0)
         {
-            await _repo.DeleteAsync(unreachable, ct).ConfigureAwait(false);
+            await _repo.DeleteAsync(unreachable, ct, Heartbeat).ConfigureAwait(false);
             _log.LogInformation("{Instance}: removed {Count} restore point record(s) older than the oldest base", _instance.Name, unreachable.Count);
         }
     }
@@ -155,7 +155,7 @@ public sealed class CycleManager
         {
             Log.RemovingLeftover(_log, _instance.Name, "Borg checkpoint archive", c);
         }
-        await _repo.DeleteAsync(checkpoints, ct).ConfigureAwait(false);
+        await _repo.DeleteAsync(checkpoints, ct, Heartbeat).ConfigureAwait(false);
         _archives.ExceptWith(checkpoints);
         WalIngest.RemoveStaleTemporaries(_instance.DataDirectory);
     }
@@ -275,7 +275,7 @@ public sealed class CycleManager
             var abandoned = Stored(cycle);
             if (abandoned is not null)
             {
-                await _repo.DeleteAsync(abandoned.AllArchives.ToList(), timeout.Token).ConfigureAwait(false);
+                await _repo.DeleteAsync(abandoned.AllArchives.ToList(), timeout.Token, Heartbeat).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is BorgException or IOException or OperationCanceledException or ProcessFailedException)
