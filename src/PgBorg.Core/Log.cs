@@ -71,9 +71,9 @@ internal static partial class Log
 
 internal static partial class Log
 {
-    [LoggerMessage(50, LogLevel.Information, "{Instance}: compacting {Repository} ({Expired} cycles expired now; deletions from before a restart are freed too)")]
+    [LoggerMessage(50, LogLevel.Information, "{Instance}: compacting {Repository} ({Expired} cycles expired in this run)")]
     public static partial void Compacting(ILogger logger, string instance, string repository, int expired);
 
-    [LoggerMessage(51, LogLevel.Information, "compacting {Repository} ({Pruned} dumps pruned now; deletions from before a restart are freed too)")]
+    [LoggerMessage(51, LogLevel.Information, "compacting {Repository} ({Pruned} archives pruned in this round)")]
     public static partial void CompactingDumps(ILogger logger, string repository, int pruned);
 }

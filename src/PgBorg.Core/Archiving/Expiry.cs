@@ -56,10 +56,10 @@ public sealed class Expiry(BorgRepository repo, PgInstance instance, ArchiveSett
         {
             return [];
         }
+        _compactionOwed |= expired.Count > 0;
         foreach (var cycle in expired)
         {
             var archives = cycle.AllArchives.ToList();
-            _compactionOwed = true;
             await repo.DeleteAsync(archives, ct, heartbeat).ConfigureAwait(false);
             Log.CycleExpired(log, instance.Name, cycle.Stamp, archives.Count);
         }
