@@ -68,3 +68,12 @@ internal static partial class Log
     [LoggerMessage(36, LogLevel.Warning, "{Instance}: removing leftover {What} from an interrupted run: {Path}")]
     public static partial void RemovingLeftover(ILogger logger, string instance, string what, string path);
 }
+
+internal static partial class Log
+{
+    [LoggerMessage(50, LogLevel.Information, "{Instance}: compacting {Repository} ({Expired} cycles expired in this run)")]
+    public static partial void Compacting(ILogger logger, string instance, string repository, int expired);
+
+    [LoggerMessage(51, LogLevel.Information, "compacting {Repository} ({Pruned} archives pruned in this round)")]
+    public static partial void CompactingDumps(ILogger logger, string repository, int pruned);
+}

@@ -119,6 +119,32 @@ public sealed class ArchivingTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task The_first_expiry_of_a_process_compacts_deletions_made_before_a_restart()
+    {
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster, extraArchive: "keep_cycles = 2\nkeep_within = \"0s\""));
+        await PgcadOnceAsync();
+        // 32 MB that only the first cycle's WAL holds (random hex, stored uncompressed by PostgreSQL, hardly by lz4)
+        await _cluster.SqlAsync("CREATE TABLE doomed (t text); ALTER TABLE doomed ALTER t SET STORAGE EXTERNAL; "
+            + "INSERT INTO doomed SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 1000000) g GROUP BY g % 64");
+        await SwitchAndWaitAsync();
+        await PgcadOnceAsync();
+        await _cluster.SqlAsync("DROP TABLE doomed");
+        await PgcadOnceAsync("--new-cycle");
+
+        // the first cycle is deleted as an expiry does it, then the process dies before borg compact
+        var first = (await new ArchiveInspector(_sandbox).CyclesAsync())[0].Stamp;
+        var names = (await _sandbox.ArchiveNamesAsync()).Where(n => n.EndsWith("~" + first, StringComparison.Ordinal)).ToList();
+        var deleted = await _sandbox.BorgAsync(["delete", .. names.Take(1).Select(n => "::" + n), .. names.Skip(1)]);
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        var before = _sandbox.RepositoryBytes();
+
+        var r = await PgcadOnceAsync();
+        var after = _sandbox.RepositoryBytes();
+        Assert.True(before - after > 20L << 20, $"the repository went from {before} to {after} bytes");
+        Assert.Contains("compacting", r.Stderr);
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task An_append_only_repository_is_reported_not_treated_as_a_failure()
     {
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster, extraArchive: "keep_cycles = 1\nkeep_within = \"0s\""));

@@ -16,14 +16,14 @@ public sealed class DiscoveryTests : IAsyncLifetime
         _sandbox.Dispose();
     }
 
-    private string Config(bool debian, bool systemd) => $"""
+    private string Config(bool debian, bool systemd, string unitDirectories = "") => $"""
         state_directory = "{_sandbox.StateDirectory}"
 
         [discovery]
         debian = {(debian ? "true" : "false")}
         systemd = {(systemd ? "true" : "false")}
         debian_root = "{_sandbox.Sub("etc-postgresql")}"
-        systemd_unit_directories = ["{_sandbox.Sub("units")}"]
+        systemd_unit_directories = [{(unitDirectories.Length > 0 ? unitDirectories : $"\"{_sandbox.Sub("units")}\"")}]
 
         [dump]
         repository = "{_sandbox.Repository}"
@@ -86,6 +86,35 @@ public sealed class DiscoveryTests : IAsyncLifetime
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("15: dumped database postgres", r.Stderr);
         Assert.DoesNotContain("14", r.Stderr.Split('\n').Where(l => l.Contains("dumped")).Select(l => l.Split(": ")[0].Split(' ').Last()));
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task A_packaged_unit_whose_PGDATA_is_set_by_an_override_in_etc_is_found()
+    {
+        // RHEL-style: the package's unit in /usr/lib points at the default data directory; `systemctl edit` put the
+        // real one in /etc/systemd/system/postgresql-15.service.d/override.conf, which hides the same-named drop-in
+        // in /usr/lib and is applied after 10-defaults.conf (drop-ins apply sorted by file name)
+        var etc = Directory.CreateDirectory(_sandbox.Sub("etc-units")).FullName;
+        var lib = Directory.CreateDirectory(_sandbox.Sub("lib-units")).FullName;
+        File.WriteAllText(Path.Combine(lib, "postgresql-15.service"), """
+            [Service]
+            Type=notify
+            User=postgres
+            Environment=PGDATA=/nonexistent/pgsql/15/data/
+            ExecStart=/usr/pgsql-15/bin/postmaster -D ${PGDATA}
+            """);
+        Directory.CreateDirectory(Path.Combine(lib, "postgresql-15.service.d"));
+        File.WriteAllText(Path.Combine(lib, "postgresql-15.service.d", "override.conf"), "[Service]\nEnvironment=PGDATA=/nonexistent/hidden\n");
+        Directory.CreateDirectory(Path.Combine(etc, "postgresql-.service.d"));
+        File.WriteAllText(Path.Combine(etc, "postgresql-.service.d", "10-defaults.conf"), "[Service]\nEnvironment=PGDATA=/nonexistent/early\n");
+        Directory.CreateDirectory(Path.Combine(etc, "postgresql-15.service.d"));
+        File.WriteAllText(Path.Combine(etc, "postgresql-15.service.d", "override.conf"), $"[Service]\nEnvironment=PGDATA={_cluster.DataDirectory}\n");
+        var wants = Directory.CreateDirectory(Path.Combine(etc, "multi-user.target.wants")).FullName;
+        File.CreateSymbolicLink(Path.Combine(wants, "postgresql-15.service"), Path.Combine(lib, "postgresql-15.service"));
+        _sandbox.WriteConfig(Config(debian: false, systemd: true, unitDirectories: $"\"{etc}\", \"{lib}\""));
+        var r = await _sandbox.PgBorgAsync("pgdumpd", "--once");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("15: dumped database postgres", r.Stderr);
     }
 
     [Fact(Timeout = 180_000)]

@@ -64,6 +64,26 @@ public sealed class DumpHistoryTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task The_first_prune_of_a_process_compacts_deletions_made_before_a_restart()
+    {
+        _sandbox.WriteConfig(_sandbox.DumpConfig(_cluster));
+        await _cluster.SqlAsync("CREATE DATABASE doomed");
+        // 32 MB of random hex: more than 10 MB even compressed
+        await _cluster.SqlAsync("CREATE TABLE t (v text); ALTER TABLE t ALTER v SET STORAGE EXTERNAL; "
+            + "INSERT INTO t SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 1000000) g GROUP BY g % 64", "doomed");
+        await RoundAsync();
+        await _cluster.SqlAsync("DROP DATABASE doomed");
+        // a prune deleted the dump, then the process died before borg compact
+        var dump = Assert.Single(await _sandbox.ArchiveNamesAsync(), n => n.Contains("~dump~doomed~"));
+        var deleted = await _sandbox.BorgAsync("delete", "::" + dump);
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        var before = _sandbox.RepositoryBytes();
+        await RoundAsync();
+        var after = _sandbox.RepositoryBytes();
+        Assert.True(before - after > 10L << 20, $"the repository went from {before} to {after} bytes");
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task Prune_applies_the_keep_rules_per_database()
     {
         // keep_within off and one hourly: of several dumps within the hour only the newest of each database stays

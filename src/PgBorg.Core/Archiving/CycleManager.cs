@@ -43,7 +43,7 @@ public sealed class CycleManager
         _repo = new BorgRepository(settings.Repository, stateDirectory, log);
         _sizes = new CycleSizeStore(Path.Combine(stateDirectory, "archive", $"{NameCodec.Encode(host)}~{NameCodec.Encode(instance.Name)}.json"));
         _ingest = new WalIngest(_repo, host, instance, _sizes, log);
-        _expiry = new Expiry(_repo, instance, settings, log);
+        _expiry = new Expiry(_repo, instance, settings, log, () => Heartbeat?.Invoke());
     }
 
     public PgInstance Instance => _instance;
@@ -107,7 +107,7 @@ public sealed class CycleManager
             .Where(n => ArchiveName.TryParse(n, out var a) && a.Kind == ArchiveName.RestorePointKind && a.Time < oldest).ToList();
         if (unreachable.Count > 0)
         {
-            await _repo.DeleteAsync(unreachable, ct).ConfigureAwait(false);
+            await _repo.DeleteAsync(unreachable, ct, Heartbeat).ConfigureAwait(false);
             _log.LogInformation("{Instance}: removed {Count} restore point record(s) older than the oldest base", _instance.Name, unreachable.Count);
         }
     }
@@ -154,7 +154,7 @@ public sealed class CycleManager
         {
             Log.RemovingLeftover(_log, _instance.Name, "Borg checkpoint archive", c);
         }
-        await _repo.DeleteAsync(checkpoints, ct).ConfigureAwait(false);
+        await _repo.DeleteAsync(checkpoints, ct, Heartbeat).ConfigureAwait(false);
         _archives.ExceptWith(checkpoints);
         WalIngest.RemoveStaleTemporaries(_instance.DataDirectory);
     }
@@ -252,7 +252,7 @@ public sealed class CycleManager
             throw new PgException($"the base backup of cycle {cycle} needs {needed}, which was not ingested");
         }
         var complete = result.Metadata with { Complete = true };
-        await _repo.SetCommentAsync(result.Archive, complete.ToJson(), ct).ConfigureAwait(false);
+        await _repo.SetCommentAsync(result.Archive, complete.ToJson(), ct, Heartbeat).ConfigureAwait(false);
         var entry = CycleEntry(cycle);
         entry.BaseArchive = result.Archive;
         entry.Base = complete;
@@ -270,7 +270,7 @@ public sealed class CycleManager
             var abandoned = Stored(cycle);
             if (abandoned is not null)
             {
-                await _repo.DeleteAsync(abandoned.AllArchives.ToList(), timeout.Token).ConfigureAwait(false);
+                await _repo.DeleteAsync(abandoned.AllArchives.ToList(), timeout.Token, Heartbeat).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is BorgException or IOException or OperationCanceledException or ProcessFailedException)

@@ -75,20 +75,41 @@ public sealed partial class BorgRepository
         return result.Archives;
     }
 
-    /// <summary>Deletes archives by exact name (a missing one is only a warning in Borg).</summary>
-    public async Task DeleteAsync(IReadOnlyCollection<string> names, CancellationToken ct)
+    /// <summary>
+    /// The most archive names one <c>borg delete</c> gets: a cycle can hold tens of thousands of WAL batches, and
+    /// all of them on one command line would pass the kernel's limit on arguments.
+    /// </summary>
+    public const int MaxNamesPerDelete = 1000;
+
+    /// <summary>
+    /// Deletes archives by exact name (a missing one is only a warning in Borg), at most
+    /// <see cref="MaxNamesPerDelete"/> per Borg call. <paramref name="progress"/> is called while Borg works.
+    /// </summary>
+    public async Task DeleteAsync(IReadOnlyCollection<string> names, CancellationToken ct, Action? progress = null)
     {
-        if (names.Count == 0)
+        foreach (var batch in names.Chunk(MaxNamesPerDelete))
         {
-            return;
+            var args = Args("delete");
+            if (progress is not null)
+            {
+                args.Add("--progress");
+            }
+            args.Add("::" + batch[0]);
+            args.AddRange(batch.Skip(1));
+            await RunAsync("delete", args, ct, progress: progress).ConfigureAwait(false);
         }
-        var args = Args("delete");
-        args.Add("::" + names.First());
-        args.AddRange(names.Skip(1));
-        await RunAsync("delete", args, ct).ConfigureAwait(false);
     }
 
-    public async Task CompactAsync(CancellationToken ct) => await RunAsync("compact", Args("compact"), ct).ConfigureAwait(false);
+    /// <summary>Frees the space of deleted archives; <paramref name="progress"/> is called per segment Borg goes through.</summary>
+    public async Task CompactAsync(CancellationToken ct, Action? progress = null)
+    {
+        var args = Args("compact");
+        if (progress is not null)
+        {
+            args.Add("--progress");
+        }
+        await RunAsync("compact", args, ct, progress: progress).ConfigureAwait(false);
+    }
 
     /// <summary>True when the repository is append-only: deletions then free nothing, which we report instead of pretending.</summary>
     public async Task<bool> IsAppendOnlyAsync(CancellationToken ct)

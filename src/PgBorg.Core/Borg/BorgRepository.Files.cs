@@ -68,12 +68,19 @@ public sealed partial class BorgRepository
         warning.EndsWith(": file changed while we backed it up", StringComparison.Ordinal)
         || warning.Contains("[Errno 2] No such file or directory", StringComparison.Ordinal);
 
-    /// <summary>Replaces an archive's comment (metadata only: fast whatever the archive's size).</summary>
-    public async Task SetCommentAsync(string archive, string comment, CancellationToken ct)
+    /// <summary>
+    /// Replaces an archive's comment. Only metadata changes, but Borg may first replay the repository's segments
+    /// (a missing index), which takes long on a big repository: <paramref name="progress"/> is called while it works.
+    /// </summary>
+    public async Task SetCommentAsync(string archive, string comment, CancellationToken ct, Action? progress = null)
     {
         var args = Args("recreate");
+        if (progress is not null)
+        {
+            args.Add("--progress");
+        }
         args.AddRange(["--comment", EscapePlaceholders(comment), "::" + archive]);
-        await RunAsync("recreate", args, ct).ConfigureAwait(false);
+        await RunAsync("recreate", args, ct, progress: progress).ConfigureAwait(false);
     }
 
     /// <summary>The regular files in an archive with their sizes.</summary>

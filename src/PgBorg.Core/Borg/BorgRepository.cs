@@ -175,11 +175,15 @@ public sealed partial class BorgRepository
         private readonly List<string> _warnings = [];
         private string? _msgId;
 
-        /// <summary>Called for each progress line (<c>--progress</c>): the operation is alive.</summary>
+        /// <summary>
+        /// Called for every line Borg writes — progress lines (<c>--progress</c>) above all, but any output shows the
+        /// operation is alive (e.g. cache transaction messages between an archive's progress lines).
+        /// </summary>
         public Action? OnProgress { get; init; }
 
         public void OnLine(string line)
         {
+            OnProgress?.Invoke();
             BorgLogLine? parsed = null;
             if (line.StartsWith('{'))
             {
@@ -205,7 +209,6 @@ public sealed partial class BorgRepository
                 }
                 if (parsed.Type is "archive_progress" or "progress_percent" or "progress_message")
                 {
-                    OnProgress?.Invoke();
                     return;
                 }
                 if (parsed.Type == "question_prompt" && parsed.Message is not null)

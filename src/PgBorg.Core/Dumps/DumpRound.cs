@@ -20,6 +20,10 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
 
     private readonly Dictionary<string, bool> _appendOnly = new(StringComparer.Ordinal);
 
+    // Repositories compacted by this process since its last deletions there. A repository not in it is compacted
+    // even when nothing is pruned: deletions made just before a crash or restart are only freed by a compaction.
+    private readonly HashSet<string> _compacted = new(StringComparer.Ordinal);
+
     public async Task<IReadOnlyList<Outcome>> RunAsync(IReadOnlyList<PgInstance> instances, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
@@ -196,7 +200,8 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
     /// <summary>
     /// One listing per repository; for each dumped instance, each series (a database, or the globals) is pruned with
     /// that instance's keep rules; leftovers of interrupted runs (Borg checkpoints, partial archives) go too.
-    /// One <c>borg delete</c> for all of it, then <c>borg compact</c> unless the repository is append-only.
+    /// One <c>borg delete</c> for all of it (per thousand names), then <c>borg compact</c> unless the repository is
+    /// append-only — also with nothing to delete, the first time in a process.
     /// </summary>
     private async Task PruneAsync(BorgRepository repo, List<Dumped> instances, List<Outcome> outcomes, CancellationToken ct)
     {
@@ -234,23 +239,33 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
                     doomed.AddRange(DumpPruner.ToDelete(series.ToList(), n => n.Time, rules, now).Select(n => n.ToString()));
                 }
             }
-            if (doomed.Count == 0)
+            if (doomed.Count == 0 && _compacted.Contains(repo.Location))
             {
                 return;
             }
-            await repo.DeleteAsync(doomed, ct).ConfigureAwait(false);
-            log.LogInformation("{Repository}: pruned {Count} archives", repo.Location, doomed.Count);
+            if (doomed.Count > 0)
+            {
+                _compacted.Remove(repo.Location);
+                await repo.DeleteAsync(doomed, ct, heartbeat).ConfigureAwait(false);
+                log.LogInformation("{Repository}: pruned {Count} archives", repo.Location, doomed.Count);
+            }
             if (!_appendOnly.TryGetValue(repo.Location, out var appendOnly))
             {
                 _appendOnly[repo.Location] = appendOnly = await repo.IsAppendOnlyAsync(ct).ConfigureAwait(false);
             }
             if (appendOnly)
             {
-                Log.AppendOnly(log, repo.Location);
+                if (doomed.Count > 0)
+                {
+                    Log.AppendOnly(log, repo.Location);
+                }
+                _compacted.Add(repo.Location);
                 return;
             }
             status?.Invoke($"compacting {repo.Location}");
-            await repo.CompactAsync(ct).ConfigureAwait(false);
+            Log.CompactingDumps(log, repo.Location, doomed.Count);
+            await repo.CompactAsync(ct, heartbeat).ConfigureAwait(false);
+            _compacted.Add(repo.Location);
         }
         catch (Exception e) when (IsRoundFailure(e))
         {

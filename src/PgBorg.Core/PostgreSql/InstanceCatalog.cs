@@ -2,13 +2,15 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using PgBorg.Configuration;
 using PgBorg.Processes;
+using PgBorg.Systemd;
 
 namespace PgBorg.PostgreSql;
 
 /// <summary>
 /// The instances pgborg works on: explicit <c>[instances.*]</c> tables first, then Debian clusters
 /// (<c>/etc/postgresql/VERSION/CLUSTER</c>, named <c>VERSION-CLUSTER</c>) and systemd units
-/// (<c>postgresql[-NN][@NAME].service</c> with <c>Environment=PGDATA=</c>), unless discovery is turned off.
+/// (<c>postgresql[-NN][@NAME].service</c> with <c>Environment=PGDATA=</c>, from the unit or any of its drop-ins),
+/// unless discovery is turned off.
 /// The same data directory found twice is one instance (the explicit table wins).
 /// </summary>
 public static partial class InstanceCatalog
@@ -234,7 +236,7 @@ public static partial class InstanceCatalog
                 : [(Unit: unitName, Instance: m.Groups[4].Value)];
             foreach (var (unit, instance) in instances)
             {
-                var (pgdata, user) = ReadUnit(file, instance);
+                var (pgdata, user) = ReadUnit([file, .. UnitDropIns.Find(unitDirectories, unit)], instance);
                 if (pgdata is null)
                 {
                     continue; // e.g. Debian's postgresql@.service: handled by Debian discovery
@@ -259,16 +261,13 @@ public static partial class InstanceCatalog
         }
     }
 
-    /// <summary>PGDATA from <c>Environment=</c> and <c>User=</c>, from the unit and its drop-ins; %i is the instance.</summary>
-    private static (string? PgData, string? User) ReadUnit(string file, string instance)
+    /// <summary>
+    /// PGDATA from <c>Environment=</c> and <c>User=</c>, read from the unit file and then its drop-ins, each later
+    /// assignment replacing an earlier one as in systemd; %i is the instance.
+    /// </summary>
+    private static (string? PgData, string? User) ReadUnit(IReadOnlyList<string> files, string instance)
     {
         string? pgdata = null, user = null;
-        var files = new List<string> { file };
-        var dropins = file + ".d";
-        if (Directory.Exists(dropins))
-        {
-            files.AddRange(Directory.GetFiles(dropins, "*.conf").Order(StringComparer.Ordinal));
-        }
         foreach (var f in files)
         {
             foreach (var raw in File.ReadLines(f))

@@ -71,7 +71,8 @@ public static class RestorePlanner
                 settings["recovery_target_lsn"] = WalFileName.FormatLsn(target.Lsn!.Value);
                 break;
             case TargetKind.Xid:
-                settings["recovery_target_xid"] = target.Xid!.Value.ToString(CultureInfo.InvariantCulture);
+                // PostgreSQL compares the 32-bit id of each commit record with the target: the epoch plays no part
+                settings["recovery_target_xid"] = ((uint)target.Xid!.Value).ToString(CultureInfo.InvariantCulture);
                 break;
         }
         if (target.Kind != TargetKind.Latest)
@@ -83,9 +84,10 @@ public static class RestorePlanner
 
     /// <summary>
     /// A base can replay up to the commit of transaction X only if X had not finished when the base started: X is at
-    /// or beyond the snapshot's xmax, or in its list of running transactions.
+    /// or beyond the snapshot's xmax, or in its list of running transactions. The snapshot is epoch-qualified (64-bit);
+    /// a 32-bit X is first widened to the epoch that puts it nearest the snapshot's xmax.
     /// </summary>
-    private static bool XidAfterStart(BaseMetadata b, ulong xid)
+    internal static bool XidAfterStart(BaseMetadata b, ulong xid)
     {
         if (b.StartSnapshot is not { } snapshot)
         {
@@ -94,7 +96,18 @@ public static class RestorePlanner
         var parts = snapshot.Split(':');
         var xmax = ulong.Parse(parts[1], CultureInfo.InvariantCulture);
         var running = parts.Length > 2 && parts[2].Length > 0 ? parts[2].Split(',').Select(x => ulong.Parse(x, CultureInfo.InvariantCulture)) : [];
-        return xid >= xmax || running.Contains(xid);
+        var full = xid > uint.MaxValue ? xid : Widen((uint)xid, xmax);
+        return full >= xmax || running.Contains(full);
+    }
+
+    /// <summary>
+    /// The 64-bit id of a 32-bit transaction id, taken within 2^31 transactions of <paramref name="reference"/> —
+    /// as PostgreSQL itself reads a 32-bit id relative to the next one. In epoch 0 nothing lies before 0.
+    /// </summary>
+    internal static ulong Widen(uint xid, ulong reference)
+    {
+        var distance = (int)(xid - (uint)reference);
+        return distance < 0 && (ulong)(-(long)distance) > reference ? xid : (ulong)((long)reference + distance);
     }
 
     /// <summary>Every segment from the base's start to <paramref name="lastWal"/> must be in the cycle, on the base's timeline or a later one.</summary>

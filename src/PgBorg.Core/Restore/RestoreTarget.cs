@@ -5,7 +5,11 @@ namespace PgBorg.Restore;
 
 public enum TargetKind { Latest, Time, RestorePoint, Lsn, Xid }
 
-/// <summary>What to restore to: the latest archived state, or a time, a restore point, an LSN or a transaction id.</summary>
+/// <summary>
+/// What to restore to: the latest archived state, or a time, a restore point, an LSN or a transaction id. A
+/// transaction id is kept as given: the 32-bit form that server logs (<c>%x</c>) and pg_waldump print, or the
+/// epoch-qualified 64-bit form of <c>pg_current_xact_id()</c> (above 2^32 once the epoch has passed 0).
+/// </summary>
 public sealed record RestoreTarget(TargetKind Kind, DateTimeOffset? Time = null, string? Name = null, ulong? Lsn = null, ulong? Xid = null)
 {
     public static readonly RestoreTarget Latest = new(TargetKind.Latest);
@@ -38,7 +42,8 @@ public sealed record RestoreTarget(TargetKind Kind, DateTimeOffset? Time = null,
         }
         if (xid is not null)
         {
-            return ulong.TryParse(xid, NumberStyles.None, CultureInfo.InvariantCulture, out var x) && x >= 3
+            // 0, 1 and 2 are PostgreSQL's special transaction ids, in every epoch
+            return ulong.TryParse(xid, NumberStyles.None, CultureInfo.InvariantCulture, out var x) && (uint)x >= 3
                 ? new RestoreTarget(TargetKind.Xid, Xid: x)
                 : throw new FormatException($"--xid '{xid}': not a transaction id");
         }

@@ -113,6 +113,18 @@ public sealed class PostgresCluster : IAsyncDisposable
         _running = true;
     }
 
+    /// <summary>
+    /// Stops the server cleanly, sets the transaction epoch with pg_resetwal (which needs a clean shutdown) and starts
+    /// it again: transaction ids then differ between their 32-bit and epoch-qualified forms.
+    /// </summary>
+    public async Task SetTransactionEpochAsync(uint epoch)
+    {
+        await Run.AsPostgresAsync($"{Bin}/pg_ctl", "-D", DataDirectory, "-m", "fast", "-w", "stop");
+        _running = false;
+        await Run.AsPostgresAsync($"{Bin}/pg_resetwal", "-e", epoch.ToString(System.Globalization.CultureInfo.InvariantCulture), "-D", DataDirectory);
+        await StartAgainAsync();
+    }
+
     public async Task StopAsync()
     {
         if (_running)

@@ -110,5 +110,9 @@ public sealed class Sandbox : IDisposable
         return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
     }
 
+    /// <summary>The bytes of the repository's segment files: what a <c>borg compact</c> shrinks.</summary>
+    public long RepositoryBytes() =>
+        new DirectoryInfo(System.IO.Path.Combine(Repository, "data")).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+
     public void Dispose() => _dir.Dispose();
 }
