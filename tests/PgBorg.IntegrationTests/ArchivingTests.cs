@@ -8,14 +8,14 @@ public sealed class ArchivingTests : IAsyncLifetime
     private PostgresCluster _cluster = null!;
     private readonly Sandbox _sandbox = new();
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "max_wal_size = 256MB\n");
         await _cluster.SqlAsync("CREATE DATABASE bench");
         await Run.AsPostgresAsync($"{PostgresCluster.Bin}/pgbench", "-i", "-s", "3", "-q", "-h", _cluster.SocketDirectory, "-p", _cluster.Port.ToString(), "bench");
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _cluster.DisposeAsync();
         _sandbox.Dispose();
@@ -142,6 +142,23 @@ public sealed class ArchivingTests : IAsyncLifetime
         var after = _sandbox.RepositoryBytes();
         Assert.True(before - after > 20L << 20, $"the repository went from {before} to {after} bytes");
         Assert.Contains("compacting", r.Stderr);
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Keep_within_also_keeps_the_newest_base_that_ended_before_the_window()
+    {
+        // A, then B; then C with a window that B's end falls just outside of: restoring to a moment early in the
+        // window needs B (and its WAL), so only A may go
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster, extraArchive: "keep_cycles = 1\nkeep_within = \"1h\""));
+        await PgcadOnceAsync();
+        await PgcadOnceAsync("--new-cycle");
+        var cycles = (await new ArchiveInspector(_sandbox).CyclesAsync()).Where(c => c.Base is not null).Select(c => c.Stamp).ToList();
+        Assert.Equal(2, cycles.Count);
+        await Task.Delay(8000);
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster, extraArchive: "keep_cycles = 1\nkeep_within = \"5s\""));
+        var r = await PgcadOnceAsync("--new-cycle");
+        var kept = (await new ArchiveInspector(_sandbox).CyclesAsync()).Select(c => c.Stamp).Distinct().ToList();
+        Assert.True(kept.Count == 2 && kept[0] == cycles[1] && !kept.Contains(cycles[0]), $"kept {string.Join(", ", kept)} of {string.Join(", ", cycles)} and a new one:\n{r.Stderr}");
     }
 
     [Fact(Timeout = 300_000)]

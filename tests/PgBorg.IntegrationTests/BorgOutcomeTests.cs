@@ -14,13 +14,13 @@ public sealed class BorgOutcomeTests : IAsyncLifetime
     private readonly Sandbox _sandbox = new();
     private readonly FakeBin _bin = new(new Dictionary<string, string>());
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
         await _cluster.SqlAsync("CREATE TABLE t (id serial, v text)");
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _cluster.DisposeAsync();
         _bin.Dispose();

@@ -8,14 +8,14 @@ public sealed class DumpDaemonTests : IAsyncLifetime
     private PostgresCluster _cluster = null!;
     private readonly Sandbox _sandbox = new();
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _cluster = await PostgresCluster.StartAsync();
         await _cluster.SqlAsync("CREATE DATABASE app");
         await _cluster.SqlAsync("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g", "app");
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _cluster.DisposeAsync();
         _sandbox.Dispose();
@@ -53,7 +53,9 @@ public sealed class DumpDaemonTests : IAsyncLifetime
         _sandbox.WriteConfig(_sandbox.DumpConfig(_cluster, extraInstance: $"bin_directory = \"{bin.Path}\""));
         await using var daemon = new DaemonProcess(_sandbox, ["pgdumpd"]);
         await daemon.WaitForAsync(d => d.Messages.Any(m => m.StartsWith("STATUS=main: dumping database app")), TimeSpan.FromSeconds(60), "the dump of app to start");
-        await Task.Delay(1500);
+        // SIGTERM only once Borg has started the (hanging) dump: then there is something to stop
+        await daemon.WaitForAsync(_ => Run.ProgramAsync("/usr/bin/pgrep", ["-f", Path.Combine(bin.Path, "pg_dump")]).Result.ExitCode == 0,
+            TimeSpan.FromSeconds(60), "Borg to run the dump of app");
 
         Assert.Equal(0, await daemon.TerminateAsync(TimeSpan.FromSeconds(60)));
         var names = await _sandbox.ArchiveNamesAsync();

@@ -8,7 +8,7 @@ public sealed class DumpFailureTests : IAsyncLifetime
     private PostgresCluster _cluster = null!;
     private readonly Sandbox _sandbox = new();
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _cluster = await PostgresCluster.StartAsync();
         foreach (var db in new[] { "good1", "bad", "good2" })
@@ -18,7 +18,7 @@ public sealed class DumpFailureTests : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _cluster.DisposeAsync();
         _sandbox.Dispose();

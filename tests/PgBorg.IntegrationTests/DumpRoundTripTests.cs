@@ -15,7 +15,7 @@ public sealed class DumpedClusterFixture : IAsyncLifetime
     public Sandbox Sandbox { get; } = new();
     public RunResult Round { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Cluster = await PostgresCluster.StartAsync();
         await Cluster.SqlAsync("CREATE ROLE pgborg_test_role LOGIN");
@@ -30,7 +30,7 @@ public sealed class DumpedClusterFixture : IAsyncLifetime
         Round = await Sandbox.PgBorgAsync("pgdumpd", "--once");
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await Cluster.DisposeAsync();
         Sandbox.Dispose();

@@ -17,7 +17,7 @@ public sealed class PackageTests : IAsyncLifetime
     private readonly Sandbox _sandbox = new();
     private InstalledPackage? _package;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Preconditions.Require();
         _cluster = await PostgresCluster.StartAsync();
@@ -25,7 +25,7 @@ public sealed class PackageTests : IAsyncLifetime
         await _cluster.SqlAsync("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 1000) g", "app");
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (_package is not null)
         {

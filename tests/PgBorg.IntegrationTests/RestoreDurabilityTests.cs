@@ -16,13 +16,13 @@ public sealed partial class RestoreDurabilityTests : IAsyncLifetime
     private readonly TempDir _target = new("pgborg-durable");
     private string Data => Path.Combine(_target.Path, "data");
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
         await ArchivedWorkload.CreateAsync(_cluster, _sandbox, switches: 2);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await WalExtractors.KillUnderAsync(_target.Path);
         await _cluster.DisposeAsync();

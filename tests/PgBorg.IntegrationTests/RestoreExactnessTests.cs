@@ -15,7 +15,7 @@ public sealed class RestoreExactnessFixture : IAsyncLifetime
     public string RestorePoint { get; private set; } = "";
     public string PlainSqlRestorePoint { get; } = "by-hand";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "track_commit_timestamp = on\n");
         await Cluster.SqlAsync("CREATE DATABASE exact");
@@ -49,8 +49,7 @@ public sealed class RestoreExactnessFixture : IAsyncLifetime
             }
             await Task.Delay(1200);
         }
-        await Cluster.SqlAsync("SELECT pg_switch_wal()");
-        await Task.Delay(1500);
+        await Cluster.SwitchAndWaitArchivedAsync();
         var last = await Sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
         if (last.ExitCode != 0)
         {
@@ -58,7 +57,7 @@ public sealed class RestoreExactnessFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await Cluster.DisposeAsync();
         Sandbox.Dispose();

@@ -14,7 +14,7 @@ public sealed class RestoreXidEpochFixture : IAsyncLifetime
     public Sandbox Sandbox { get; } = new();
     public Dictionary<int, (string Xid32, string Xid64)> Markers { get; } = [];
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         Cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
         await Cluster.SetTransactionEpochAsync(1);
@@ -27,8 +27,7 @@ public sealed class RestoreXidEpochFixture : IAsyncLifetime
             var xids = (await Cluster.SqlAsync($"INSERT INTO markers VALUES ({id}) RETURNING pg_current_xact_id()::xid::text || ' ' || pg_current_xact_id()::text", "epoch")).Split('\n')[0].Split(' ');
             Markers[id] = (xids[0], xids[1]);
         }
-        await Cluster.SqlAsync("SELECT pg_switch_wal()");
-        await Task.Delay(1500);
+        await Cluster.SwitchAndWaitArchivedAsync();
         await PgcadOnceAsync();
     }
 
@@ -41,7 +40,7 @@ public sealed class RestoreXidEpochFixture : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await Cluster.DisposeAsync();
         Sandbox.Dispose();

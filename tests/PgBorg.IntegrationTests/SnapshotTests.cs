@@ -42,7 +42,7 @@ public sealed class SnapshotTests
         Assert.Contains("ro=true", await Run.CheckedAsync(Btrfs, "property", "get", "-ts", snapshot.DataPath, "ro"));
         var write = Record.Exception(() => File.WriteAllText(Path.Combine(snapshot.DataPath, "new-file"), "x"));
         Assert.IsAssignableFrom<IOException>(write);
-        Assert.Contains("Read-only", write.Message);
+        Assert.Contains("Read-only", write!.Message);
 
         // the live directory goes on changing; the snapshot does not
         await File.AppendAllTextAsync(Path.Combine(data, "PG_VERSION"), "changed\n");

@@ -20,7 +20,7 @@ public sealed class StandbyTests : IAsyncLifetime
     /// also that user, shares Borg's locks with pgcad while both run. (A repository of root's can be shared only
     /// through borg serve.)
     /// </summary>
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
         await _cluster.SqlAsync("CREATE TABLE t AS SELECT g FROM generate_series(1, 1000) g");
@@ -39,7 +39,7 @@ public sealed class StandbyTests : IAsyncLifetime
         Assert.True(r.ExitCode == 0, r.ToString());
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await WalExtractors.KillUnderAsync(_target.Path);
         await _cluster.DisposeAsync();

@@ -9,9 +9,9 @@ public sealed class StatusCheckTests : IAsyncLifetime
     private PostgresCluster _cluster = null!;
     private readonly Sandbox _sandbox = new();
 
-    public async Task InitializeAsync() => _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
+    public async ValueTask InitializeAsync() => _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _cluster.DisposeAsync();
         _sandbox.Dispose();

@@ -12,9 +12,9 @@ public sealed class TopologyTests : IAsyncLifetime
     private readonly TempDir _dir = new("pgborg-topology");
     private readonly List<IAsyncDisposable> _servers = [];
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         foreach (var s in Enumerable.Reverse(_servers))
         {

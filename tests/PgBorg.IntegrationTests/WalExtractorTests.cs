@@ -17,7 +17,7 @@ public sealed class WalExtractorTests : IAsyncLifetime
     private string Data => Path.Combine(_target.Path, "data");
     private string Area => Path.Combine(Data, "pgborg_restore");
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
         await ArchivedWorkload.CreateAsync(_cluster, _sandbox, switches: 12);
@@ -25,7 +25,7 @@ public sealed class WalExtractorTests : IAsyncLifetime
         Assert.True(_segments.Count > 8, string.Join(" ", _segments));
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await KillExtractorsAsync();
         await _cluster.DisposeAsync();

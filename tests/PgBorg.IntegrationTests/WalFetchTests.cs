@@ -15,7 +15,7 @@ public sealed class WalFetchTests : IAsyncLifetime
     private string Data => Path.Combine(_target.Path, "data");
     private string Context => Path.Combine(Data, "pgborg_restore", "context.json");
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
         await ArchivedWorkload.CreateAsync(_cluster, _sandbox, switches: 4);
@@ -36,7 +36,7 @@ public sealed class WalFetchTests : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await WalExtractors.KillUnderAsync(_target.Path);
         await _cluster.DisposeAsync();

@@ -16,7 +16,7 @@ public sealed class WalPushTests : IAsyncLifetime
     private string Data => _fake.Sub("data");
     private string Spool => Data + ".pgborg-spool";
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         // archiving "succeeds" into nowhere here: we only want finished segments to stay in pg_wal to copy them
         _cluster = await PostgresCluster.StartAsync("wal_level = replica\narchive_mode = on\narchive_command = '/bin/true'\nwal_keep_size = 1GB\n");
@@ -36,7 +36,7 @@ public sealed class WalPushTests : IAsyncLifetime
         await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", _fake.Path);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _cluster.DisposeAsync();
         _fake.Dispose();

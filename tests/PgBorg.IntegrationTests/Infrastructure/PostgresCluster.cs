@@ -84,7 +84,7 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// <summary>The settings continuous archiving with the published binary needs.</summary>
     public static string ArchivingConf => $"wal_level = replica\narchive_mode = on\narchive_command = '{PgBorgBinary.Path} wal-push %p'\narchive_timeout = 60\n";
 
-    /// <summary>Switches to a new WAL segment and waits (up to 30 s) until PostgreSQL has archived the finished one; returns its name.</summary>
+    /// <summary>Switches to a new WAL segment and waits (up to 60 s) until PostgreSQL has archived the finished one; returns its name.</summary>
     public async Task<string> SwitchAndWaitArchivedAsync()
     {
         var last = await SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
@@ -92,12 +92,20 @@ public sealed class PostgresCluster : IAsyncDisposable
         return last;
     }
 
+    /// <summary>Waits (up to 60 s) until PostgreSQL has archived <paramref name="segment"/>; fails with the archiver's view otherwise.</summary>
     public async Task WaitArchivedAsync(string segment)
     {
-        for (var i = 0; i < 300 && string.CompareOrdinal(await SqlAsync("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver"), segment) < 0; i++)
+        const string archiver = "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver";
+        for (var i = 0; i < 600; i++)
         {
+            if (string.CompareOrdinal(await SqlAsync(archiver), segment) >= 0)
+            {
+                return;
+            }
             await Task.Delay(100);
         }
+        var state = await SqlAsync("SELECT coalesce(last_archived_wal, '-') || ', failed ' || failed_count || ' times, last ' || coalesce(last_failed_wal, '-') FROM pg_stat_archiver");
+        throw new TimeoutException($"PostgreSQL did not archive {segment} within 60 s: archived {state}");
     }
 
     /// <summary>A SQL identifier, quoted.</summary>

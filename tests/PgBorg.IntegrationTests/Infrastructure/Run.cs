@@ -39,7 +39,9 @@ public static class Run
         var stdoutBuffer = new MemoryStream();
         var outTask = p.StandardOutput.BaseStream.CopyToAsync(stdoutTo ?? stdoutBuffer);
         var errTask = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(3));
+        // the test's own token too: a test that times out (xunit.v3 enforces [Fact(Timeout)]) takes its programs with it
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(timeout ?? TimeSpan.FromMinutes(3));
         try
         {
             await p.WaitForExitAsync(cts.Token);
@@ -48,7 +50,8 @@ public static class Run
         {
             p.Kill(entireProcessTree: true);
             await p.WaitForExitAsync();
-            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish within {timeout ?? TimeSpan.FromMinutes(3)}; stderr: {await errTask}");
+            var why = TestContext.Current.CancellationToken.IsCancellationRequested ? "the test was cancelled (timed out)" : $"it did not finish within {timeout ?? TimeSpan.FromMinutes(3)}";
+            throw new TimeoutException($"{program} {string.Join(' ', args)}: {why}; stderr: {await errTask}");
         }
         await outTask;
         return new RunResult(p.ExitCode, Encoding.UTF8.GetString(stdoutBuffer.ToArray()), await errTask);
