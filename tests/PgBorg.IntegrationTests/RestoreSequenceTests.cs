@@ -65,10 +65,7 @@ public sealed class RestoreSequenceTests : IAsyncLifetime
         Assert.Contains("Next:", restore.Stdout);
         // systemctl start postgresql
         await _cluster.StartAgainAsync();
-        for (var i = 0; i < 600 && await _cluster.SqlAsync("SELECT pg_is_in_recovery()") == "t"; i++)
-        {
-            await Task.Delay(100);
-        }
+        await _cluster.WaitPromotedAsync();
         Assert.Equal("100:100", await _cluster.SqlAsync("SELECT count(*) || ':' || max(id) FROM t", "app"));
         Assert.Equal("2", await _cluster.SqlAsync("SELECT timeline_id FROM pg_control_checkpoint()"));
         // systemctl start pgcad: archiving resumes, on the new timeline
@@ -106,10 +103,7 @@ public sealed class RestoreSequenceTests : IAsyncLifetime
         var restore = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--lsn", target, "--target-action", "promote"], null, timeout: TimeSpan.FromMinutes(3));
         Assert.True(restore.ExitCode == 0, restore.ToString());
         await _cluster.StartAgainAsync();
-        for (var i = 0; i < 600 && await _cluster.SqlAsync("SELECT pg_is_in_recovery()") == "t"; i++)
-        {
-            await Task.Delay(100);
-        }
+        await _cluster.WaitPromotedAsync();
         Assert.Equal("100:100", await _cluster.SqlAsync("SELECT count(*) || ':' || max(id) FROM t", "app"));
 
         // timeline 2 begins inside targetSegment: PostgreSQL copied timeline 1's pages into its first segment
@@ -130,10 +124,7 @@ public sealed class RestoreSequenceTests : IAsyncLifetime
         restore = await _sandbox.PgBorgAsync(["pgcarestore", "restore"], null, timeout: TimeSpan.FromMinutes(3));
         Assert.True(restore.ExitCode == 0, restore.ToString());
         await _cluster.StartAgainAsync();
-        for (var i = 0; i < 600 && await _cluster.SqlAsync("SELECT pg_is_in_recovery()") == "t"; i++)
-        {
-            await Task.Delay(100);
-        }
+        await _cluster.WaitPromotedAsync();
         Assert.Equal("300:300", await _cluster.SqlAsync("SELECT count(*) || ':' || max(id) FROM t", "app"));
     }
 }

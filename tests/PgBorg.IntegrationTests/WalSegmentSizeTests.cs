@@ -58,10 +58,7 @@ public sealed class WalSegmentSizeTests
         var restore = await sandbox.PgBorgAsync(["pgcarestore", "restore", "--lsn", target, "--target-action", "promote"], null, timeout: TimeSpan.FromMinutes(3));
         Assert.True(restore.ExitCode == 0, restore.ToString());
         await cluster.StartAgainAsync();
-        for (var i = 0; i < 600 && await cluster.SqlAsync("SELECT pg_is_in_recovery()") == "t"; i++)
-        {
-            await Task.Delay(100);
-        }
+        await cluster.WaitPromotedAsync();
         Assert.Equal("6000", await cluster.SqlAsync("SELECT count(*) FROM t"));
         // the new timeline, which begins inside a segment, is archived too
         await InsertAsync(100);

@@ -114,6 +114,20 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// <summary>A SQL string literal.</summary>
     public static string Literal(string s) => "'" + s.Replace("'", "''") + "'";
 
+    /// <summary>Waits (up to 60 s) until recovery has ended and the server takes writes; fails otherwise.</summary>
+    public async Task WaitPromotedAsync()
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            if (await SqlAsync("SELECT pg_is_in_recovery()") == "f")
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{DataDirectory} is still in recovery after 60 s");
+    }
+
     /// <summary>Starts the server again on its data directory (after a restore into it).</summary>
     public async Task StartAgainAsync()
     {
