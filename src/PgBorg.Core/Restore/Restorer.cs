@@ -62,6 +62,12 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
                 throw new UnsafeException($"{instance.User.Name} cannot read {repo.Location}: a standby fetches the WAL archived after the restore as that user "
                     + "(restore_command); give it read access to the repository (for example through borg serve) or restore without --standby");
             }
+            if (options.Standby is not null && repo.IsLocal && FileOwner.Of(repo.Location) is { } owner && owner != instance.User.Uid)
+            {
+                // readable now, but what another user's Borg writes later (lock roster, new segments) will not be
+                await output.WriteLineAsync($"warning: {repo.Location} is a local repository of another user than {instance.User.Name}: "
+                    + $"once that user's pgcad writes to it, the standby's wal-fetch may not read it; reach it through borg serve, or run pgcad as {instance.User.Name}").ConfigureAwait(false);
+            }
             context = await PrepareWalAsync(plan, area, credentialsDirectory, borgMode, options.Standby, ct).ConfigureAwait(false);
             WriteRecoveryFiles(staging, plan, options);
             await OwnAsync([staging, .. tablespaceStaging.Values], ct).ConfigureAwait(false);
