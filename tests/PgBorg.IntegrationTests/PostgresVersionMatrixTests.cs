@@ -15,9 +15,9 @@ public sealed class PostgresVersionMatrixTests : IDisposable
 
     public void Dispose() => _sandbox.Dispose();
 
-    private async Task OnceAsync()
+    private async Task OnceAsync(params string[] options)
     {
-        var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
+        var r = await _sandbox.PgBorgAsync(["pgcad", "--once", .. options], null, timeout: TimeSpan.FromMinutes(4));
         Assert.True(r.ExitCode == 0, r.ToString());
     }
 
@@ -83,6 +83,9 @@ public sealed class PostgresVersionMatrixTests : IDisposable
         await InsertAsync(201, 300);
         var xid = await _cluster.SqlAsync(
             "WITH i AS (INSERT INTO t SELECT g, md5(g::text) FROM generate_series(301, 400) g RETURNING 1) SELECT pg_current_xact_id()::text FROM (SELECT count(*) FROM i) c", "app");
+        // a second base: --time, --lsn and --xid (by its start snapshot: txid_current_snapshot before 15) must pick the first
+        await OnceAsync("--new-cycle");
+        Assert.Equal(2, (await new ArchiveInspector(_sandbox).CyclesAsync()).Count(c => c.Base is not null));
         await InsertAsync(401, 500);
         var point = await _sandbox.PgBorgAsync("pgbuptool", "restorepoint", $"matrix-{major}");
         Assert.True(point.ExitCode == 0, point.ToString());
@@ -115,6 +118,10 @@ public sealed class PostgresVersionMatrixTests : IDisposable
         var files = (await new ArchiveInspector(_sandbox).CyclesAsync()).SelectMany(c => c.WalFiles).ToHashSet();
         Assert.Contains("00000002.history", files);
         Assert.Contains("00000002" + lsnSegment[8..], files);
+        // timeline 2 forked before the second base began: only a new base on timeline 2 restores its latest state
+        var bases = (await new ArchiveInspector(_sandbox).CyclesAsync()).Where(c => c.Base is not null).Select(c => c.Base!.Value).ToList();
+        Assert.Equal(3, bases.Count);
+        Assert.Equal(2u, bases[^1].GetProperty("timeline").GetUInt32());
         Assert.Equal("300:1100", await RestoreAndCountAsync());
     }
 }
