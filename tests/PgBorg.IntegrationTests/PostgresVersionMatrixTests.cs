@@ -1,4 +1,5 @@
 using PgBorg.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace PgBorg.IntegrationTests;
 
@@ -8,9 +9,12 @@ namespace PgBorg.IntegrationTests;
 /// the transaction snapshot), a restore to each kind of target, and archiving on timeline 2 after a promotion inside
 /// a segment. Versions other than Debian's 15 run the server binaries of <see cref="PostgresVersions"/>; psql is 15.
 /// </summary>
-public sealed class PostgresVersionMatrixTests : IDisposable
+public sealed class PostgresVersionMatrixTests(ITestOutputHelper output) : IDisposable
 {
     private readonly Sandbox _sandbox = new();
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
+    private void Step(string what) => output.WriteLine($"{_clock.Elapsed.TotalSeconds,6:F1}s {what}");
     private PostgresCluster _cluster = null!;
 
     public void Dispose() => _sandbox.Dispose();
@@ -18,6 +22,7 @@ public sealed class PostgresVersionMatrixTests : IDisposable
     private async Task OnceAsync(params string[] options)
     {
         var r = await _sandbox.PgBorgAsync(["pgcad", "--once", .. options], null, timeout: TimeSpan.FromMinutes(4));
+        Step("pgcad --once " + string.Join(' ', options));
         Assert.True(r.ExitCode == 0, r.ToString());
     }
 
@@ -42,7 +47,9 @@ public sealed class PostgresVersionMatrixTests : IDisposable
         // amcheck's B-tree check with heapallindexed exists on every version (pg_amcheck 15 needs a 14+ server)
         await server.SqlAsync("CREATE EXTENSION IF NOT EXISTS amcheck", "app");
         await server.SqlAsync("SELECT bt_index_check(indexrelid, true) FROM pg_index WHERE indrelid = 't'::regclass", "app");
-        return await server.SqlAsync("SELECT count(*) || ':' || max(id) FROM t", "app");
+        var counted = await server.SqlAsync("SELECT count(*) || ':' || max(id) FROM t", "app");
+        Step("restored " + string.Join(' ', target));
+        return counted;
     }
 
     private async Task WaitPromotedAsync()
@@ -63,6 +70,7 @@ public sealed class PostgresVersionMatrixTests : IDisposable
     public async Task Archiving_every_kind_of_restore_and_the_next_timeline_work_on_this_major_version(int major)
     {
         _cluster = await PostgresCluster.StartVersionAsync(major, PostgresCluster.ArchivingConf);
+        Step("started");
         await using var cluster = _cluster;
         Assert.Equal(major.ToString(), await _cluster.SqlAsync("SELECT current_setting('server_version_num')::int / 10000"));
         await _cluster.SqlAsync("CREATE DATABASE app");
@@ -91,22 +99,29 @@ public sealed class PostgresVersionMatrixTests : IDisposable
         Assert.True(point.ExitCode == 0, point.ToString());
         await InsertAsync(501, 600);
         await _cluster.SwitchAndWaitArchivedAsync();
+        Step("switched");
         await AssertArchiverClean();
         await OnceAsync();
 
-        Assert.Equal("600:600", await RestoreAndCountAsync());
-        Assert.Equal("100:100", await RestoreAndCountAsync("--time", time));
-        Assert.Equal("200:200", await RestoreAndCountAsync("--lsn", lsn));
-        Assert.Equal("400:400", await RestoreAndCountAsync("--xid", xid));
-        Assert.Equal("500:500", await RestoreAndCountAsync("--restore-point", point.Stdout.Trim()));
+        // side by side, each into its own directory on its own port: they only read the repository, and most of
+        // each one's time is Borg's and PostgreSQL's start-up, so together they take little longer than one
+        var restored = await Task.WhenAll(
+            RestoreAndCountAsync(),
+            RestoreAndCountAsync("--time", time),
+            RestoreAndCountAsync("--lsn", lsn),
+            RestoreAndCountAsync("--xid", xid),
+            RestoreAndCountAsync("--restore-point", point.Stdout.Trim()));
+        Assert.Equal(["600:600", "100:100", "200:200", "400:400", "500:500"], restored);
 
         // the instance itself back at the LSN, promoted inside lsnSegment: timeline 2 starts there and is archived
         await _cluster.StopAsync();
         Directory.Delete(_cluster.DataDirectory, recursive: true);
         var restore = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--lsn", lsn, "--target-action", "promote"], null, timeout: TimeSpan.FromMinutes(3));
         Assert.True(restore.ExitCode == 0, restore.ToString());
+        Step("restored in place");
         await _cluster.StartAgainAsync();
         await WaitPromotedAsync();
+        Step("promoted");
         Assert.Equal("200:200", await _cluster.SqlAsync("SELECT count(*) || ':' || max(id) FROM t", "app"));
         Assert.Equal("2", await _cluster.SqlAsync("SELECT timeline_id FROM pg_control_checkpoint()"));
         await OnceAsync();
