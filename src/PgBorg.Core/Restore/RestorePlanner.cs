@@ -47,6 +47,7 @@ public static class RestorePlanner
             ? WalFileName.ForLsn(b.Timeline, WalFileName.FormatLsn(target.Lsn!.Value), b.WalSegmentSize)
             : segments.LastOrDefault() ?? b.StopWalFile;
         CheckNoGap(files, b, lastWal);
+        CheckNewerTimelinesFollowable(files, b);
         var newestWal = chosen.WalBatches.Select(w => w.Metadata?.CreatedAt).Max();
         if (target.Kind == TargetKind.Time && newestWal is { } stored && target.Time!.Value > stored)
         {
@@ -95,6 +96,24 @@ public static class RestorePlanner
         var xmax = ulong.Parse(parts[1], CultureInfo.InvariantCulture);
         var running = parts.Length > 2 && parts[2].Length > 0 ? parts[2].Split(',').Select(x => ulong.Parse(x, CultureInfo.InvariantCulture)) : [];
         return xid >= xmax || running.Contains(xid);
+    }
+
+    /// <summary>
+    /// Recovery follows the newest timeline (<c>recovery_target_timeline = 'latest'</c>), and PostgreSQL refuses at
+    /// start-up a timeline that forked off before the base's checkpoint ("requested timeline is not a child of this
+    /// server's history"). A newer timeline's segment before the base's start segment proves such a fork: that is the
+    /// window between a promotion and pgcad's next round, which takes a base on the new timeline.
+    /// </summary>
+    private static void CheckNewerTimelinesFollowable(SortedSet<string> files, BaseMetadata b)
+    {
+        var start = WalFileName.SegmentNumber(b.StartWalFile, b.WalSegmentSize);
+        var early = files.Where(f => WalFileName.Classify(f) == WalFileKind.Segment && WalFileName.Timeline(f) > b.Timeline
+            && WalFileName.SegmentNumber(f, b.WalSegmentSize) < start).Order(StringComparer.Ordinal).FirstOrDefault();
+        if (early is not null)
+        {
+            throw new UnsafeException($"timeline {WalFileName.Timeline(early)} forked off before the base of cycle {b.Cycle} began (its segment {early} precedes {b.StartWalFile}), "
+                + "so PostgreSQL cannot follow it from that base: let pgcad take a base on the new timeline (its next round does), or restore from the older cycle with an earlier target");
+        }
     }
 
     /// <summary>Every segment from the base's start to <paramref name="lastWal"/> must be in the cycle, on the base's timeline or a later one.</summary>
