@@ -29,8 +29,15 @@ public sealed class RestorePlannerTests
         // promoted at an LSN in segment 3 after the base of this cycle started in segment 4 on timeline 1
         var c = Cycle(1, "000000010000000000000004", "000000010000000000000004", "000000010000000000000005", "00000002.history", "000000020000000000000003", "000000020000000000000004");
         var e = Assert.Throws<UnsafeException>(() => Plan(c));
-        Assert.Contains("timeline 2 forked off before the base", e.Message);
+        Assert.Contains("a newer timeline forked off before the base", e.Message);
         Assert.Contains("000000020000000000000003", e.Message);
+    }
+
+    [Fact]
+    public void The_base_timelines_partial_segment_before_the_base_shows_the_fork_before_any_new_segment_is_archived()
+    {
+        var c = Cycle(1, "000000010000000000000004", "000000010000000000000004", "000000010000000000000005", "000000010000000000000003.partial", "00000002.history");
+        Assert.Contains("000000010000000000000003.partial", Assert.Throws<UnsafeException>(() => Plan(c)).Message);
     }
 
     [Fact]

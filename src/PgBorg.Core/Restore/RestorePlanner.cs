@@ -101,17 +101,22 @@ public static class RestorePlanner
     /// <summary>
     /// Recovery follows the newest timeline (<c>recovery_target_timeline = 'latest'</c>), and PostgreSQL refuses at
     /// start-up a timeline that forked off before the base's checkpoint ("requested timeline is not a child of this
-    /// server's history"). A newer timeline's segment before the base's start segment proves such a fork: that is the
-    /// window between a promotion and pgcad's next round, which takes a base on the new timeline.
+    /// server's history"). Such a fork shows before the base's start segment as a newer timeline's segment, or as the
+    /// base timeline's <c>.partial</c> segment (PostgreSQL archives the old timeline's last segment under that name at
+    /// promotion): the window between a promotion and pgcad's next round, which takes a base on the new timeline.
     /// </summary>
     private static void CheckNewerTimelinesFollowable(SortedSet<string> files, BaseMetadata b)
     {
         var start = WalFileName.SegmentNumber(b.StartWalFile, b.WalSegmentSize);
-        var early = files.Where(f => WalFileName.Classify(f) == WalFileKind.Segment && WalFileName.Timeline(f) > b.Timeline
-            && WalFileName.SegmentNumber(f, b.WalSegmentSize) < start).Order(StringComparer.Ordinal).FirstOrDefault();
+        var early = files.Where(f => WalFileName.Classify(f) switch
+            {
+                WalFileKind.Segment => WalFileName.Timeline(f) > b.Timeline,
+                WalFileKind.PartialSegment => WalFileName.Timeline(f) == b.Timeline,
+                _ => false,
+            } && WalFileName.SegmentNumber(f[..24], b.WalSegmentSize) < start).Order(StringComparer.Ordinal).FirstOrDefault();
         if (early is not null)
         {
-            throw new UnsafeException($"timeline {WalFileName.Timeline(early)} forked off before the base of cycle {b.Cycle} began (its segment {early} precedes {b.StartWalFile}), "
+            throw new UnsafeException($"a newer timeline forked off before the base of cycle {b.Cycle} began ({early} precedes {b.StartWalFile}), "
                 + "so PostgreSQL cannot follow it from that base: let pgcad take a base on the new timeline (its next round does), or restore from the older cycle with an earlier target");
         }
     }
