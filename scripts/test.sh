@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole test suite: installs prerequisites, publishes the NativeAOT binary, runs the unit tests and the
-# integration tests (real PostgreSQL 15 clusters and real Borg repositories, driving the published binary).
+# integration tests (real PostgreSQL clusters — 15, and 13 to 18 in the version matrix, whose server binaries the
+# tests fetch with npm into /var/cache/pgborg-tests — and real Borg repositories, driving the published binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/prerequisites.sh

@@ -20,6 +20,10 @@ public sealed class StoredCycle(string stamp)
 
     /// <summary>Every WAL/history file stored for this cycle.</summary>
     public SortedSet<string> WalFiles => new(WalBatches.SelectMany(w => w.Metadata?.Files ?? []), StringComparer.Ordinal);
+
+    /// <summary>The highest timeline any stored WAL, history or backup-history file of this cycle belongs to (every name starts with it).</summary>
+    public uint? NewestTimeline => WalBatches.SelectMany(w => w.Metadata?.Files ?? [])
+        .Where(f => WalFileName.Classify(f) is not null).Select(f => (uint?)WalFileName.Timeline(f)).Max();
 }
 
 /// <summary>The cycles of one instance, read from archive names and comments only (one <c>borg list</c>).</summary>

@@ -179,6 +179,14 @@ public sealed class CycleManager
             return "requested";
         }
         var stored = Stored(current)!;
+        // after a promotion (a restore to a target, a promoted standby) the server writes a new timeline that forked
+        // before the end of this base or even before it started — then PostgreSQL refuses to follow the new timeline
+        // from this base ("requested timeline is not a child of this server's history"), and the latest state could
+        // not be restored until cycle_max_age brought a new base
+        if (stored.NewestTimeline is { } timeline && timeline > stored.Base!.Timeline)
+        {
+            return $"its WAL reached timeline {timeline} while its base is on timeline {stored.Base.Timeline}";
+        }
         if (DateTimeOffset.UtcNow - stored.Base!.StoppedAt > _settings.CycleMaxAge)
         {
             return $"the base is older than cycle_max_age ({Duration.Format(_settings.CycleMaxAge)})";

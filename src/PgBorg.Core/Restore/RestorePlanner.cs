@@ -47,6 +47,7 @@ public static class RestorePlanner
             ? WalFileName.ForLsn(b.Timeline, WalFileName.FormatLsn(target.Lsn!.Value), b.WalSegmentSize)
             : segments.LastOrDefault() ?? b.StopWalFile;
         CheckNoGap(files, b, lastWal);
+        CheckNewerTimelinesFollowable(files, b);
         var newestWal = chosen.WalBatches.Select(w => w.Metadata?.CreatedAt).Max();
         if (target.Kind == TargetKind.Time && newestWal is { } stored && target.Time!.Value > stored)
         {
@@ -108,6 +109,29 @@ public static class RestorePlanner
     {
         var distance = (int)(xid - (uint)reference);
         return distance < 0 && (ulong)(-(long)distance) > reference ? xid : (ulong)((long)reference + distance);
+    }
+
+    /// <summary>
+    /// Recovery follows the newest timeline (<c>recovery_target_timeline = 'latest'</c>), and PostgreSQL refuses at
+    /// start-up a timeline that forked off before the base's checkpoint ("requested timeline is not a child of this
+    /// server's history"). Such a fork shows before the base's start segment as a newer timeline's segment, or as the
+    /// base timeline's <c>.partial</c> segment (PostgreSQL archives the old timeline's last segment under that name at
+    /// promotion): the window between a promotion and pgcad's next round, which takes a base on the new timeline.
+    /// </summary>
+    private static void CheckNewerTimelinesFollowable(SortedSet<string> files, BaseMetadata b)
+    {
+        var start = WalFileName.SegmentNumber(b.StartWalFile, b.WalSegmentSize);
+        var early = files.Where(f => WalFileName.Classify(f) switch
+            {
+                WalFileKind.Segment => WalFileName.Timeline(f) > b.Timeline,
+                WalFileKind.PartialSegment => WalFileName.Timeline(f) == b.Timeline,
+                _ => false,
+            } && WalFileName.SegmentNumber(f[..24], b.WalSegmentSize) < start).Order(StringComparer.Ordinal).FirstOrDefault();
+        if (early is not null)
+        {
+            throw new UnsafeException($"a newer timeline forked off before the base of cycle {b.Cycle} began ({early} precedes {b.StartWalFile}), "
+                + "so PostgreSQL cannot follow it from that base: let pgcad take a base on the new timeline (its next round does), or restore from the older cycle with an earlier target");
+        }
     }
 
     /// <summary>Every segment from the base's start to <paramref name="lastWal"/> must be in the cycle, on the base's timeline or a later one.</summary>

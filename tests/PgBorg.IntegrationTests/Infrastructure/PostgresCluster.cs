@@ -3,11 +3,13 @@ using System.Net.Sockets;
 namespace PgBorg.IntegrationTests.Infrastructure;
 
 /// <summary>
-/// A real PostgreSQL 15 cluster: initdb as the postgres OS user in a temporary directory, its own port and
-/// socket directory, no TCP listener. Stopped and removed on dispose, also after a failed test.
+/// A real PostgreSQL cluster (Debian's 15 unless started with <see cref="StartVersionAsync"/>): initdb as the
+/// postgres OS user in a temporary directory, its own port and socket directory, no TCP listener. Stopped and
+/// removed on dispose, also after a failed test. psql is always Debian's 15, which talks to every version.
 /// </summary>
 public sealed class PostgresCluster : IAsyncDisposable
 {
+    /// <summary>Debian 12's PostgreSQL 15: the default server, and the client tools (psql) for every version.</summary>
     public const string Bin = "/usr/lib/postgresql/15/bin";
     private static int _nextPort = 20000 + (Environment.ProcessId % 2000) * 10;
     private readonly TempDir _dir = new("pgborg-pg");
@@ -15,13 +17,17 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     private readonly string? _dataDirectory;
 
-    private PostgresCluster(int port, string? dataDirectory)
+    private PostgresCluster(int port, string? dataDirectory, string serverBin)
     {
         Port = port;
         _dataDirectory = dataDirectory;
+        ServerBin = serverBin;
     }
 
     public int Port { get; }
+
+    /// <summary>Where this cluster's initdb, pg_ctl and postgres are.</summary>
+    public string ServerBin { get; }
     public string DataDirectory => _dataDirectory ?? _dir.Sub("data");
     public string SocketDirectory => _dir.Sub("run");
     public string Root => _dir.Path;
@@ -29,11 +35,18 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// <param name="extraConf">Lines appended to postgresql.conf.</param>
     /// <param name="dataDirectory">Where initdb puts the cluster (e.g. a btrfs subvolume); default: inside the cluster's temporary directory.</param>
     /// <param name="initdbArgs">More initdb options (e.g. <c>--wal-segsize=64</c>).</param>
-    public static async Task<PostgresCluster> StartAsync(string extraConf = "", string? dataDirectory = null, params string[] initdbArgs)
+    public static Task<PostgresCluster> StartAsync(string extraConf = "", string? dataDirectory = null, params string[] initdbArgs) =>
+        StartWithAsync(Bin, extraConf, dataDirectory, initdbArgs);
+
+    /// <summary>A cluster of another major version (<see cref="PostgresVersions"/> fetches its server binaries).</summary>
+    public static async Task<PostgresCluster> StartVersionAsync(int major, string extraConf = "") =>
+        await StartWithAsync(await PostgresVersions.ServerBinAsync(major), extraConf, null, []);
+
+    private static async Task<PostgresCluster> StartWithAsync(string serverBin, string extraConf, string? dataDirectory, string[] initdbArgs)
     {
         Preconditions.Require();
         var port = NextFreePort();
-        var c = new PostgresCluster(port, dataDirectory);
+        var c = new PostgresCluster(port, dataDirectory, serverBin);
         try
         {
             Directory.CreateDirectory(c.SocketDirectory);
@@ -43,10 +56,10 @@ public sealed class PostgresCluster : IAsyncDisposable
                 Directory.CreateDirectory(dataDirectory);
                 await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", dataDirectory);
             }
-            await Run.AsPostgresAsync($"{Bin}/initdb", ["-D", c.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", .. initdbArgs]);
+            await Run.AsPostgresAsync($"{serverBin}/initdb", ["-D", c.DataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", .. initdbArgs]);
             await File.AppendAllTextAsync(Path.Combine(c.DataDirectory, "postgresql.conf"),
                 $"\nport = {port}\nunix_socket_directories = '{c.SocketDirectory}'\nlisten_addresses = ''\nfsync = off\nmax_connections = 30\nshared_buffers = 32MB\n{extraConf}\n");
-            await Run.AsPostgresAsync($"{Bin}/pg_ctl", "-D", c.DataDirectory, "-l", c._dir.Sub("server.log"), "-w", "-t", "60", "start");
+            await Run.AsPostgresAsync($"{serverBin}/pg_ctl", "-D", c.DataDirectory, "-l", c._dir.Sub("server.log"), "-w", "-t", "60", "start");
             c._running = true;
             return c;
         }
@@ -57,7 +70,8 @@ public sealed class PostgresCluster : IAsyncDisposable
         }
     }
 
-    private static int NextFreePort()
+    /// <summary>A TCP port nothing listens on (for servers started on restored copies).</summary>
+    public static int NextFreePort()
     {
         while (true)
         {
@@ -131,7 +145,7 @@ public sealed class PostgresCluster : IAsyncDisposable
     /// <summary>Starts the server again on its data directory (after a restore into it).</summary>
     public async Task StartAgainAsync()
     {
-        await Run.AsPostgresAsync($"{Bin}/pg_ctl", "-D", DataDirectory, "-l", _dir.Sub("server.log"), "-w", "-t", "120", "start");
+        await Run.AsPostgresAsync($"{ServerBin}/pg_ctl", "-D", DataDirectory, "-l", _dir.Sub("server.log"), "-w", "-t", "120", "start");
         _running = true;
     }
 
@@ -152,7 +166,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         if (_running)
         {
             _running = false;
-            await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{Bin}/pg_ctl", "-D", DataDirectory, "-m", "immediate", "-w", "stop"]);
+            await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{ServerBin}/pg_ctl", "-D", DataDirectory, "-m", "immediate", "-w", "stop"]);
         }
     }
 

@@ -8,23 +8,27 @@ public sealed class RestoredServer : IAsyncDisposable
 {
     private readonly TempDir _run = new("pgborg-restored-run");
 
-    public RestoredServer(string dataDirectory, int port)
+    public RestoredServer(string dataDirectory, int port, string serverBin = PostgresCluster.Bin)
     {
         DataDirectory = dataDirectory;
         Port = port;
+        ServerBin = serverBin;
     }
+
+    /// <summary>The restored cluster's own version's pg_ctl and postgres.</summary>
+    public string ServerBin { get; }
 
     public string DataDirectory { get; }
     public int Port { get; }
     public string Log => _run.Sub("server.log");
     public string SocketDirectory => _run.Path;
 
-    public static async Task<RestoredServer> StartAsync(string dataDirectory, int port, bool archive = false)
+    public static async Task<RestoredServer> StartAsync(string dataDirectory, int port, bool archive = false, string serverBin = PostgresCluster.Bin)
     {
-        var s = new RestoredServer(dataDirectory, port);
+        var s = new RestoredServer(dataDirectory, port, serverBin);
         await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", s._run.Path);
         var options = $"-c port={port} -c unix_socket_directories='{s._run.Path}' -c listen_addresses=''" + (archive ? "" : " -c archive_mode=off");
-        var r = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{PostgresCluster.Bin}/pg_ctl", "-D", dataDirectory, "-l", s.Log, "-o", options, "-w", "-t", "120", "start"]);
+        var r = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{serverBin}/pg_ctl", "-D", dataDirectory, "-l", s.Log, "-o", options, "-w", "-t", "120", "start"]);
         if (r.ExitCode != 0)
         {
             var log = File.Exists(s.Log) ? await File.ReadAllTextAsync(s.Log) : "";
@@ -56,7 +60,7 @@ public sealed class RestoredServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{PostgresCluster.Bin}/pg_ctl", "-D", DataDirectory, "-m", "immediate", "-w", "stop"]);
+        await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{ServerBin}/pg_ctl", "-D", DataDirectory, "-m", "immediate", "-w", "stop"]);
         _run.Dispose();
     }
 }
