@@ -76,4 +76,10 @@ internal static partial class Log
 
     [LoggerMessage(51, LogLevel.Information, "compacting {Repository} ({Pruned} archives pruned in this round)")]
     public static partial void CompactingDumps(ILogger logger, string repository, int pruned);
+
+    [LoggerMessage(60, LogLevel.Warning, "{Instance}: state file or metrics not written: {Reason}")]
+    public static partial void StateNotWritten(ILogger logger, string instance, string reason);
+
+    [LoggerMessage(61, LogLevel.Warning, "metrics not written to {Directory}: {Reason}")]
+    public static partial void MetricsNotWritten(ILogger logger, string directory, string reason);
 }
