@@ -16,7 +16,19 @@ namespace PgBorg.Dumps;
 /// </summary>
 public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Action<string>? status = null, Action? heartbeat = null)
 {
-    public sealed record Outcome(string Instance, string What, bool Succeeded, string? Error);
+    /// <summary>
+    /// One part of a round. <paramref name="Series"/> is true for a database or the globals (<paramref name="Database"/>
+    /// null), false for the instance as a whole or a repository's pruning; a dump that succeeded carries its archive's
+    /// time, size and duration.
+    /// </summary>
+    public sealed record Outcome(string Instance, string What, bool Succeeded, string? Error,
+        bool Series = false, string? Database = null, DateTimeOffset? DumpedAt = null, long? Size = null, double? Seconds = null);
+
+    /// <summary>After <see cref="RunAsync"/>: per instance and series (database, null for the globals), the newest dump in Borg.</summary>
+    public Dictionary<(string Instance, string? Database), DateTimeOffset> NewestDumps { get; } = [];
+
+    /// <summary>After <see cref="RunAsync"/>: per repository, the archives of this host's instances it holds.</summary>
+    public Dictionary<string, int> ArchiveCounts { get; } = new(StringComparer.Ordinal);
 
     private readonly Dictionary<string, bool> _appendOnly = new(StringComparer.Ordinal);
 
@@ -127,7 +139,8 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
                 BorgRepository.FormatBytes(result.Stats.DeduplicatedSize), result.Elapsed.TotalSeconds);
             lock (outcomes)
             {
-                outcomes.Add(new Outcome(instance.Name, what, true, null));
+                outcomes.Add(new Outcome(instance.Name, what, true, null, true, database, result.Archive.Time,
+                    result.Stats.OriginalSize, result.Elapsed.TotalSeconds));
                 created.Add(result.Archive.ToString());
             }
         }
@@ -141,7 +154,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
             Log.DumpFailed(log, instance.Name, what, e.Message);
             lock (outcomes)
             {
-                outcomes.Add(new Outcome(instance.Name, what, false, e.Message));
+                outcomes.Add(new Outcome(instance.Name, what, false, e.Message, true, database));
             }
         }
     }
@@ -236,9 +249,11 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
                 }
                 foreach (var series in parsed.GroupBy(n => (n.Kind, n.Database)))
                 {
+                    NewestDumps[(instance.Name, series.Key.Database)] = series.Max(n => n.Time);
                     doomed.AddRange(DumpPruner.ToDelete(series.ToList(), n => n.Time, rules, now).Select(n => n.ToString()));
                 }
             }
+            ArchiveCounts[repo.Location] = instances.Sum(i => i.Listing.Result.Count + i.Created.Count) - doomed.Count;
             if (doomed.Count == 0 && _compacted.Contains(repo.Location))
             {
                 return;
