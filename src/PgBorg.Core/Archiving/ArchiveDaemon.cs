@@ -21,7 +21,7 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
 
     public async Task<int> RunAsync(bool once, bool newCycle, CancellationToken ct)
     {
-        using var stateLock = StateLock.Acquire(config.StateDirectory, "pgcad");
+        using var stateLock = StateLock.Acquire(config.StateDirectory, StateFile.ArchiveDaemon);
         await using var notifier = new ServiceNotifier();
         var exporter = new TextfileExporter(config.MetricsDirectory, StateFile.ArchiveDaemon, log);
         var state = new StateRecorder(config.StateDirectory, StateFile.ArchiveDaemon, s => exporter.Write(Metrics(s)));

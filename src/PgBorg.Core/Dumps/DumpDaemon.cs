@@ -18,7 +18,7 @@ public sealed class DumpDaemon(PgBorgConfig config, IReadOnlyList<PgInstance> in
     /// <summary>Runs one round (<paramref name="once"/>) or forever; returns the process exit code.</summary>
     public async Task<int> RunAsync(bool once, CancellationToken ct)
     {
-        using var stateLock = StateLock.Acquire(config.StateDirectory, "pgdumpd");
+        using var stateLock = StateLock.Acquire(config.StateDirectory, StateFile.DumpDaemon);
         await using var notifier = new ServiceNotifier();
         var round = new DumpRound(config, host, log, notifier.Status, notifier.Heartbeat);
         var interval = instances.Select(i => config.DumpFor(i.Name).Interval).DefaultIfEmpty(TimeSpan.FromDays(1)).Min();

@@ -3,6 +3,7 @@ using PgBorg.Archiving;
 using PgBorg.Metrics;
 using PgBorg.State;
 using PgBorg.PostgreSql;
+using PgBorg.Processes;
 using PgBorg.Status;
 
 namespace PgBorg.Cli.Commands;
@@ -66,19 +67,16 @@ internal static class CheckStatusCommands
             var names = InstanceCatalog.SelectAll(ctx.Instances, parse.GetValue(CommandTree.Instance)).ToList();
             if (StateFile.TryRead(ctx.Config.StateDirectory, StateFile.ArchiveDaemon) is { } pgcad)
             {
-                report.AddDaemon(pgcad, Running(pgcad.Pid)).AddArchive(pgcad, names.Select(i => i.Name),
+                report.AddDaemon(pgcad, StateLock.IsHeld(ctx.Config.StateDirectory, StateFile.ArchiveDaemon)).AddArchive(pgcad, names.Select(i => i.Name),
                     name => names.FirstOrDefault(i => i.Name == name) is { } i && SpoolBacklog.Read(i.DataDirectory) is var b ? (b.Files, b.Bytes) : null);
             }
             if (StateFile.TryRead(ctx.Config.StateDirectory, StateFile.DumpDaemon) is { } pgdumpd)
             {
-                report.AddDaemon(pgdumpd, Running(pgdumpd.Pid)).AddDumps(pgdumpd, names.Select(i => i.Name));
+                report.AddDaemon(pgdumpd, StateLock.IsHeld(ctx.Config.StateDirectory, StateFile.DumpDaemon)).AddDumps(pgdumpd, names.Select(i => i.Name));
             }
             Console.Write(report.Render());
             return Task.FromResult(ExitCodes.Success);
         }));
         return command;
     }
-
-    /// <summary>The daemon that wrote a state file still runs (its pid may in rare cases have been reused).</summary>
-    private static bool Running(int pid) => Directory.Exists($"/proc/{pid}");
 }
