@@ -34,8 +34,9 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
             {
                 gates[location] = gate = new SemaphoreSlim(1, 1);
             }
-            var manager = new CycleManager(i, settings, config.StateDirectory, host, binary, log) { Heartbeat = notifier.Heartbeat };
-            return new ArchiveWorker(manager, settings, gate, state, log);
+            var instanceLog = new InstanceLogger(log, i.Name);
+            var manager = new CycleManager(i, settings, config.StateDirectory, host, binary, instanceLog) { Heartbeat = notifier.Heartbeat };
+            return new ArchiveWorker(manager, settings, gate, state, instanceLog);
         }).ToList();
         using var usr1 = System.Runtime.InteropServices.PosixSignalRegistration.Create((System.Runtime.InteropServices.PosixSignal)SigUsr1, c =>
         {

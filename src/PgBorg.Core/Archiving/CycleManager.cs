@@ -116,7 +116,7 @@ public sealed class CycleManager
         if (unreachable.Count > 0)
         {
             await _repo.DeleteAsync(unreachable, ct, Heartbeat).ConfigureAwait(false);
-            _log.LogInformation("{Instance}: removed {Count} restore point record(s) older than the oldest base", _instance.Name, unreachable.Count);
+            Log.RestorePointsExpired(_log, _instance.Name, unreachable.Count);
         }
     }
 

@@ -51,7 +51,9 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
                 entry = (new BorgRepository(settings.Repository, config.StateDirectory, log), []);
                 repositories[settings.Repository.Location] = entry;
             }
-            if (await DumpInstanceAsync(instance, entry.Repo, writer, outcomes, ct).ConfigureAwait(false) is { } dumped)
+            // the instance's own Borg runs log under its name; pruning uses the repository's shared object
+            var own = new BorgRepository(settings.Repository, config.StateDirectory, new InstanceLogger(log, instance.Name));
+            if (await DumpInstanceAsync(instance, own, writer, outcomes, ct).ConfigureAwait(false) is { } dumped)
             {
                 entry.Dumped.Add(dumped);
             }
@@ -60,7 +62,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
         {
             await PruneAsync(repo, dumped, outcomes, ct).ConfigureAwait(false);
         }
-        Log.RoundFinished(log, outcomes.Count(o => o.Succeeded), outcomes.Count(o => !o.Succeeded), watch.Elapsed.TotalSeconds);
+        Log.RoundFinished(log, string.Join(", ", instances.Select(i => i.Name)), outcomes.Count(o => o.Succeeded), outcomes.Count(o => !o.Succeeded), watch.Elapsed.TotalSeconds);
         return outcomes;
     }
 
@@ -99,7 +101,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
             }
             else
             {
-                log.LogWarning("{Instance}: database {Database} does not allow connections (datallowconn = false); not dumped", instance.Name, db.Name);
+                Log.DatabaseNotConnectable(log, instance.Name, db.Name);
             }
         }
         // names only (from the manifest): pruning needs no more, and it stays cheap with thousands of archives
@@ -262,7 +264,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
             {
                 _compacted.Remove(repo.Location);
                 await repo.DeleteAsync(doomed, ct, heartbeat).ConfigureAwait(false);
-                log.LogInformation("{Repository}: pruned {Count} archives", repo.Location, doomed.Count);
+                Log.Pruned(log, repo.Location, doomed.Count);
             }
             if (!_appendOnly.TryGetValue(repo.Location, out var appendOnly))
             {
