@@ -224,13 +224,15 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
         {
             status?.Invoke($"pruning {repo.Location}");
             var doomed = new List<string>();
+            var total = 0;
             var now = DateTimeOffset.UtcNow;
             foreach (var (instance, listing, created) in instances)
             {
                 var s = config.DumpFor(instance.Name);
                 var rules = new DumpPruner.Rules(s.KeepWithin, s.KeepHourly, s.KeepDaily, s.KeepWeekly, s.KeepMonthly, s.KeepYearly);
                 // listed before this round's dumps; what they created is added (a name is unique to the second)
-                var archives = (await listing.ConfigureAwait(false)).Select(a => a.Name).Union(created, StringComparer.Ordinal);
+                var archives = (await listing.ConfigureAwait(false)).Select(a => a.Name).Union(created, StringComparer.Ordinal).ToList();
+                total += archives.Count;
                 var parsed = new List<ArchiveName>();
                 foreach (var a in archives)
                 {
@@ -255,7 +257,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
                     doomed.AddRange(DumpPruner.ToDelete(series.ToList(), n => n.Time, rules, now).Select(n => n.ToString()));
                 }
             }
-            ArchiveCounts[repo.Location] = instances.Sum(i => i.Listing.Result.Count + i.Created.Count) - doomed.Count;
+            ArchiveCounts[repo.Location] = total - doomed.Count;
             if (doomed.Count == 0 && _compacted.Contains(repo.Location))
             {
                 return;

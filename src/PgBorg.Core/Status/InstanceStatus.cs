@@ -106,7 +106,8 @@ public sealed record InstanceStatus(
         }
         o.WriteLine($"  spool:       {Spool.Active} active; {Spool.Files} file(s) waiting ({Borg.BorgRepository.FormatBytes(Spool.Bytes)})");
         o.WriteLine(Postgres is { } p
-            ? $"  PostgreSQL:  last archived {p.LastArchivedWal ?? "none"} {Ago(p.LastArchivedAt, now)}; last failed {p.LastFailedWal ?? "none"} {Ago(p.LastFailedAt, now)}; {p.FailedCount} failures"
+            ? $"  PostgreSQL:  last archived {(p.LastArchivedWal is null ? "none" : $"{p.LastArchivedWal} {Ago(p.LastArchivedAt, now)}")}; "
+                + (p.LastFailedWal is null ? "no failure" : $"last failed {p.LastFailedWal} {Ago(p.LastFailedAt, now)}") + $"; {p.FailedCount} failures"
             : $"  PostgreSQL:  {PostgresError}");
         if (Dump is { } d)
         {
