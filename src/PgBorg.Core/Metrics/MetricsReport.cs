@@ -94,8 +94,8 @@ public sealed class MetricsReport(PgBorgConfig config, DateTimeOffset now)
         {
             var labels = new[] { ("instance", d.Instance), ("database", d.Label) };
             var alerts = config.AlertsFor(d.Instance);
-            F("pgborg_dump_last_completion_timestamp_seconds", "gauge", "Start of the newest dump in Borg").Add(Unix(d.NewestDumpAt), labels);
-            F("pgborg_dump_since_last_completion_seconds", "gauge", "Age of the newest dump in Borg").Add(Age(d.NewestDumpAt), labels);
+            F("pgborg_dump_last_start_timestamp_seconds", "gauge", "Start of the newest dump in Borg").Add(Unix(d.NewestDumpAt), labels);
+            F("pgborg_dump_since_last_start_seconds", "gauge", "Age of the newest dump in Borg").Add(Age(d.NewestDumpAt), labels);
             F("pgborg_dump_size_bytes", "gauge", "Size of the newest dump").Add(d.NewestDumpSize, labels);
             F("pgborg_dump_duration_seconds", "gauge", "Duration of the newest dump").Add(d.NewestDumpSeconds, labels);
             F("pgborg_dump_success", "gauge", "1 when the last dump attempt succeeded").Add(Flag(d.LastResult == InstanceState.Ok), labels);

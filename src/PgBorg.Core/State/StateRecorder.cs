@@ -32,10 +32,9 @@ public sealed class StateRecorder(string stateDirectory, string daemon, Action<D
     /// <summary>Replaces what is known of the instances, databases and repositories given, keeps the rest, writes.</summary>
     public void Report(IReadOnlyList<InstanceState> instances, IReadOnlyList<DatabaseState> databases, IReadOnlyList<RepositoryState> repositories)
     {
-        DaemonState state;
         lock (_gate)
         {
-            _state = state = _state with
+            var state = _state = _state with
             {
                 WrittenAt = DateTimeOffset.UtcNow,
                 Instances = Merge(_state.Instances, instances, i => i.Instance),
@@ -43,8 +42,9 @@ public sealed class StateRecorder(string stateDirectory, string daemon, Action<D
                 Repositories = Merge(_state.Repositories, repositories, r => r.Repository),
             };
             StateFile.Write(stateDirectory, state);
+            // inside the lock too: two workers must not write the same temporary .prom file at once
+            written(state);
         }
-        written(state);
     }
 
     private static List<T> Merge<T, TKey>(List<T> old, IReadOnlyList<T> updates, Func<T, TKey> key) where TKey : notnull
