@@ -119,6 +119,7 @@ public sealed class StatusMetricsTests : IAsyncLifetime
         Assert.Contains("pgborg_up{daemon=\"pgcad\"} 1", metrics.Stdout); // pgcad still runs (frozen in Borg)
         Assert.Contains("pgborg_up{daemon=\"pgdumpd\"} 0", metrics.Stdout);
         Assert.Empty(Directory.GetFiles(Textfiles, "*.tmp"));
+        Assert.Equal((UnixFileMode)0b110_100_100, File.GetUnixFileMode(Path.Combine(Textfiles, "pgborg-pgcad.prom"))); // node exporter's user reads it
         await Run.ProgramAsync("/bin/kill", ["-CONT", (await File.ReadAllTextAsync(marker)).Trim()]);
     }
 

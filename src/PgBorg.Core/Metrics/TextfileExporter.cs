@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using PgBorg.State;
+using PgBorg.Processes;
 
 namespace PgBorg.Metrics;
 
@@ -20,7 +20,9 @@ public sealed class TextfileExporter(string? directory, string daemon, ILogger l
         }
         try
         {
-            StateFile.WriteAtomically(Path.Combine(directory, FileName(daemon)), text);
+            // node exporter runs as its own user; the daemons' units set UMask=0077
+            AtomicFile.Write(Path.Combine(directory, FileName(daemon)), text,
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using PgBorg.Processes;
 
@@ -20,7 +19,7 @@ public static class StateFile
         var path = PathFor(stateDirectory, state.Daemon);
         var directory = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(directory);
-        WriteAtomically(path, JsonSerializer.Serialize(state, StateJsonContext.Default.DaemonState) + "\n");
+        AtomicFile.Write(path, JsonSerializer.Serialize(state, StateJsonContext.Default.DaemonState) + "\n");
     }
 
     /// <summary>The daemon's last state; null when it never wrote one, or the file is not readable as one.</summary>
@@ -35,19 +34,5 @@ public static class StateFile
         {
             return null;
         }
-    }
-
-    /// <summary>Temporary sibling, fsync, rename, fsync of the directory: the file is the old one or the new one.</summary>
-    public static void WriteAtomically(string path, string text)
-    {
-        var directory = Path.GetDirectoryName(path)!;
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            file.Write(Encoding.UTF8.GetBytes(text));
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path, overwrite: true);
-        Durability.FsyncDirectory(directory);
     }
 }
