@@ -41,3 +41,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=300 update -q
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q "${missing[@]}"
 fi
+# the metrics test validates pgborg's .prom files with promtool, which Debian 12 ships only in the prometheus package
+# (~96 MB: the whole server). Without recommends (no node exporter); its service, enabled by the postinst, is stopped
+# and disabled again where we installed it, so a test machine does not start running a Prometheus server.
+if ! command -v promtool >/dev/null; then
+  echo "installing: prometheus (for promtool)"
+  apt-get -o DPkg::Lock::Timeout=300 update -q
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends prometheus
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus.service || true
+  fi
+fi

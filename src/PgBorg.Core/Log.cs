@@ -8,7 +8,8 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Warning, "borg {Command}: {Message}")]
     public static partial void BorgWarning(ILogger logger, string command, string message);
 
-    [LoggerMessage(3, LogLevel.Information, "borg {Command}: {Message}")]
+    // Borg's advice at init (the banner about clients up to 1.0.8, key backups): noise at info, kept for debug
+    [LoggerMessage(3, LogLevel.Debug, "borg {Command}: {Message}")]
     public static partial void BorgNotice(ILogger logger, string command, string message);
 
     [LoggerMessage(2, LogLevel.Information, "initialising Borg repository {Repository} (repokey-blake2)")]
@@ -29,8 +30,8 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Information, "{Instance}: removing leftover incomplete archive {Archive}")]
     public static partial void RemovingPartial(ILogger logger, string instance, string archive);
 
-    [LoggerMessage(15, LogLevel.Information, "dump round finished: {Succeeded} succeeded, {Failed} failed, {Seconds:0.0} s")]
-    public static partial void RoundFinished(ILogger logger, int succeeded, int failed, double seconds);
+    [LoggerMessage(15, LogLevel.Information, "dump round of {Instances} finished: {Succeeded} succeeded, {Failed} failed, {Seconds:0.0} s")]
+    public static partial void RoundFinished(ILogger logger, string instances, int succeeded, int failed, double seconds);
 
     [LoggerMessage(16, LogLevel.Warning, "repository {Repository} is append-only: pruned archives are marked deleted but no space is freed")]
     public static partial void AppendOnly(ILogger logger, string repository);
@@ -76,4 +77,64 @@ internal static partial class Log
 
     [LoggerMessage(51, LogLevel.Information, "compacting {Repository} ({Pruned} archives pruned in this round)")]
     public static partial void CompactingDumps(ILogger logger, string repository, int pruned);
+
+    [LoggerMessage(60, LogLevel.Warning, "{Instance}: state file or metrics not written: {Reason}")]
+    public static partial void StateNotWritten(ILogger logger, string instance, string reason);
+
+    [LoggerMessage(61, LogLevel.Warning, "metrics not written to {Directory}: {Reason}")]
+    public static partial void MetricsNotWritten(ILogger logger, string directory, string reason);
+}
+
+internal static partial class Log
+{
+    [LoggerMessage(70, LogLevel.Warning, "{Problem}; wal-fetch will fetch the WAL from Borg itself")]
+    public static partial void ExtractorNotStarted(ILogger logger, string problem);
+
+    [LoggerMessage(71, LogLevel.Warning, "{Problem}; extracting the WAL now instead")]
+    public static partial void ExtractingWalNow(ILogger logger, string problem);
+
+    [LoggerMessage(37, LogLevel.Information, "{Instance}: removed {Count} restore point record(s) older than the oldest base")]
+    public static partial void RestorePointsExpired(ILogger logger, string instance, int count);
+
+    [LoggerMessage(80, LogLevel.Information, "snapshot of data directory {Directory}: {Method} ({Reason})")]
+    public static partial void SnapshotMethodChosen(ILogger logger, string directory, string method, string reason);
+
+    [LoggerMessage(81, LogLevel.Information, "snapshot {Stamp} ready: data directory at {Path}, {Count} tablespace(s)")]
+    public static partial void SnapshotReady(ILogger logger, string stamp, string path, int count);
+
+    [LoggerMessage(82, LogLevel.Warning, "snapshot {Stamp} failed, releasing the {Count} snapshot(s) already made: {Reason}")]
+    public static partial void SnapshotFailed(ILogger logger, string stamp, int count, string reason);
+
+    [LoggerMessage(83, LogLevel.Information, "tablespace {Oid} at {Directory} is inside the data directory: read from its snapshot")]
+    public static partial void TablespaceInsideDataDirectory(ILogger logger, uint oid, string directory);
+
+    [LoggerMessage(84, LogLevel.Information, "snapshot of tablespace {Oid} at {Directory}: {Method} ({Reason})")]
+    public static partial void TablespaceSnapshotMethod(ILogger logger, uint oid, string directory, string method, string reason);
+
+    [LoggerMessage(85, LogLevel.Warning, "snapshot of tablespace {Oid} at {Directory}: {Method} instead of {DataMethod} ({WhyNot}; {Reason})")]
+    public static partial void TablespaceSnapshotFallback(ILogger logger, uint oid, string directory, string method, string dataMethod, string whyNot, string reason);
+
+    [LoggerMessage(86, LogLevel.Information, "released {Method} snapshot {Path}")]
+    public static partial void SnapshotReleased(ILogger logger, string method, string path);
+
+    [LoggerMessage(87, LogLevel.Error, "cannot release {Method} snapshot {Path}: {Reason} (pgborg retries before the next base backup)")]
+    public static partial void SnapshotNotReleased(ILogger logger, string method, string path, string reason);
+
+    [LoggerMessage(88, LogLevel.Information, "reflink copy of {Directory}: {Count} file(s) deleted by PostgreSQL while copying (WAL replay covers them), e.g. {Examples}")]
+    public static partial void ReflinkFilesVanished(ILogger logger, string directory, int count, string examples);
+
+    [LoggerMessage(89, LogLevel.Error, "cannot remove leftover snapshot {Path}: {Reason}")]
+    public static partial void LeftoverSnapshotNotRemoved(ILogger logger, string path, string reason);
+
+    [LoggerMessage(90, LogLevel.Warning, "removing leftover {What} {Path} (an interrupted base backup)")]
+    public static partial void RemovingLeftoverSnapshot(ILogger logger, string what, string path);
+
+    [LoggerMessage(20, LogLevel.Warning, "{Instance}: database {Database} does not allow connections (datallowconn = false); not dumped")]
+    public static partial void DatabaseNotConnectable(ILogger logger, string instance, string database);
+
+    [LoggerMessage(21, LogLevel.Information, "{Repository}: pruned {Count} archives")]
+    public static partial void Pruned(ILogger logger, string repository, int count);
+
+    [LoggerMessage(100, LogLevel.Warning, "{Warning}")]
+    public static partial void DiscoveryWarning(ILogger logger, string warning);
 }

@@ -56,12 +56,12 @@ public sealed class StatusCheckTests : IAsyncLifetime
         Assert.Equal(0, (await _sandbox.PgBorgAsync("pgdumpd", "--once")).ExitCode);
         var r = await _sandbox.PgBorgAsync("status", "--json");
         Assert.True(r.ExitCode == 0, r.ToString());
-        var s = JsonDocument.Parse(r.Stdout).RootElement[0];
+        var s = JsonDocument.Parse(r.Stdout).RootElement.GetProperty("instances")[0];
         Assert.Equal("main", s.GetProperty("instance").GetString());
-        Assert.Equal(1, s.GetProperty("completeCycles").GetInt32());
-        Assert.Equal(1, s.GetProperty("activeSpools").GetInt32());
-        Assert.Matches("^0000000100000000000000[0-9A-F]{2}", s.GetProperty("newestWal").GetString());
-        Assert.Contains(s.GetProperty("dumps").EnumerateArray(), d => d.GetProperty("what").GetString() == "postgres");
+        Assert.Equal(1, s.GetProperty("archive").GetProperty("completeCycles").GetInt32());
+        Assert.Equal(1, s.GetProperty("spool").GetProperty("active").GetInt32());
+        Assert.Matches("^0000000100000000000000[0-9A-F]{2}", s.GetProperty("archive").GetProperty("newestWal").GetString());
+        Assert.Contains(s.GetProperty("databases").EnumerateArray(), d => d.GetProperty("database").GetString() == "postgres");
         var text = await _sandbox.PgBorgAsync("status");
         Assert.Contains("1 complete; newest base", text.Stdout);
     }

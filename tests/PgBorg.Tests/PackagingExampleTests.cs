@@ -21,7 +21,8 @@ public sealed class PackagingExampleTests
     {
         var lines = File.ReadAllLines(Example());
         var keys = ConfigSchema.Top.Keys.Concat(ConfigSchema.Discovery.Keys).Concat(ConfigSchema.Instance.Keys)
-            .Concat(ConfigSchema.Archive.Keys).Concat(ConfigSchema.Dump.Keys).Append("environment").Distinct();
+            .Concat(ConfigSchema.Archive.Keys).Concat(ConfigSchema.Dump.Keys).Concat(ConfigSchema.Metrics.Keys).Concat(ConfigSchema.Alerts.Keys)
+            .Append("environment").Distinct();
         foreach (var key in keys)
         {
             var at = Array.FindIndex(lines, l => l.TrimStart('#', ' ').StartsWith(key + " =", StringComparison.Ordinal));

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging;
 using PgBorg.Configuration;
+using PgBorg.Metrics;
 using PgBorg.PostgreSql;
 using PgBorg.Processes;
+using PgBorg.State;
 using PgBorg.Systemd;
 
 namespace PgBorg.Archiving;
@@ -19,8 +21,10 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
 
     public async Task<int> RunAsync(bool once, bool newCycle, CancellationToken ct)
     {
-        using var stateLock = StateLock.Acquire(config.StateDirectory, "pgcad");
+        using var stateLock = StateLock.Acquire(config.StateDirectory, StateFile.ArchiveDaemon);
         await using var notifier = new ServiceNotifier();
+        var exporter = new TextfileExporter(config.MetricsDirectory, StateFile.ArchiveDaemon, log);
+        var state = new StateRecorder(config.StateDirectory, StateFile.ArchiveDaemon, s => exporter.Write(Metrics(s)));
         var gates = new Dictionary<string, SemaphoreSlim>(StringComparer.Ordinal);
         var workers = instances.Select(i =>
         {
@@ -30,8 +34,9 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
             {
                 gates[location] = gate = new SemaphoreSlim(1, 1);
             }
-            var manager = new CycleManager(i, settings, config.StateDirectory, host, binary, log) { Heartbeat = notifier.Heartbeat };
-            return new ArchiveWorker(manager, settings, gate, log);
+            var instanceLog = new InstanceLogger(log, i.Name);
+            var manager = new CycleManager(i, settings, config.StateDirectory, host, binary, instanceLog) { Heartbeat = notifier.Heartbeat };
+            return new ArchiveWorker(manager, settings, gate, state, instanceLog);
         }).ToList();
         using var usr1 = System.Runtime.InteropServices.PosixSignalRegistration.Create((System.Runtime.InteropServices.PosixSignal)SigUsr1, c =>
         {
@@ -80,6 +85,13 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
             }
         }
     }
+
+    /// <summary>pgborg-pgcad.prom after each round.</summary>
+    private string Metrics(DaemonState state) => new MetricsReport(config, DateTimeOffset.UtcNow)
+        .AddDaemon(state, up: true)
+        .AddArchive(state, instances.Select(i => i.Name), name => instances.FirstOrDefault(i => i.Name == name) is { } i
+            ? SpoolBacklog.Read(i.DataDirectory) is var b ? (b.Files, b.Bytes) : null : null)
+        .Render();
 
     private static async Task LoopAsync(ArchiveWorker worker, bool newCycle, Action<string> progress, Action roundEnded, CancellationToken ct)
     {

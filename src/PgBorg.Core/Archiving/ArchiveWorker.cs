@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using PgBorg.Configuration;
+using PgBorg.PostgreSql;
+using PgBorg.State;
 
 namespace PgBorg.Archiving;
 
@@ -7,8 +10,9 @@ namespace PgBorg.Archiving;
 /// pgcad's loop for one instance: its own rounds, its own failures and its own backoff, so one instance that is down,
 /// misconfigured or a standby never holds up the WAL of the others. Instances that share a repository take turns
 /// through <paramref name="repositoryGate"/> (one Borg writer at a time anyway) instead of timing out on its lock.
+/// After each round it reports what it knows to <paramref name="state"/> (the state file and the metrics).
 /// </summary>
-public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings, SemaphoreSlim repositoryGate, ILogger log)
+public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings, SemaphoreSlim repositoryGate, StateRecorder state, ILogger log)
 {
     /// <summary>The longest wait between two attempts of a failing instance.</summary>
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
@@ -38,6 +42,8 @@ public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings
     public async Task<bool> RoundAsync(bool newCycle, Action<string> progress, CancellationToken ct)
     {
         var requested = newCycle | Interlocked.Exchange(ref _newCycleRequested, 0) == 1;
+        var watch = Stopwatch.StartNew();
+        string? error = null;
         try
         {
             if (!_settingsChecked)
@@ -71,18 +77,74 @@ public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings
             FailedOnSettings = e is SettingsException;
             // a server that failed once may have been reconfigured or replaced: check it again before the next round
             _settingsChecked = false;
-            Log.ArchiveRoundFailed(log, Name, IsExpected(e) ? e.Message : $"{e.GetType().Name}: {e.Message}");
+            error = IsExpected(e) ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            Log.ArchiveRoundFailed(log, Name, error);
             Status = $"{Name}: failing ({Failures}x): {e.Message}";
             return false;
         }
         finally
         {
             HadFirstRound = true;
+            if (!ct.IsCancellationRequested)
+            {
+                await ReportAsync(watch.Elapsed, error, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The state file and the metrics after a round: the catalog in memory plus PostgreSQL's own view.</summary>
+    private async Task ReportAsync(TimeSpan elapsed, string? error, CancellationToken ct)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var previous = state.Instance(Name);
+        var postgres = await ArchiverStatsAsync(ct).ConfigureAwait(false);
+        var cycles = manager.StoredCycles;
+        var complete = cycles.Where(c => c.IsComplete).ToList();
+        var newest = complete.LastOrDefault()?.Base;
+        // names sort as WAL does (timeline first): the greatest segment name is the newest segment
+        var newestWal = cycles.SelectMany(c => c.WalBatches).Select(w => w.Metadata).OfType<WalBatchMetadata>()
+            .SelectMany(m => m.Files.Where(f => WalFileName.Classify(f) == WalFileKind.Segment).Select(f => (File: f, m.CreatedAt)))
+            .MaxBy(w => w.File, StringComparer.Ordinal);
+        var newestSegment = newestWal.File;
+        var caughtUp = postgres is not null && WalLag.Segments(postgres.CurrentWal, newestSegment, postgres.WalSegmentSize) == 0
+            ? now : previous?.WalCaughtUpAt;
+        var instance = new InstanceState(Name, now, elapsed.TotalSeconds, error is null ? InstanceState.Ok : InstanceState.Failed, error,
+            error is null ? now : previous?.LastSuccessAt, Failures,
+            complete.Count,
+            newest is null ? null : new BaseState(newest.Cycle, newest.StartedAt, newest.StoppedAt, newest.Method, newest.OriginalSize, newest.CompressedSize),
+            newestSegment, newestSegment is null ? null : newestWal.CreatedAt, caughtUp,
+            complete.FirstOrDefault()?.Base?.StoppedAt,
+            postgres);
+        try
+        {
+            state.Report([instance], [], [new RepositoryState(manager.RepositoryLocation, manager.ArchiveCount)]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // archiving goes on without its report; the next round tries again
+            Log.StateNotWritten(log, Name, e.Message);
+        }
+    }
+
+    /// <summary>pg_stat_archiver; null (and the metrics without it) when the server cannot be asked.</summary>
+    private async Task<ArchiverStats?> ArchiverStatsAsync(CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(20));
+        try
+        {
+            await using var session = await ServerSession.OpenAsync(manager.Instance, timeout.Token).ConfigureAwait(false);
+            return await session.StatsAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is PgException or IOException or Processes.ProcessFailedException
+            || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return null;
         }
     }
 
     /// <summary>Failures of the world (Borg, PostgreSQL, the filesystem) rather than of pgborg itself.</summary>
-    private static bool IsExpected(Exception e) => e is SettingsException or Borg.BorgException or PostgreSql.PgException
+    private static bool IsExpected(Exception e) => e is SettingsException or Borg.BorgException or PgException
         or Processes.ProcessFailedException or IOException or UnauthorizedAccessException or InvalidDataException or Snapshots.SnapshotException or Borg.BorgArchiveIncompleteException;
 
     /// <summary>After a round: the instance's ingest_interval, or after failures a doubling backoff up to <see cref="MaxBackoff"/>.</summary>

@@ -54,6 +54,14 @@ public sealed class CycleManager
     /// <summary>The newest complete cycle whose spool is still active here: the one restores of "now" use.</summary>
     public string? CurrentCycle => SpoolDirectory.ActiveCycles(_instance.DataDirectory).LastOrDefault(c => Stored(c)?.IsComplete == true);
 
+    /// <summary>The cycles Borg holds for this instance, as this process knows them (no repository access).</summary>
+    public IReadOnlyList<StoredCycle> StoredCycles => _stored;
+
+    /// <summary>How many archives of this instance the repository holds, as this process knows them.</summary>
+    public int ArchiveCount => _archives.Count;
+
+    public string RepositoryLocation => _settings.Repository.Location;
+
     private StoredCycle? Stored(string cycle) => _stored.FirstOrDefault(s => s.Stamp == cycle);
 
     /// <summary>Throws <see cref="SettingsException"/> unless the server is the configured primary, set up for archiving.</summary>
@@ -108,7 +116,7 @@ public sealed class CycleManager
         if (unreachable.Count > 0)
         {
             await _repo.DeleteAsync(unreachable, ct, Heartbeat).ConfigureAwait(false);
-            _log.LogInformation("{Instance}: removed {Count} restore point record(s) older than the oldest base", _instance.Name, unreachable.Count);
+            Log.RestorePointsExpired(_log, _instance.Name, unreachable.Count);
         }
     }
 

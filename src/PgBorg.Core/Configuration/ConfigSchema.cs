@@ -59,6 +59,18 @@ internal static class ConfigSchema
         ["keep_yearly"] = Kind.Integer,
     });
 
+    public static readonly IReadOnlyDictionary<string, Kind> Metrics = new Dictionary<string, Kind>
+    {
+        ["textfile_directory"] = Kind.String,
+    };
+
+    public static readonly IReadOnlyDictionary<string, Kind> Alerts = new Dictionary<string, Kind>
+    {
+        ["max_wal_age"] = Kind.Duration,
+        ["max_base_age"] = Kind.Duration,
+        ["max_dump_age"] = Kind.Duration,
+    };
+
     public static readonly IReadOnlySet<string> SnapshotMethods = new HashSet<string> { "auto", "btrfs", "reflink", "lvm", "direct" };
 
     private static Dictionary<string, Kind> With(Dictionary<string, Kind> a, Dictionary<string, Kind> b)

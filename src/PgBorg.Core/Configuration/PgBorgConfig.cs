@@ -25,6 +25,7 @@ public sealed partial class PgBorgConfig
             Bool("discovery", "systemd") ?? true,
             Str("discovery", "debian_root") ?? DiscoverySettings.DefaultDebianRoot,
             (IReadOnlyList<string>?)StrList("discovery", "systemd_unit_directories") ?? DiscoverySettings.DefaultUnitDirectories);
+        MetricsDirectory = Str("metrics", "textfile_directory") is { } metrics ? (metrics.Length == 0 ? null : metrics) : DefaultMetricsDirectory;
         Instances = entries.Values
             .Where(e => e.Path.Count >= 3 && e.Path[0] == "instances")
             .Select(e => e.Path[1])
@@ -40,6 +41,12 @@ public sealed partial class PgBorgConfig
     public string? HostName { get; }
     public string LogLevel { get; }
     public DiscoverySettings Discovery { get; }
+
+    /// <summary>Debian's prometheus-node-exporter reads its textfile collector here.</summary>
+    public const string DefaultMetricsDirectory = "/var/lib/prometheus/node-exporter";
+
+    /// <summary>Where the daemons write their .prom files; null when <c>textfile_directory = ""</c> turned that off.</summary>
+    public string? MetricsDirectory { get; }
     public IReadOnlyList<InstanceSettings> Instances { get; }
 
     /// <summary>The path to use: the option, else <c>PGBORG_CONFIG</c>, else the default.</summary>
@@ -94,6 +101,34 @@ public sealed partial class PgBorgConfig
             s.Duration("cycle_max_age") ?? TimeSpan.FromDays(7),
             s.Int("keep_cycles") ?? 3,
             s.Duration("keep_within") ?? TimeSpan.FromDays(90));
+    }
+
+    /// <summary>
+    /// Effective <c>[alerts]</c> of an instance. max_wal_age's default depends on the server's archive_timeout, so it
+    /// stays null here when not set and <see cref="AlertSettings.WalAge"/> computes it.
+    /// </summary>
+    public AlertSettings AlertsFor(string instance)
+    {
+        var s = new Section(this, instance, "alerts");
+        TimeSpan? baseAge = null, dumpAge = null;
+        try
+        {
+            baseAge = s.Duration("max_base_age") ?? ArchiveFor(instance).CycleMaxAge + TimeSpan.FromDays(1);
+        }
+        catch (ConfigException)
+        {
+            // no archiving configured for this instance: nothing to be late
+        }
+        try
+        {
+            dumpAge = s.Duration("max_dump_age") ?? 2 * DumpFor(instance).Interval;
+        }
+        catch (ConfigException)
+        {
+            // no dumps configured for this instance
+        }
+        var archive = new Section(this, instance, "archive");
+        return new AlertSettings(s.Duration("max_wal_age"), archive.Duration("ingest_interval") ?? TimeSpan.FromSeconds(10), baseAge, dumpAge);
     }
 
     private readonly struct Section(PgBorgConfig config, string instance, string name)
@@ -191,6 +226,9 @@ public sealed partial class PgBorgConfig
             ["discovery", var k] => ConfigSchema.Discovery.TryGetValue(k, out var t) ? t : null,
             ["archive", "environment", var k] => EnvironmentKey(file, e, k),
             ["dump", "environment", var k] => EnvironmentKey(file, e, k),
+            ["metrics", var k] => ConfigSchema.Metrics.TryGetValue(k, out var t) ? t : null,
+            ["alerts", var k] => ConfigSchema.Alerts.TryGetValue(k, out var t) ? t : null,
+            ["instances", _, "alerts", var k] => ConfigSchema.Alerts.TryGetValue(k, out var t) ? t : null,
             ["archive", var k] => ConfigSchema.Archive.TryGetValue(k, out var t) ? t : null,
             ["dump", var k] => ConfigSchema.Dump.TryGetValue(k, out var t) ? t : null,
             ["instances", _, var k] => ConfigSchema.Instance.TryGetValue(k, out var t) ? t : null,

@@ -31,6 +31,20 @@ public sealed record ArchiveSettings(
     int KeepCycles,
     TimeSpan KeepWithin);
 
+/// <summary>
+/// <c>[alerts]</c>: how old the newest WAL, base and dump may be before <c>pgborg status</c> exits 1 and the
+/// <c>*_late</c> metrics say 1. Null ages: not archived, or not dumped, here.
+/// </summary>
+public sealed record AlertSettings(TimeSpan? MaxWalAge, TimeSpan IngestInterval, TimeSpan? MaxBaseAge, TimeSpan? MaxDumpAge)
+{
+    /// <summary>
+    /// The configured max_wal_age, else 2 × archive_timeout + ingest_interval + 5 min: two forced switches missed.
+    /// An archive_timeout of 0 (or unknown) counts as the 10 min pgcad requires at most.
+    /// </summary>
+    public TimeSpan WalAge(int archiveTimeoutSeconds) => MaxWalAge
+        ?? 2 * TimeSpan.FromSeconds(archiveTimeoutSeconds > 0 ? archiveTimeoutSeconds : 600) + IngestInterval + TimeSpan.FromMinutes(5);
+}
+
 public sealed record DiscoverySettings(bool Debian, bool Systemd, string DebianRoot, IReadOnlyList<string> SystemdUnitDirectories)
 {
     public const string DefaultDebianRoot = "/etc/postgresql";

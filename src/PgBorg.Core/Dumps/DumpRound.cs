@@ -16,7 +16,19 @@ namespace PgBorg.Dumps;
 /// </summary>
 public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Action<string>? status = null, Action? heartbeat = null)
 {
-    public sealed record Outcome(string Instance, string What, bool Succeeded, string? Error);
+    /// <summary>
+    /// One part of a round. <paramref name="Series"/> is true for a database or the globals (<paramref name="Database"/>
+    /// null), false for the instance as a whole or a repository's pruning; a dump that succeeded carries its archive's
+    /// time, size and duration.
+    /// </summary>
+    public sealed record Outcome(string Instance, string What, bool Succeeded, string? Error,
+        bool Series = false, string? Database = null, DateTimeOffset? DumpedAt = null, long? Size = null, double? Seconds = null);
+
+    /// <summary>After <see cref="RunAsync"/>: per instance and series (database, null for the globals), the newest dump in Borg.</summary>
+    public Dictionary<(string Instance, string? Database), DateTimeOffset> NewestDumps { get; } = [];
+
+    /// <summary>After <see cref="RunAsync"/>: per repository, the archives of this host's instances it holds.</summary>
+    public Dictionary<string, int> ArchiveCounts { get; } = new(StringComparer.Ordinal);
 
     private readonly Dictionary<string, bool> _appendOnly = new(StringComparer.Ordinal);
 
@@ -39,7 +51,9 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
                 entry = (new BorgRepository(settings.Repository, config.StateDirectory, log), []);
                 repositories[settings.Repository.Location] = entry;
             }
-            if (await DumpInstanceAsync(instance, entry.Repo, writer, outcomes, ct).ConfigureAwait(false) is { } dumped)
+            // the instance's own Borg runs log under its name; pruning uses the repository's shared object
+            var own = new BorgRepository(settings.Repository, config.StateDirectory, new InstanceLogger(log, instance.Name));
+            if (await DumpInstanceAsync(instance, own, writer, outcomes, ct).ConfigureAwait(false) is { } dumped)
             {
                 entry.Dumped.Add(dumped);
             }
@@ -48,7 +62,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
         {
             await PruneAsync(repo, dumped, outcomes, ct).ConfigureAwait(false);
         }
-        Log.RoundFinished(log, outcomes.Count(o => o.Succeeded), outcomes.Count(o => !o.Succeeded), watch.Elapsed.TotalSeconds);
+        Log.RoundFinished(log, string.Join(", ", instances.Select(i => i.Name)), outcomes.Count(o => o.Succeeded), outcomes.Count(o => !o.Succeeded), watch.Elapsed.TotalSeconds);
         return outcomes;
     }
 
@@ -87,7 +101,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
             }
             else
             {
-                log.LogWarning("{Instance}: database {Database} does not allow connections (datallowconn = false); not dumped", instance.Name, db.Name);
+                Log.DatabaseNotConnectable(log, instance.Name, db.Name);
             }
         }
         // names only (from the manifest): pruning needs no more, and it stays cheap with thousands of archives
@@ -127,7 +141,8 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
                 BorgRepository.FormatBytes(result.Stats.DeduplicatedSize), result.Elapsed.TotalSeconds);
             lock (outcomes)
             {
-                outcomes.Add(new Outcome(instance.Name, what, true, null));
+                outcomes.Add(new Outcome(instance.Name, what, true, null, true, database, result.Archive.Time,
+                    result.Stats.OriginalSize, result.Elapsed.TotalSeconds));
                 created.Add(result.Archive.ToString());
             }
         }
@@ -141,7 +156,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
             Log.DumpFailed(log, instance.Name, what, e.Message);
             lock (outcomes)
             {
-                outcomes.Add(new Outcome(instance.Name, what, false, e.Message));
+                outcomes.Add(new Outcome(instance.Name, what, false, e.Message, true, database));
             }
         }
     }
@@ -209,13 +224,15 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
         {
             status?.Invoke($"pruning {repo.Location}");
             var doomed = new List<string>();
+            var total = 0;
             var now = DateTimeOffset.UtcNow;
             foreach (var (instance, listing, created) in instances)
             {
                 var s = config.DumpFor(instance.Name);
                 var rules = new DumpPruner.Rules(s.KeepWithin, s.KeepHourly, s.KeepDaily, s.KeepWeekly, s.KeepMonthly, s.KeepYearly);
                 // listed before this round's dumps; what they created is added (a name is unique to the second)
-                var archives = (await listing.ConfigureAwait(false)).Select(a => a.Name).Union(created, StringComparer.Ordinal);
+                var archives = (await listing.ConfigureAwait(false)).Select(a => a.Name).Union(created, StringComparer.Ordinal).ToList();
+                total += archives.Count;
                 var parsed = new List<ArchiveName>();
                 foreach (var a in archives)
                 {
@@ -236,9 +253,11 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
                 }
                 foreach (var series in parsed.GroupBy(n => (n.Kind, n.Database)))
                 {
+                    NewestDumps[(instance.Name, series.Key.Database)] = series.Max(n => n.Time);
                     doomed.AddRange(DumpPruner.ToDelete(series.ToList(), n => n.Time, rules, now).Select(n => n.ToString()));
                 }
             }
+            ArchiveCounts[repo.Location] = total - doomed.Count;
             if (doomed.Count == 0 && _compacted.Contains(repo.Location))
             {
                 return;
@@ -247,7 +266,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
             {
                 _compacted.Remove(repo.Location);
                 await repo.DeleteAsync(doomed, ct, heartbeat).ConfigureAwait(false);
-                log.LogInformation("{Repository}: pruned {Count} archives", repo.Location, doomed.Count);
+                Log.Pruned(log, repo.Location, doomed.Count);
             }
             if (!_appendOnly.TryGetValue(repo.Location, out var appendOnly))
             {

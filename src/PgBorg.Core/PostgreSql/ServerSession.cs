@@ -61,6 +61,9 @@ public sealed class ServerSession : IAsyncDisposable
     /// <summary>pg_stat_archiver: the last archived WAL file (in <c>Lsn</c>) and the last one that failed (in <c>WalFile</c>).</summary>
     public Task<SessionReply> ArchiverAsync(CancellationToken ct) => SendAsync("archiver", ct);
 
+    /// <summary>pg_stat_archiver in full, the segment being written and the settings that say how fast WAL should arrive.</summary>
+    public async Task<ArchiverStats> StatsAsync(CancellationToken ct) => (await SendAsync("stats", ct).ConfigureAwait(false)).Archiver!;
+
     private async Task<SessionReply> SendAsync(string command, CancellationToken ct)
     {
         await _gate.WaitAsync(ct).ConfigureAwait(false);

@@ -55,6 +55,7 @@ public static class SessionHelper
                         "switch" => await LsnAsync(conn, "SELECT lsn::text, pg_walfile_name(lsn) FROM pg_switch_wal() AS lsn", ct).ConfigureAwait(false),
                         "reload" => await LsnAsync(conn, "SELECT pg_current_wal_lsn()::text, pg_reload_conf()::text", ct).ConfigureAwait(false),
                         "archiver" => await LsnAsync(conn, "SELECT coalesce(last_archived_wal, ''), coalesce(last_failed_wal, '') FROM pg_stat_archiver", ct).ConfigureAwait(false),
+                        "stats" => new SessionReply(true, Archiver: await StatsAsync(conn, ct).ConfigureAwait(false)),
                         "restorepoint" => await RestorePointAsync(conn, argument, ct).ConfigureAwait(false),
                         _ => new SessionReply(false, $"unknown session command '{verb}'"),
                     };
@@ -145,6 +146,25 @@ public static class SessionHelper
         await r.ReadAsync(ct).ConfigureAwait(false);
         return new SessionReply(true, Lsn: r.GetString(0), LabelFile: r.GetString(1), TablespaceMap: r.IsDBNull(2) ? "" : r.GetString(2),
             Time: r.GetFieldValue<DateTimeOffset>(3));
+    }
+
+    private static async Task<ArchiverStats> StatsAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        // a standby writes no WAL of its own: no current segment
+        const string sql = """
+            SELECT archived_count, last_archived_wal, last_archived_time, failed_count, last_failed_wal, last_failed_time,
+                   CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_walfile_name(pg_current_wal_lsn()) END,
+                   (SELECT setting::bigint * CASE unit WHEN 'B' THEN 1 WHEN 'kB' THEN 1024 WHEN 'MB' THEN 1048576 ELSE 1 END FROM pg_settings WHERE name = 'wal_segment_size'),
+                   (SELECT setting::int FROM pg_settings WHERE name = 'archive_timeout')
+            FROM pg_stat_archiver
+            """;
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await using var r = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await r.ReadAsync(ct).ConfigureAwait(false);
+        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        DateTimeOffset? Time(int i) => r.IsDBNull(i) ? null : new DateTimeOffset(r.GetDateTime(i).ToUniversalTime(), TimeSpan.Zero);
+        return new ArchiverStats(r.GetInt64(0), Text(1), Time(2), r.GetInt64(3), Text(4), Time(5), Text(6),
+            r.GetInt64(7), r.GetInt32(8));
     }
 
     private static async Task<SessionReply> LsnAsync(NpgsqlConnection conn, string sql, CancellationToken ct)

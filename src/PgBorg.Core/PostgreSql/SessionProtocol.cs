@@ -29,7 +29,8 @@ public sealed record SessionReply(
     [property: JsonPropertyName("settings")] ServerSettings? Settings = null,
     [property: JsonPropertyName("time")] DateTimeOffset? Time = null,
     [property: JsonPropertyName("snapshot")] string? Snapshot = null,
-    [property: JsonPropertyName("timeline")] uint? Timeline = null);
+    [property: JsonPropertyName("timeline")] uint? Timeline = null,
+    [property: JsonPropertyName("archiver")] ArchiverStats? Archiver = null);
 
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(SessionReply))]

@@ -24,6 +24,29 @@ public sealed class StateLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether a daemon holds its lock now (pgborg_up). Read from /proc/locks rather than by trying the lock, which
+    /// would make a daemon starting at that very moment fail as "already running".
+    /// </summary>
+    public static bool IsHeld(string stateDirectory, string name)
+    {
+        if (Snapshots.FilesystemProbe.Lstat(Path.Combine(stateDirectory, name + ".lock")) is not { } facts)
+        {
+            return false;
+        }
+        var inode = ":" + facts.Inode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            // "1: FLOCK  ADVISORY  WRITE 7463 fe:00:11755568 0 EOF": the device and inode of the locked file
+            return File.ReadLines("/proc/locks").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Any(f => f.Length > 5 && f[1] == "FLOCK" && f[5].EndsWith(inode, StringComparison.Ordinal));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Creates the state directory 0700 if missing.</summary>
     public static void EnsureDirectory(string path)
     {

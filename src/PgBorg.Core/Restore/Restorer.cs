@@ -118,11 +118,11 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         }
         catch (IOException e) when (borgMode)
         {
-            log.LogWarning("{Problem}; wal-fetch will fetch the WAL from Borg itself", e.Message);
+            Log.ExtractorNotStarted(log, e.Message);
         }
         catch (IOException e)
         {
-            log.LogWarning("{Problem}; extracting the WAL now instead", e.Message);
+            Log.ExtractingWalNow(log, e.Message);
             await output.WriteLineAsync($"{instance.User.Name} cannot read {repo.Location}: extracting the cycle's WAL ({count} files) into {area} now").ConfigureAwait(false);
             await WalExtractor.ExtractAllAsync(area, job, instance.User, TextWriter.Null, ct).ConfigureAwait(false);
             WalExtractor.WriteDone(area, instance.User);

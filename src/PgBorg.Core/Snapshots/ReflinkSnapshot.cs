@@ -72,8 +72,7 @@ public sealed class ReflinkSnapshot(ILogger? log = null) : ISnapshotMethod
             var (count, examples) = await ReflinkCopy.RunAsync(cp, dir, target, ct).ConfigureAwait(false);
             if (count > 0)
             {
-                _log.LogInformation("reflink copy of {Directory}: {Count} file(s) deleted by PostgreSQL while copying (WAL replay covers them), e.g. {Examples}",
-                    dir, count, string.Join(", ", examples));
+                Log.ReflinkFilesVanished(_log, dir, count, string.Join(", ", examples));
             }
         }
         catch (Exception e) when (FilesystemProbe.Exists(target))

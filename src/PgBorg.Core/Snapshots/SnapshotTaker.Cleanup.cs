@@ -35,7 +35,7 @@ public static partial class SnapshotTaker
                 }
                 catch (Exception e) when (e is SnapshotException or ProcessFailedException or IOException or UnauthorizedAccessException)
                 {
-                    log.LogError("cannot remove leftover snapshot {Path}: {Reason}", leftover, e.Message);
+                    Log.LeftoverSnapshotNotRemoved(log, leftover, e.Message);
                     failures.Add(e.Message);
                 }
             }
@@ -58,12 +58,12 @@ public static partial class SnapshotTaker
         }
         if (BtrfsSnapshot.IsSubvolume(path, facts))
         {
-            log.LogWarning("removing leftover btrfs snapshot {Path} (an interrupted base backup)", path);
+            Log.RemovingLeftoverSnapshot(log, "btrfs snapshot", path);
             await new BtrfsSnapshot().ReleaseAsync(path, ct).ConfigureAwait(false);
         }
         else
         {
-            log.LogWarning("removing leftover snapshot copy {Path} (an interrupted base backup)", path);
+            Log.RemovingLeftoverSnapshot(log, "snapshot copy", path);
             await SnapshotTools.RemoveTreeAsync(path, ct).ConfigureAwait(false);
         }
     }

@@ -25,7 +25,7 @@ public static partial class SnapshotTaker
         SnapshotNames.RequireStamp(source.Stamp);
         var dataDirectory = DirectoryPaths.Resolve(source.DataDirectory, "data directory");
         var (method, reason) = await ChooseAsync(configuredMethod, dataDirectory, log, ct).ConfigureAwait(false);
-        log.LogInformation("snapshot of data directory {Directory}: {Method} ({Reason})", dataDirectory, method.Name, reason);
+        Log.SnapshotMethodChosen(log, dataDirectory, method.Name, reason);
 
         var made = new List<(ISnapshotMethod Method, string Path)>();
         try
@@ -39,12 +39,12 @@ public static partial class SnapshotTaker
                 tablespacePaths[tablespace.Oid] = await SnapshotTablespaceAsync(tablespace, method, dataDirectory, dataPath, source.Stamp, made, log, ct)
                     .ConfigureAwait(false);
             }
-            log.LogInformation("snapshot {Stamp} ready: data directory at {Path}, {Count} tablespace(s)", source.Stamp, dataPath, tablespacePaths.Count);
+            Log.SnapshotReady(log, source.Stamp, dataPath, tablespacePaths.Count);
             return new Snapshot(method.Name, dataPath, tablespacePaths, () => ReleaseAllAsync(made, log));
         }
         catch (Exception failure)
         {
-            log.LogWarning("snapshot {Stamp} failed, releasing the {Count} snapshot(s) already made: {Reason}", source.Stamp, made.Count, failure.Message);
+            Log.SnapshotFailed(log, source.Stamp, made.Count, failure.Message);
             await ReleaseAllAsync(made, log, rethrow: false).ConfigureAwait(false);
             throw;
         }
@@ -58,7 +58,7 @@ public static partial class SnapshotTaker
         if (dataMethod.Name != DirectSnapshot.MethodName && inside != ".." && !inside.StartsWith("../", StringComparison.Ordinal) && !Path.IsPathRooted(inside))
         {
             // PostgreSQL warns about it but allows it: already frozen with the data directory
-            log.LogInformation("tablespace {Oid} at {Directory} is inside the data directory: read from its snapshot", tablespace.Oid, directory);
+            Log.TablespaceInsideDataDirectory(log, tablespace.Oid, directory);
             return Path.Combine(dataPath, inside);
         }
         var method = await ChooseForTablespaceAsync(dataMethod, directory, tablespace.Oid, log, ct).ConfigureAwait(false);
@@ -78,12 +78,11 @@ public static partial class SnapshotTaker
             {
                 if (whyNot.Count == 0)
                 {
-                    log.LogInformation("snapshot of tablespace {Oid} at {Directory}: {Method} ({Reason})", oid, directory, candidate.Name, availability.Reason);
+                    Log.TablespaceSnapshotMethod(log, oid, directory, candidate.Name, availability.Reason);
                 }
                 else
                 {
-                    log.LogWarning("snapshot of tablespace {Oid} at {Directory}: {Method} instead of {DataMethod} ({WhyNot}; {Reason})",
-                        oid, directory, candidate.Name, dataMethod.Name, string.Join("; ", whyNot), availability.Reason);
+                    Log.TablespaceSnapshotFallback(log, oid, directory, candidate.Name, dataMethod.Name, string.Join("; ", whyNot), availability.Reason);
                 }
                 return candidate;
             }
@@ -110,12 +109,12 @@ public static partial class SnapshotTaker
                 await method.ReleaseAsync(path, CancellationToken.None).ConfigureAwait(false);
                 if (method.Name != DirectSnapshot.MethodName)
                 {
-                    log.LogInformation("released {Method} snapshot {Path}", method.Name, path);
+                    Log.SnapshotReleased(log, method.Name, path);
                 }
             }
             catch (Exception e) when (e is SnapshotException or ProcessFailedException or IOException or UnauthorizedAccessException)
             {
-                log.LogError("cannot release {Method} snapshot {Path}: {Reason} (pgborg retries before the next base backup)", method.Name, path, e.Message);
+                Log.SnapshotNotReleased(log, method.Name, path, e.Message);
                 failures.Add(e.Message);
             }
         }

@@ -1,99 +1,125 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.Logging;
 using PgBorg.Archiving;
-using PgBorg.Borg;
 using PgBorg.Configuration;
-using PgBorg.Dumps;
 using PgBorg.PostgreSql;
+using PgBorg.State;
 
 namespace PgBorg.Status;
 
-public sealed record DumpStatus(
-    [property: JsonPropertyName("what")] string What,
-    [property: JsonPropertyName("newest")] DateTimeOffset Newest,
-    [property: JsonPropertyName("count")] int Count);
-
-/// <summary>What <c>pgborg status</c> reports for one instance; read from names, comments and the spool only.</summary>
+/// <summary>
+/// What <c>pgborg status</c> reports for one instance: the daemons' state files, the spool and PostgreSQL's live
+/// view — never a repository, whose lock a base backup or a compaction may hold for hours.
+/// </summary>
 public sealed record InstanceStatus(
     [property: JsonPropertyName("instance")] string Instance,
     [property: JsonPropertyName("dataDirectory")] string DataDirectory,
-    [property: JsonPropertyName("completeCycles")] int? CompleteCycles,
-    [property: JsonPropertyName("newestBase")] DateTimeOffset? NewestBase,
-    [property: JsonPropertyName("newestBaseCycle")] string? NewestBaseCycle,
-    [property: JsonPropertyName("newestWal")] string? NewestWal,
-    [property: JsonPropertyName("newestWalStoredAt")] DateTimeOffset? NewestWalStoredAt,
-    [property: JsonPropertyName("activeSpools")] int ActiveSpools,
-    [property: JsonPropertyName("spoolBacklogFiles")] int SpoolBacklogFiles,
-    [property: JsonPropertyName("spoolBacklogBytes")] long SpoolBacklogBytes,
-    [property: JsonPropertyName("dumps")] List<DumpStatus> Dumps,
-    [property: JsonPropertyName("errors")] List<string> Errors)
+    [property: JsonPropertyName("healthy")] bool Healthy,
+    [property: JsonPropertyName("problems")] List<string> Problems,
+    [property: JsonPropertyName("archive")] InstanceState? Archive,
+    [property: JsonPropertyName("dump")] InstanceState? Dump,
+    [property: JsonPropertyName("databases")] List<DatabaseState> Databases,
+    [property: JsonPropertyName("lateDatabases")] List<string> LateDatabases,
+    [property: JsonPropertyName("spool")] SpoolStatus Spool,
+    [property: JsonPropertyName("postgres")] ArchiverStats? Postgres,
+    [property: JsonPropertyName("postgresError")] string? PostgresError,
+    [property: JsonPropertyName("walLagSegments")] long? WalLagSegments,
+    [property: JsonPropertyName("walLate")] bool WalLate,
+    [property: JsonPropertyName("baseLate")] bool BaseLate)
 {
-    public static async Task<InstanceStatus> ReadAsync(PgBorgConfig config, PgInstance instance, string host, ILogger log, CancellationToken ct)
+    public static async Task<InstanceStatus> ReadAsync(PgBorgConfig config, PgInstance instance, DaemonState? pgcad, DaemonState? pgdumpd,
+        DateTimeOffset now, CancellationToken ct)
     {
-        var errors = new List<string>();
-        int? complete = null;
-        StoredCycle? newest = null;
-        (string File, DateTimeOffset At)? newestWal = null;
-        try
+        var alerts = config.AlertsFor(instance.Name);
+        var archive = pgcad?.Instances.FirstOrDefault(i => i.Instance == instance.Name);
+        var dump = pgdumpd?.Instances.FirstOrDefault(i => i.Instance == instance.Name);
+        var databases = pgdumpd?.Databases.Where(d => d.Instance == instance.Name).ToList() ?? [];
+        var (postgres, postgresError) = await LiveAsync(instance, ct).ConfigureAwait(false);
+        var (active, files, bytes) = SpoolBacklog.Read(instance.DataDirectory);
+        var problems = new List<string>();
+        long? lag = null;
+        bool walLate = false, baseLate = false;
+        if (archive is not null)
         {
-            var repo = new BorgRepository(config.ArchiveFor(instance.Name).Repository, config.StateDirectory, log);
-            var cycles = await CycleCatalog.ReadAsync(repo, host, instance.Name, ct).ConfigureAwait(false);
-            complete = cycles.Count(c => c.IsComplete);
-            newest = cycles.LastOrDefault(c => c.IsComplete);
-            newestWal = cycles.SelectMany(c => c.WalBatches).Select(w => w.Metadata).OfType<WalBatchMetadata>()
-                .OrderBy(m => m.Files[^1], StringComparer.Ordinal).Select(m => ((string, DateTimeOffset)?)(m.Files[^1], m.CreatedAt)).LastOrDefault();
+            lag = postgres is null ? null : WalLag.Segments(postgres.CurrentWal, archive.NewestWal, postgres.WalSegmentSize);
+            walLate = Lateness.Wal(archive, postgres, alerts, now);
+            baseLate = Lateness.Base(archive, alerts, now);
+            if (archive.LastResult != InstanceState.Ok)
+            {
+                problems.Add($"archiving failing ({archive.ConsecutiveFailures}x): {archive.LastError}");
+            }
+            if (walLate)
+            {
+                problems.Add($"WAL late: {lag} completed segment(s) not in Borg, newest stored {Ago(archive.NewestWalStoredAt, now)}");
+            }
+            if (baseLate)
+            {
+                problems.Add(archive.NewestBase is null ? "no complete base backup" : $"newest complete base is {Ago(archive.NewestBase.StoppedAt, now)} old (max_base_age {Duration.Format(alerts.MaxBaseAge!.Value)})");
+            }
         }
-        catch (ConfigException)
+        if (postgres?.Failing == true)
         {
-            errors.Add("archive: no repository configured");
+            problems.Add($"archive_command failing: {postgres.LastFailedWal} at {postgres.LastFailedAt:yyyy-MM-dd HH:mm:ss} UTC ({postgres.FailedCount} failures)");
         }
-        catch (BorgException e)
+        if (dump?.LastResult is InstanceState.Failed)
         {
-            errors.Add("archive: " + e.Message);
+            problems.Add($"dumps failing: {dump.LastError}");
         }
-        var dumps = new List<DumpStatus>();
-        try
-        {
-            var repo = new BorgRepository(config.DumpFor(instance.Name).Repository, config.StateDirectory, log);
-            var entries = await DumpCatalog.ListAsync(repo, host, instance.Name, ct).ConfigureAwait(false);
-            dumps = entries.GroupBy(e => e.IsGlobals ? "(globals)" : e.Name.Database!)
-                .Select(g => new DumpStatus(g.Key, g.Max(e => e.Name.Time), g.Count())).OrderBy(d => d.What, StringComparer.Ordinal).ToList();
-        }
-        catch (ConfigException)
-        {
-            errors.Add("dumps: no repository configured");
-        }
-        catch (BorgException e)
-        {
-            errors.Add("dumps: " + e.Message);
-        }
-        var spools = SpoolDirectory.Cycles(instance.DataDirectory);
-        var backlog = spools.SelectMany(c => SpoolDirectory.Files(instance.DataDirectory, c).Select(f => Path.Combine(SpoolDirectory.CycleDirectory(instance.DataDirectory, c), f))).ToList();
-        return new InstanceStatus(instance.Name, instance.DataDirectory, complete, newest?.Base?.StoppedAt, newest?.Stamp, newestWal?.File, newestWal?.At,
-            SpoolDirectory.ActiveCycles(instance.DataDirectory).Count, backlog.Count, backlog.Sum(f => new FileInfo(f).Length), dumps, errors);
+        var late = databases.Where(d => Lateness.Dump(d, alerts, now)).Select(d => d.Label).ToList();
+        problems.AddRange(databases.Where(d => d.LastResult != InstanceState.Ok).Select(d => $"dump of {d.Label} failed: {d.LastError}"));
+        problems.AddRange(late.Select(d => $"dump of {d} late (max_dump_age {Duration.Format(alerts.MaxDumpAge!.Value)})"));
+        return new InstanceStatus(instance.Name, instance.DataDirectory, problems.Count == 0, problems, archive, dump, databases, late,
+            new SpoolStatus(active, files, bytes), postgres, postgresError, lag, walLate, baseLate);
     }
 
-    public string ToJson() => JsonSerializer.Serialize(this, StatusJsonContext.Default.InstanceStatus);
+    /// <summary>pg_stat_archiver now, in a few seconds at most: a server that does not answer is reported, not waited for.</summary>
+    private static async Task<(ArchiverStats?, string?)> LiveAsync(PgInstance instance, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await using var session = await ServerSession.OpenAsync(instance, timeout.Token).ConfigureAwait(false);
+            return (await session.StatsAsync(timeout.Token).ConfigureAwait(false), null);
+        }
+        catch (Exception e) when (e is PgException or IOException or Processes.ProcessFailedException
+            || (e is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            return (null, e is OperationCanceledException ? "PostgreSQL did not answer within 5 s" : e.Message);
+        }
+    }
+
+    public static string Ago(DateTimeOffset? t, DateTimeOffset now) => t is null ? "never"
+        : $"{t.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC ({Duration.Format(TimeSpan.FromSeconds(Math.Max(0, (long)(now - t.Value).TotalSeconds)))} ago)";
 
     public void Print(TextWriter o, DateTimeOffset now)
     {
-        static string Ago(DateTimeOffset? t, DateTimeOffset now) => t is null ? "never" : $"{t.Value.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC ({Duration.Format(TimeSpan.FromSeconds(Math.Max(0, (long)(now - t.Value).TotalSeconds)))} ago)";
-        o.WriteLine($"{Instance} ({DataDirectory})");
-        o.WriteLine($"  cycles:      {(CompleteCycles is null ? "?" : CompleteCycles.ToString())} complete; newest base {Ago(NewestBase, now)}{(NewestBaseCycle is null ? "" : $", cycle {NewestBaseCycle}")}");
-        o.WriteLine($"  WAL:         newest archived {NewestWal ?? "none"}, stored {Ago(NewestWalStoredAt, now)}");
-        o.WriteLine($"  spool:       {ActiveSpools} active; {SpoolBacklogFiles} file(s) waiting ({BorgRepository.FormatBytes(SpoolBacklogBytes)})");
-        foreach (var d in Dumps)
+        o.WriteLine($"{Instance} ({DataDirectory}): {(Healthy ? "healthy" : "NOT healthy")}");
+        if (Archive is { } a)
         {
-            o.WriteLine($"  dump:        {d.What}: newest {Ago(d.Newest, now)}, {d.Count} kept");
+            o.WriteLine($"  archiving:   last round {Ago(a.LastRoundAt, now)}: {a.LastResult}{(a.LastError is null ? "" : ": " + a.LastError)}");
+            o.WriteLine($"  cycles:      {a.CompleteCycles} complete; newest base {Ago(a.NewestBase?.StoppedAt, now)}{(a.NewestBase is null ? "" : $", cycle {a.NewestBase.Cycle}")}; restorable from {Ago(a.OldestRestorableAt, now)}");
+            o.WriteLine($"  WAL:         newest in Borg {a.NewestWal ?? "none"}, stored {Ago(a.NewestWalStoredAt, now)}; lag {(WalLagSegments is null ? "?" : WalLagSegments.ToString())} segment(s)");
         }
-        foreach (var e in Errors)
+        else
         {
-            o.WriteLine($"  error:       {e}");
+            o.WriteLine("  archiving:   pgcad has not reported on this instance");
+        }
+        o.WriteLine($"  spool:       {Spool.Active} active; {Spool.Files} file(s) waiting ({Borg.BorgRepository.FormatBytes(Spool.Bytes)})");
+        o.WriteLine(Postgres is { } p
+            ? $"  PostgreSQL:  last archived {(p.LastArchivedWal is null ? "none" : $"{p.LastArchivedWal} {Ago(p.LastArchivedAt, now)}")}; "
+                + (p.LastFailedWal is null ? "no failure" : $"last failed {p.LastFailedWal} {Ago(p.LastFailedAt, now)}") + $"; {p.FailedCount} failures"
+            : $"  PostgreSQL:  {PostgresError}");
+        if (Dump is { } d)
+        {
+            o.WriteLine($"  dumps:       last round {Ago(d.LastRoundAt, now)}: {d.LastResult}{(d.LastError is null ? "" : ": " + d.LastError)}");
+        }
+        foreach (var db in Databases)
+        {
+            o.WriteLine($"  dump:        {db.Label}: newest {Ago(db.NewestDumpAt, now)}{(db.NewestDumpSize is { } size ? $", {Borg.BorgRepository.FormatBytes(size)}" : "")}; last attempt {db.LastResult}");
+        }
+        foreach (var problem in Problems)
+        {
+            o.WriteLine($"  problem:     {problem}");
         }
     }
 }
-
-[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(InstanceStatus))]
-internal sealed partial class StatusJsonContext : JsonSerializerContext;

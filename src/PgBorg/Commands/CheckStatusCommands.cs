@@ -1,6 +1,9 @@
 using System.CommandLine;
 using PgBorg.Archiving;
+using PgBorg.Metrics;
+using PgBorg.State;
 using PgBorg.PostgreSql;
+using PgBorg.Processes;
 using PgBorg.Status;
 
 namespace PgBorg.Cli.Commands;
@@ -27,27 +30,52 @@ internal static class CheckStatusCommands
 
     public static Command StatusCommand()
     {
-        var command = new Command("status", "Per instance: cycles, newest base, newest archived WAL and its age, spool backlog, newest dump per database");
+        var command = new Command("status", "Per instance: the daemons' last results, newest base, WAL and dumps, spool backlog, PostgreSQL's archiver; exit 1 when something fails or is late. Never waits on a repository");
         command.SetAction((parse, ct) => CommandContext.RunAsync(parse, async ctx =>
         {
-            var json = parse.GetValue(CommandTree.Json);
+            var now = DateTimeOffset.UtcNow;
+            var pgcad = StateFile.TryRead(ctx.Config.StateDirectory, StateFile.ArchiveDaemon);
+            var pgdumpd = StateFile.TryRead(ctx.Config.StateDirectory, StateFile.DumpDaemon);
             var statuses = new List<InstanceStatus>();
             foreach (var instance in InstanceCatalog.SelectAll(ctx.Instances, parse.GetValue(CommandTree.Instance)))
             {
-                statuses.Add(await InstanceStatus.ReadAsync(ctx.Config, instance, ctx.Host, ctx.Log, ct));
+                statuses.Add(await InstanceStatus.ReadAsync(ctx.Config, instance, pgcad, pgdumpd, now, ct));
             }
-            if (json)
+            var report = new StatusReport(statuses.All(s => s.Healthy), now, statuses);
+            if (parse.GetValue(CommandTree.Json))
             {
-                Console.WriteLine("[" + string.Join(",", statuses.Select(s => s.ToJson())) + "]");
+                Console.WriteLine(report.ToJson());
             }
             else
             {
                 foreach (var s in statuses)
                 {
-                    s.Print(Console.Out, DateTimeOffset.UtcNow);
+                    s.Print(Console.Out, now);
                 }
             }
-            return statuses.Any(s => s.Errors.Count > 0) ? ExitCodes.Failed : 0;
+            return report.Healthy ? ExitCodes.Success : ExitCodes.Failed;
+        }));
+        return command;
+    }
+
+    public static Command MetricsCommand()
+    {
+        var command = new Command("metrics", "Print the Prometheus metrics the daemons write into [metrics] textfile_directory, from their state files");
+        command.SetAction((parse, ct) => CommandContext.RunAsync(parse, ctx =>
+        {
+            var report = new MetricsReport(ctx.Config, DateTimeOffset.UtcNow);
+            var names = InstanceCatalog.SelectAll(ctx.Instances, parse.GetValue(CommandTree.Instance)).ToList();
+            if (StateFile.TryRead(ctx.Config.StateDirectory, StateFile.ArchiveDaemon) is { } pgcad)
+            {
+                report.AddDaemon(pgcad, StateLock.IsHeld(ctx.Config.StateDirectory, StateFile.ArchiveDaemon)).AddArchive(pgcad, names.Select(i => i.Name),
+                    name => names.FirstOrDefault(i => i.Name == name) is { } i && SpoolBacklog.Read(i.DataDirectory) is var b ? (b.Files, b.Bytes) : null);
+            }
+            if (StateFile.TryRead(ctx.Config.StateDirectory, StateFile.DumpDaemon) is { } pgdumpd)
+            {
+                report.AddDaemon(pgdumpd, StateLock.IsHeld(ctx.Config.StateDirectory, StateFile.DumpDaemon)).AddDumps(pgdumpd, names.Select(i => i.Name));
+            }
+            Console.Write(report.Render());
+            return Task.FromResult(ExitCodes.Success);
         }));
         return command;
     }

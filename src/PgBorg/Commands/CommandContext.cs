@@ -36,7 +36,7 @@ internal sealed class CommandContext : IDisposable
         var config = PgBorgConfig.Load(PgBorgConfig.ResolvePath(parse.GetValue(CommandTree.Config)));
         var loggers = Logging.Create(config.LogLevel);
         var log = loggers.CreateLogger("pgborg");
-        var instances = InstanceCatalog.Load(config, w => log.LogWarning("{Warning}", w));
+        var instances = InstanceCatalog.Load(config, w => PgBorg.Log.DiscoveryWarning(log, w));
         var host = parse.GetValue(CommandTree.Host) ?? config.HostName ?? Environment.MachineName;
         return new CommandContext(config, instances, host, loggers);
     }
