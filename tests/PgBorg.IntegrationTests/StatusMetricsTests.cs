@@ -94,10 +94,12 @@ public sealed class StatusMetricsTests : IAsyncLifetime
         Assert.Equal(0, main.GetProperty("postgres").GetProperty("failedCount").GetInt64());
         Assert.Contains(main.GetProperty("databases").EnumerateArray(), d => d.GetProperty("database").GetString() == "postgres"
             && d.GetProperty("lastResult").GetString() == "ok" && d.GetProperty("newestDumpSize").GetInt64() > 0);
+        Assert.Matches("^[0-9]{8}T[0-9]{6}Z$", main.GetProperty("cycleStarting").GetString());
         var text = await _sandbox.PgBorgAsync("status");
         Assert.Equal(0, text.ExitCode);
         Assert.Contains("main (", text.Stdout);
         Assert.Contains("healthy", text.Stdout);
+        Assert.Contains("base backup in progress", text.Stdout);
         TestContext.Current.TestOutputHelper?.WriteLine(text.Stdout);
 
         // both daemons' files, and pgborg metrics, are valid exposition format with the names the README lists

@@ -104,15 +104,15 @@ public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings
         // names sort as WAL does (timeline first): the greatest segment name is the newest segment
         var newestWal = cycles.SelectMany(c => c.WalBatches).Select(w => w.Metadata).OfType<WalBatchMetadata>()
             .SelectMany(m => m.Files.Where(f => WalFileName.Classify(f) == WalFileKind.Segment).Select(f => (File: f, m.CreatedAt)))
-            .MaxBy(w => w.File, StringComparer.Ordinal);
-        var newestSegment = newestWal.File;
+            .OrderBy(w => w.File, StringComparer.Ordinal).Select(w => ((string File, DateTimeOffset StoredAt)?)w).LastOrDefault();
+        var newestSegment = newestWal?.File;
         var caughtUp = postgres is not null && WalLag.Segments(postgres.CurrentWal, newestSegment, postgres.WalSegmentSize) == 0
             ? now : previous?.WalCaughtUpAt;
         var instance = new InstanceState(Name, now, elapsed.TotalSeconds, error is null ? InstanceState.Ok : InstanceState.Failed, error,
             error is null ? now : previous?.LastSuccessAt, Failures,
             complete.Count,
             newest is null ? null : new BaseState(newest.Cycle, newest.StartedAt, newest.StoppedAt, newest.Method, newest.OriginalSize, newest.CompressedSize),
-            newestSegment, newestSegment is null ? null : newestWal.CreatedAt, caughtUp,
+            newestSegment, newestWal?.StoredAt, caughtUp,
             complete.FirstOrDefault()?.Base?.StoppedAt,
             postgres);
         try

@@ -20,6 +20,7 @@ public sealed record InstanceStatus(
     [property: JsonPropertyName("databases")] List<DatabaseState> Databases,
     [property: JsonPropertyName("lateDatabases")] List<string> LateDatabases,
     [property: JsonPropertyName("spool")] SpoolStatus Spool,
+    [property: JsonPropertyName("cycleStarting")] string? CycleStarting,
     [property: JsonPropertyName("postgres")] ArchiverStats? Postgres,
     [property: JsonPropertyName("postgresError")] string? PostgresError,
     [property: JsonPropertyName("walLagSegments")] long? WalLagSegments,
@@ -35,6 +36,10 @@ public sealed record InstanceStatus(
         var databases = pgdumpd?.Databases.Where(d => d.Instance == instance.Name).ToList() ?? [];
         var (postgres, postgresError) = await LiveAsync(instance, ct).ConfigureAwait(false);
         var (active, files, bytes) = SpoolBacklog.Read(instance.DataDirectory);
+        // a spool newer than the newest complete base is a cycle whose base is being taken (or failed and is retried):
+        // the spool is made before the base starts, so the filesystem says so without asking pgcad
+        var starting = archive is null ? null : SpoolDirectory.ActiveCycles(instance.DataDirectory)
+            .LastOrDefault(c => string.CompareOrdinal(c, archive.NewestBase?.Cycle ?? "") > 0);
         var problems = new List<string>();
         long? lag = null;
         bool walLate = false, baseLate = false;
@@ -68,7 +73,7 @@ public sealed record InstanceStatus(
         problems.AddRange(databases.Where(d => d.LastResult != InstanceState.Ok).Select(d => $"dump of {d.Label} failed: {d.LastError}"));
         problems.AddRange(late.Select(d => $"dump of {d} late (max_dump_age {Duration.Format(alerts.MaxDumpAge!.Value)})"));
         return new InstanceStatus(instance.Name, instance.DataDirectory, problems.Count == 0, problems, archive, dump, databases, late,
-            new SpoolStatus(active, files, bytes), postgres, postgresError, lag, walLate, baseLate);
+            new SpoolStatus(active, files, bytes), starting, postgres, postgresError, lag, walLate, baseLate);
     }
 
     /// <summary>pg_stat_archiver now, in a few seconds at most: a server that does not answer is reported, not waited for.</summary>
@@ -103,6 +108,10 @@ public sealed record InstanceStatus(
         else
         {
             o.WriteLine("  archiving:   pgcad has not reported on this instance");
+        }
+        if (CycleStarting is { } cycle)
+        {
+            o.WriteLine($"  new cycle:   {cycle}: base backup in progress or to be retried (started {Ago(Naming.Stamp.TryParse(cycle, out var t) ? t : null, now)})");
         }
         o.WriteLine($"  spool:       {Spool.Active} active; {Spool.Files} file(s) waiting ({Borg.BorgRepository.FormatBytes(Spool.Bytes)})");
         o.WriteLine(Postgres is { } p
