@@ -96,6 +96,7 @@ public sealed class PostgresVersionMatrixTests(ITestOutputHelper output) : IDisp
         await InsertAsync(401, 500);
         var point = await _sandbox.PgBorgAsync("pgbuptool", "restorepoint", $"matrix-{major}");
         Assert.True(point.ExitCode == 0, point.ToString());
+        var afterSecondBase = await _cluster.SqlAsync("SELECT now()");
         await InsertAsync(501, 600);
         await _cluster.SwitchAndWaitArchivedAsync();
         Step("switched");
@@ -137,5 +138,10 @@ public sealed class PostgresVersionMatrixTests(ITestOutputHelper output) : IDisp
         Assert.Equal(3, bases.Count);
         Assert.Equal(2u, bases[^1].GetProperty("timeline").GetUInt32());
         Assert.Equal("300:1100", await RestoreAndCountAsync());
+        // a time on timeline 1 after the fork, in the second cycle: recovery would follow timeline 2, which forked off
+        // before that cycle's base (its first segment or timeline 1's .partial says so), so it is refused before anything is extracted
+        using var refusedDir = new TempDir("pgborg-matrix");
+        var refused = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--time", afterSecondBase, "--target-dir", Path.Combine(refusedDir.Path, "data")], null);
+        Assert.True(refused.ExitCode == 4 && refused.Stderr.Contains("forked off before the base", StringComparison.Ordinal), refused.ToString());
     }
 }
