@@ -47,6 +47,12 @@ public static class WalFetch
                 var entry = context.Archives.FirstOrDefault(a => a.Files.Contains(name));
                 if (entry is null && context.Follow is { } source)
                 {
+                    if (WalExtractor.IsRunning(area))
+                    {
+                        // the restore's extractor (root's Borg) is still at work on the repository; a second Borg of
+                        // another user beside it can fail on its lock files. A standby asks again in a few seconds.
+                        return NotFound;
+                    }
                     // a standby: WAL archived after the restore, looked up among the instance's archives now
                     var repo = new BorgRepository(context.RepositorySettings(TimeSpan.FromMinutes(5)), area, NullLogger.Instance);
                     if (!await WalArchiveLookup.FetchAsync(repo, source.Host, source.Instance, name, source.WalSegmentSize, area, ct).ConfigureAwait(false))
