@@ -140,4 +140,23 @@ public sealed class StatusMetricsTests : IAsyncLifetime
         Assert.Contains("pgborg_dump_late{instance=\"main\",database=\"postgres\"} 1", metrics.Stdout);
         await PromtoolAcceptsAsync(metrics.Stdout);
     }
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_failing_archiving_round_is_kept_in_the_state_and_makes_status_exit_1()
+    {
+        _sandbox.WriteConfig(Config());
+        await _cluster.StopAsync();
+        Assert.Equal(1, (await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(2))).ExitCode);
+        var r = await _sandbox.PgBorgAsync("status", "--json");
+        Assert.True(r.ExitCode == 1, r.ToString());
+        var main = JsonDocument.Parse(r.Stdout).RootElement.GetProperty("instances")[0];
+        Assert.Equal("failed", main.GetProperty("archive").GetProperty("lastResult").GetString());
+        Assert.Contains("cannot connect", main.GetProperty("archive").GetProperty("lastError").GetString());
+        Assert.Contains(main.GetProperty("problems").EnumerateArray(), p => p.GetString()!.StartsWith("archiving failing (1x)", StringComparison.Ordinal));
+        Assert.Equal(JsonValueKind.Null, main.GetProperty("postgres").ValueKind);
+        Assert.NotNull(main.GetProperty("postgresError").GetString());
+        var metrics = await _sandbox.PgBorgAsync("metrics");
+        Assert.Contains("pgborg_archive_round_success{instance=\"main\"} 0", metrics.Stdout);
+        await PromtoolAcceptsAsync(metrics.Stdout);
+    }
 }
