@@ -89,8 +89,7 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
     /// <summary>pgborg-pgcad.prom after each round.</summary>
     private string Metrics(DaemonState state) => new MetricsReport(config, DateTimeOffset.UtcNow)
         .AddDaemon(state, up: true)
-        .AddArchive(state, instances.Select(i => i.Name), name => instances.FirstOrDefault(i => i.Name == name) is { } i
-            ? SpoolBacklog.Read(i.DataDirectory) is var b ? (b.Files, b.Bytes) : null : null)
+        .AddArchive(state, instances)
         .Render();
 
     private static async Task LoopAsync(ArchiveWorker worker, bool newCycle, Action<string> progress, Action roundEnded, CancellationToken ct)
