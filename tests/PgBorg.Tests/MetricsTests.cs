@@ -1,6 +1,7 @@
 using PgBorg.Configuration;
 using PgBorg.Metrics;
 using PgBorg.PostgreSql;
+using PgBorg.Processes;
 using PgBorg.State;
 
 namespace PgBorg.Tests;
@@ -65,7 +66,16 @@ public sealed class MetricsTests : IDisposable
             Instances = [new InstanceState("main", Now, 3, InstanceState.Ok, null, Now, 0)],
             Databases = [new DatabaseState("main", "we\"ird\\db", InstanceState.Ok, null, Now, Now.AddDays(-3), 100, 1)],
         };
-        var text = new MetricsReport(Config(), Now).AddDaemon(pgcad, true).AddArchive(pgcad, ["main"], _ => (1, 16 << 20))
+        // one segment waiting in the spool (a copy in each of two spools counts once)
+        var data = Directory.CreateDirectory(Path.Combine(_dir, "data")).FullName;
+        foreach (var cycle in new[] { "20261201T000000Z", "20261206T000000Z" })
+        {
+            var spool = Directory.CreateDirectory(Path.Combine(data + ".pgborg-spool", cycle)).FullName;
+            using var segment = File.Create(Path.Combine(spool, "000000010000000000000011"));
+            segment.SetLength(16 << 20);
+        }
+        var main = new PgInstance("main", data, 5432, "/run/postgresql", OsUser.Current, "/usr/lib/postgresql/15/bin", 15, "test");
+        var text = new MetricsReport(Config(), Now).AddDaemon(pgcad, true).AddArchive(pgcad, [main])
             .AddDaemon(pgdumpd, false).AddDumps(pgdumpd, ["main"]).Render();
         Assert.Single(text.Split('\n'), l => l == "# TYPE pgborg_up gauge");
         Assert.Contains("pgborg_up{daemon=\"pgcad\"} 1\n", text);
@@ -75,6 +85,7 @@ public sealed class MetricsTests : IDisposable
         Assert.Contains("pgborg_base_late{instance=\"main\"} 0\n", text);
         Assert.Contains("pgborg_postgres_archiver_failed_total{instance=\"main\"} 3\n", text);
         Assert.Contains("pgborg_dump_late{instance=\"main\",database=\"we\\\"ird\\\\db\"} 1\n", text);
+        Assert.Contains("pgborg_spool_files{instance=\"main\"} 1\n", text);
         Assert.Contains("pgborg_spool_bytes{instance=\"main\"} 16777216\n", text);
     }
 }

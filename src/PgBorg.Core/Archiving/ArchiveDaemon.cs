@@ -26,7 +26,8 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
         var exporter = new TextfileExporter(config.MetricsDirectory, StateFile.ArchiveDaemon, log);
         var state = new StateRecorder(config.StateDirectory, StateFile.ArchiveDaemon, s => exporter.Write(Metrics(s)));
         var gates = new Dictionary<string, SemaphoreSlim>(StringComparer.Ordinal);
-        var workers = instances.Select(i =>
+        var workers = new List<ArchiveWorker>();
+        workers.AddRange(instances.Select(i =>
         {
             var settings = config.ArchiveFor(i.Name);
             var location = settings.Repository.Location;
@@ -36,8 +37,10 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
             }
             var instanceLog = new InstanceLogger(log, i.Name);
             var manager = new CycleManager(i, settings, config.StateDirectory, host, binary, instanceLog) { Heartbeat = notifier.Heartbeat };
-            return new ArchiveWorker(manager, settings, gate, state, instanceLog);
-        }).ToList();
+            return new ArchiveWorker(manager, settings, gate, state, instanceLog) { RepositoryArchives = () => RepositoryArchives(location) };
+        }));
+        // instances sharing a repository report its archives together, not each its own share
+        int RepositoryArchives(string location) => workers.Where(w => w.Manager.RepositoryLocation == location).Sum(w => w.Manager.ArchiveCount);
         using var usr1 = System.Runtime.InteropServices.PosixSignalRegistration.Create((System.Runtime.InteropServices.PosixSignal)SigUsr1, c =>
         {
             c.Cancel = true;
@@ -89,8 +92,7 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
     /// <summary>pgborg-pgcad.prom after each round.</summary>
     private string Metrics(DaemonState state) => new MetricsReport(config, DateTimeOffset.UtcNow)
         .AddDaemon(state, up: true)
-        .AddArchive(state, instances.Select(i => i.Name), name => instances.FirstOrDefault(i => i.Name == name) is { } i
-            ? SpoolBacklog.Read(i.DataDirectory) is var b ? (b.Files, b.Bytes) : null : null)
+        .AddArchive(state, instances)
         .Render();
 
     private static async Task LoopAsync(ArchiveWorker worker, bool newCycle, Action<string> progress, Action roundEnded, CancellationToken ct)

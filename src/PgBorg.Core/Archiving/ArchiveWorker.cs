@@ -14,6 +14,9 @@ namespace PgBorg.Archiving;
 /// </summary>
 public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings, SemaphoreSlim repositoryGate, StateRecorder state, ILogger log)
 {
+    /// <summary>The archives of every instance sharing this instance's repository (the daemon knows them all).</summary>
+    public Func<int>? RepositoryArchives { get; init; }
+
     /// <summary>The longest wait between two attempts of a failing instance.</summary>
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
 
@@ -117,7 +120,7 @@ public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings
             postgres);
         try
         {
-            state.Report([instance], [], [new RepositoryState(manager.RepositoryLocation, manager.ArchiveCount)]);
+            state.Report([instance], [], [new RepositoryState(manager.RepositoryLocation, RepositoryArchives?.Invoke() ?? manager.ArchiveCount)]);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

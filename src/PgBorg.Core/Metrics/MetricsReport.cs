@@ -1,6 +1,7 @@
 using System.Text;
 using PgBorg.Archiving;
 using PgBorg.Configuration;
+using PgBorg.PostgreSql;
 using PgBorg.State;
 using PgBorg.Status;
 
@@ -44,11 +45,11 @@ public sealed class MetricsReport(PgBorgConfig config, DateTimeOffset now)
         return this;
     }
 
-    /// <param name="spool">the files and bytes waiting in an instance's spool, read live: what waits for Borg right now</param>
-    public MetricsReport AddArchive(DaemonState state, IEnumerable<string> instances, Func<string, (int Files, long Bytes)?> spool)
+    /// <summary>Per instance; the spool is read live (a directory listing): it is what waits for Borg right now.</summary>
+    public MetricsReport AddArchive(DaemonState state, IReadOnlyList<PgInstance> instances)
     {
-        var wanted = instances.ToHashSet(StringComparer.Ordinal);
-        foreach (var s in state.Instances.Where(i => wanted.Contains(i.Instance)))
+        var wanted = instances.ToDictionary(i => i.Name, StringComparer.Ordinal);
+        foreach (var s in state.Instances.Where(i => wanted.ContainsKey(i.Instance)))
         {
             var i = ("instance", s.Instance);
             var alerts = config.AlertsFor(s.Instance);
@@ -71,11 +72,9 @@ public sealed class MetricsReport(PgBorgConfig config, DateTimeOffset now)
             F("pgborg_archive_round_duration_seconds", "gauge", "Duration of pgcad's last round for the instance").Add(s.LastRoundSeconds, i);
             F("pgborg_postgres_archiver_failed_total", "counter", "pg_stat_archiver.failed_count: archive_command failures since the statistics reset").Add(pg?.FailedCount, i);
             F("pgborg_postgres_archiver_archived_total", "counter", "pg_stat_archiver.archived_count").Add(pg?.ArchivedCount, i);
-            if (spool(s.Instance) is { } backlog)
-            {
-                F("pgborg_spool_files", "gauge", "WAL files in the spool waiting for Borg").Add(backlog.Files, i);
-                F("pgborg_spool_bytes", "gauge", "Bytes of WAL in the spool waiting for Borg").Add(backlog.Bytes, i);
-            }
+            var (_, files, bytes) = SpoolBacklog.Read(wanted[s.Instance].DataDirectory);
+            F("pgborg_spool_files", "gauge", "WAL files in the spool waiting for Borg").Add(files, i);
+            F("pgborg_spool_bytes", "gauge", "Bytes of WAL in the spool waiting for Borg").Add(bytes, i);
         }
         return this;
     }

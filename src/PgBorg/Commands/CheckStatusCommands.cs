@@ -67,8 +67,7 @@ internal static class CheckStatusCommands
             var names = InstanceCatalog.SelectAll(ctx.Instances, parse.GetValue(CommandTree.Instance)).ToList();
             if (StateFile.TryRead(ctx.Config.StateDirectory, StateFile.ArchiveDaemon) is { } pgcad)
             {
-                report.AddDaemon(pgcad, StateLock.IsHeld(ctx.Config.StateDirectory, StateFile.ArchiveDaemon)).AddArchive(pgcad, names.Select(i => i.Name),
-                    name => names.FirstOrDefault(i => i.Name == name) is { } i && SpoolBacklog.Read(i.DataDirectory) is var b ? (b.Files, b.Bytes) : null);
+                report.AddDaemon(pgcad, StateLock.IsHeld(ctx.Config.StateDirectory, StateFile.ArchiveDaemon)).AddArchive(pgcad, names);
             }
             if (StateFile.TryRead(ctx.Config.StateDirectory, StateFile.DumpDaemon) is { } pgdumpd)
             {
