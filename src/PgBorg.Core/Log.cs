@@ -51,6 +51,12 @@ internal static partial class Log
     [LoggerMessage(30, LogLevel.Information, "{Instance}: archived {Count} WAL files {First}..{Last} into {Archive}")]
     public static partial void WalIngested(ILogger logger, string instance, int count, string first, string last, string archive);
 
+    [LoggerMessage(40, LogLevel.Information, "{Instance}: consolidated {Count} WAL files {First}..{Last} of cycle {Cycle} into {Archive}, replacing {Replaced} archives")]
+    public static partial void WalConsolidated(ILogger logger, string instance, int count, string first, string last, string cycle, string archive, int replaced);
+
+    [LoggerMessage(41, LogLevel.Information, "{Instance}: base of cycle {Cycle} waits for {Segment} to be archived (the archiver is at {Archived})")]
+    public static partial void WaitingForStopSegment(ILogger logger, string instance, string cycle, string segment, string archived);
+
     [LoggerMessage(31, LogLevel.Information, "{Instance}: starting cycle {Cycle}: {Reason}")]
     public static partial void CycleStarting(ILogger logger, string instance, string cycle, string reason);
 

@@ -20,6 +20,9 @@ public sealed class ArchiveCrashTests : IDisposable
         "borg:~wal~",            // while borg create of a WAL batch runs
         "base-after-snapshot",   // snapshot taken, backup mode on
         "borg:~base~",           // while borg create of the base runs
+        "consolidate-after-create", // a window's consolidated archive committed, its batches not deleted yet
+        "consolidate-after-delete", // batches deleted, the consolidated files still in the spool's .stored
+        "borg-cwd:.stored",      // while borg create of a consolidation runs (in the spool's .stored)
     };
 
     [Theory(Timeout = 600_000)]
@@ -29,14 +32,26 @@ public sealed class ArchiveCrashTests : IDisposable
         await using var fs = await LoopFilesystem.CreateAsync("xfs");   // a real reflink snapshot to leave behind
         await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf, fs.Sub("pgdata"));
         await cluster.SqlAsync("CREATE TABLE t (id serial, v text)");
-        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, snapshot: "reflink"));
+        // windows of a second: every round consolidates what it stored, so consolidation is among the crash points
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, snapshot: "reflink", extraArchive: "wal_consolidation = \"1s\""));
         await OnceAsync();
         await WorkAsync(cluster);
 
         var env = new Dictionary<string, string> { ["PGBORG_CONFIG"] = _sandbox.ConfigPath };
         using var bin = new FakeBin(new Dictionary<string, string>());
         var marker = Path.Combine(bin.Path, "borg-stopped");
-        if (point.StartsWith("borg:", StringComparison.Ordinal))
+        if (point.StartsWith("borg-cwd:", StringComparison.Ordinal))
+        {
+            // a Borg that freezes mid-create when run in the matching directory (a consolidation, not an ingest)
+            env["PGBORG_BORG"] = bin.Script("borg", $"""
+                if [ "$1" = create ] && [[ "$PWD" == *"{point[9..]}" ]]; then
+                  /usr/bin/borg "$@" & pid=$!
+                  sleep 0.5; kill -STOP $pid; echo $pid > '{marker}'; wait $pid; exit $?
+                fi
+                exec /usr/bin/borg "$@"
+                """);
+        }
+        else if (point.StartsWith("borg:", StringComparison.Ordinal))
         {
             // a Borg that freezes mid-create (SIGSTOP) once it has started on the matching archive
             env["PGBORG_BORG"] = bin.Script("borg", $"""
@@ -51,7 +66,7 @@ public sealed class ArchiveCrashTests : IDisposable
         {
             env["PGBORG_FAULT_POINT"] = point;
         }
-        var crashed = await CrashAtAsync(env, point.StartsWith("borg:", StringComparison.Ordinal) ? () => File.Exists(marker) : null);
+        var crashed = await CrashAtAsync(env, point.StartsWith("borg", StringComparison.Ordinal) ? () => File.Exists(marker) : null);
         Assert.True(crashed, $"pgcad never reached {point}");
 
         // PostgreSQL goes on archiving into the spools while pgcad is down
@@ -74,6 +89,12 @@ public sealed class ArchiveCrashTests : IDisposable
         var all = cycles.SelectMany(c => c.WalFiles).ToHashSet();
         var missing = ArchiveInspector.SegmentRange(first, last).Where(s => !all.Contains(s)).ToList();
         Assert.True(missing.Count == 0, "lost: " + string.Join(", ", missing));
+        // and nothing doubled: no WAL archive of a cycle is a copy of part of another (a consolidation left half-done)
+        var wal = (await new ArchiveInspector(_sandbox).WalArchivesAsync()).ToList();
+        foreach (var a in wal)
+        {
+            Assert.False(wal.Any(b => b.Name != a.Name && b.Cycle == a.Cycle && a.Files.IsSubsetOf(b.Files)), $"{a.Name} is contained in another archive of its cycle");
+        }
     }
 
     private async Task OnceAsync()

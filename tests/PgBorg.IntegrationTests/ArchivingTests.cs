@@ -70,7 +70,7 @@ public sealed class ArchivingTests : IAsyncLifetime
         using var extracted = new TempDir("pgborg-extract");
         foreach (var archive in cycles.SelectMany(c => c.WalArchives))
         {
-            var r = await Run.ProgramAsync("/usr/bin/borg", ["extract", $"{_sandbox.Repository}::{archive}"], new Dictionary<string, string>
+            var r = await Run.ProgramAsync("/usr/bin/borg", ["extract", $"{_sandbox.WalRepository}::{archive}"], new Dictionary<string, string>
             {
                 ["BORG_PASSPHRASE"] = Sandbox.Passphrase, ["BORG_BASE_DIR"] = Path.Combine(_sandbox.StateDirectory, "borg"),
             }, extracted.Path);
@@ -154,8 +154,9 @@ public sealed class ArchivingTests : IAsyncLifetime
         await PgcadOnceAsync("--new-cycle");
         var cycles = (await new ArchiveInspector(_sandbox).CyclesAsync()).Where(c => c.Base is not null).Select(c => c.Stamp).ToList();
         Assert.Equal(2, cycles.Count);
-        await Task.Delay(8000);
-        _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster, extraArchive: "keep_cycles = 1\nkeep_within = \"5s\""));
+        // C's round retires B's spool (drain, consolidation) before it expires: C's end must stay inside the window
+        await Task.Delay(20_000);
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster, extraArchive: "keep_cycles = 1\nkeep_within = \"15s\""));
         var r = await PgcadOnceAsync("--new-cycle");
         var kept = (await new ArchiveInspector(_sandbox).CyclesAsync()).Select(c => c.Stamp).Distinct().ToList();
         Assert.True(kept.Count == 2 && kept[0] == cycles[1] && !kept.Contains(cycles[0]), $"kept {string.Join(", ", kept)} of {string.Join(", ", cycles)} and a new one:\n{r.Stderr}");

@@ -19,8 +19,8 @@ public sealed class WalFetchTests : IAsyncLifetime
     {
         _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
         await ArchivedWorkload.CreateAsync(_cluster, _sandbox, switches: 4);
-        // a repository the service user can read: wal-fetch then fetches from Borg itself
-        await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", _sandbox.Repository);
+        // repositories the service user can read: wal-fetch then fetches from Borg itself
+        await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", _sandbox.Repository, _sandbox.WalRepository);
         var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
         Assert.True(r.ExitCode == 0, r.ToString());
         // pgcarestore's background extractor delivers the WAL; these tests are about wal-fetch reading Borg itself,
@@ -116,6 +116,7 @@ public sealed class WalFetchTests : IAsyncLifetime
         else
         {
             context["repository"] = "ssh://nobody@127.0.0.1:1/./repo";
+            context["walRepository"] = "ssh://nobody@127.0.0.1:1/./repo-wal";
         }
         credentials["environment"]!["BORG_RSH"] = "ssh -o BatchMode=yes -o ConnectTimeout=5";
         await File.WriteAllTextAsync(Context, context.ToJsonString());

@@ -14,7 +14,7 @@ public sealed class ExpiryTests
         cycle.Base = new BaseMetadata(BaseMetadata.CurrentFormat, complete, "h", "main", stamp, 15, 150000, "1", 1, 16 << 20,
             "0/2000028", "000000010000000000000002", "0/2000100", "000000010000000000000002",
             stopped.AddMinutes(-5), stopped, "direct", "", "", []);
-        cycle.WalBatches.Add(("wal-" + stamp, null));
+        cycle.WalBatches.Add(new WalBatch("wal-" + stamp, null));
         return cycle;
     }
 

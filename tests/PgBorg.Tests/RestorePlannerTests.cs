@@ -17,7 +17,7 @@ public sealed class RestorePlannerTests
                 "0/4000028", startWal, "0/4000100", startWal, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(1),
                 "direct", "", "", []),
         };
-        c.WalBatches.Add(($"h~main~pg15~wal~x~y~{Stamp}", new WalBatchMetadata(WalBatchMetadata.CurrentFormat, "h", "main", Stamp, [.. walFiles], 0, DateTimeOffset.UnixEpoch)));
+        c.WalBatches.Add(new WalBatch($"h~main~pg15~wal~x~y~{Stamp}", new WalBatchMetadata(WalBatchMetadata.CurrentFormat, "h", "main", Stamp, [.. walFiles], 0, DateTimeOffset.UnixEpoch)));
         return c;
     }
 

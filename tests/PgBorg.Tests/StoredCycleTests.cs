@@ -10,7 +10,7 @@ public sealed class StoredCycleTests
         var cycle = new StoredCycle("20261206T040000Z");
         foreach (var files in batches)
         {
-            cycle.WalBatches.Add(($"h~main~pg15~wal~{files[0]}~{files[^1]}~20261206T040000Z",
+            cycle.WalBatches.Add(new WalBatch($"h~main~pg15~wal~{files[0]}~{files[^1]}~20261206T040000Z",
                 new WalBatchMetadata(WalBatchMetadata.CurrentFormat, "h", "main", "20261206T040000Z", [.. files], 0, DateTimeOffset.UnixEpoch)));
         }
         return cycle;

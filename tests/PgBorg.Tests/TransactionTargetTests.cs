@@ -37,7 +37,7 @@ public sealed class TransactionTargetTests
         var target = RestoreTarget.From(null, null, null, (Epoch1 + 800).ToString());
         Assert.Equal(Epoch1 + 800, target.Xid);
         var cycle = new StoredCycle(Base.Cycle) { BaseArchive = "base", Base = Base };
-        cycle.WalBatches.Add(("wal", new WalBatchMetadata(WalBatchMetadata.CurrentFormat, "h", "main", Base.Cycle, ["000000010000000000000002"], 1, DateTimeOffset.UnixEpoch)));
+        cycle.WalBatches.Add(new WalBatch("wal", new WalBatchMetadata(WalBatchMetadata.CurrentFormat, "h", "main", Base.Cycle, ["000000010000000000000002"], 1, DateTimeOffset.UnixEpoch)));
         var plan = RestorePlanner.Plan([cycle], [], target, "pause", "fetch %f %p");
         Assert.Equal("800", plan.RecoverySettings["recovery_target_xid"]);
     }

@@ -41,12 +41,12 @@ public sealed class ArchiveCheck(PgBorgConfig config, string host, string binary
         }
         Ok($"PostgreSQL {server.ServerVersionNum / 10000} settings for archiving (wal_level {server.WalLevel}, archive_timeout {server.ArchiveTimeoutSeconds}s)");
 
-        var repo = new BorgRepository(settings.Repository, config.StateDirectory, log);
+        var repos = ArchiveRepositories.Open(settings, config.StateDirectory, log);
         IReadOnlyList<StoredCycle> cycles;
         try
         {
-            cycles = await CycleCatalog.ReadAsync(repo, host, instance.Name, ct).ConfigureAwait(false);
-            Ok($"archive repository {repo.Location} readable, {cycles.Count(c => c.IsComplete)} complete cycle(s)");
+            cycles = await repos.CyclesAsync(host, instance.Name, ct).ConfigureAwait(false);
+            Ok($"archive repository {repos.Archive.Location} and WAL repository {repos.Wal.Location} readable, {cycles.Count(c => c.IsComplete)} complete cycle(s)");
         }
         catch (BorgException e)
         {
@@ -97,7 +97,7 @@ public sealed class ArchiveCheck(PgBorgConfig config, string host, string binary
         until = DateTime.UtcNow + ingestWait;
         while (true)
         {
-            var stored = await CycleCatalog.ReadAsync(repo, host, instance.Name, ct).ConfigureAwait(false);
+            var stored = await repos.CyclesAsync(host, instance.Name, ct).ConfigureAwait(false);
             if (stored.Any(c => c.WalFiles.Contains(segment)))
             {
                 Ok($"forced WAL switch: {segment} is in Borg");

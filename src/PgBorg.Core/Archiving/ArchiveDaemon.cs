@@ -9,8 +9,8 @@ using PgBorg.Systemd;
 namespace PgBorg.Archiving;
 
 /// <summary>
-/// pgcad: one <see cref="ArchiveWorker"/> per instance, each with its own rounds every ingest_interval and its own
-/// backoff, so an instance that is down, misconfigured or a standby is reported and retried while the others go on.
+/// pgcad: one <see cref="ArchiveWorker"/> per instance, each with its own WAL and cycle loops and their own backoff,
+/// so an instance that is down, misconfigured or a standby is reported and retried while the others go on.
 /// READY=1 once every instance has had its first round, STATUS= with each instance's state, WATCHDOG=1 while rounds
 /// progress. SIGUSR1 starts a new cycle everywhere; SIGTERM ends cleanly (the session helper ends backup mode,
 /// snapshots are released by the failing round's cleanup or the next start).
@@ -27,20 +27,28 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
         var state = new StateRecorder(config.StateDirectory, StateFile.ArchiveDaemon, s => exporter.Write(Metrics(s)));
         var gates = new Dictionary<string, SemaphoreSlim>(StringComparer.Ordinal);
         var workers = new List<ArchiveWorker>();
-        workers.AddRange(instances.Select(i =>
+        SemaphoreSlim Gate(string location)
         {
-            var settings = config.ArchiveFor(i.Name);
-            var location = settings.Repository.Location;
             if (!gates.TryGetValue(location, out var gate))
             {
                 gates[location] = gate = new SemaphoreSlim(1, 1);
             }
+            return gate;
+        }
+        workers.AddRange(instances.Select(i =>
+        {
+            var settings = config.ArchiveFor(i.Name);
             var instanceLog = new InstanceLogger(log, i.Name);
-            var manager = new CycleManager(i, settings, config.StateDirectory, host, binary, instanceLog) { Heartbeat = notifier.Heartbeat };
-            return new ArchiveWorker(manager, settings, gate, state, instanceLog) { RepositoryArchives = () => RepositoryArchives(location) };
+            var repositoryGates = new RepositoryGates(Gate(settings.Repository.Location), Gate(settings.WalRepository.Location));
+            var manager = new CycleManager(i, settings, repositoryGates, config.StateDirectory, host, binary, instanceLog) { Heartbeat = notifier.Heartbeat };
+            return new ArchiveWorker(manager, settings, state, instanceLog) { RepositoryArchives = RepositoryArchives };
         }));
         // instances sharing a repository report its archives together, not each its own share
-        int RepositoryArchives(string location) => workers.Where(w => w.Manager.RepositoryLocation == location).Sum(w => w.Manager.ArchiveCount);
+        IReadOnlyList<RepositoryState> RepositoryArchives() => workers
+            .SelectMany(w => new[] { (w.Manager.RepositoryLocation, w.Manager.ArchiveCounts.Archive), (w.Manager.WalRepositoryLocation, w.Manager.ArchiveCounts.Wal) })
+            .GroupBy(r => r.Item1, StringComparer.Ordinal)
+            .Select(g => new RepositoryState(g.Key, g.Sum(r => r.Item2)))
+            .ToList();
         using var usr1 = System.Runtime.InteropServices.PosixSignalRegistration.Create((System.Runtime.InteropServices.PosixSignal)SigUsr1, c =>
         {
             c.Cancel = true;
@@ -57,7 +65,7 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
             {
                 foreach (var w in workers)
                 {
-                    await w.RoundAsync(newCycle, Progress, ct).ConfigureAwait(false);
+                    await w.OnceAsync(newCycle, Progress, ct).ConfigureAwait(false);
                 }
                 return workers.All(w => w.Failures == 0) ? ExitCodes.Success
                     : workers.All(w => w.FailedOnSettings) ? ExitCodes.Usage : ExitCodes.Failed;
@@ -71,7 +79,11 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
                     notifier.Ready();
                 }
             }
-            await Task.WhenAll(workers.Select(w => LoopAsync(w, newCycle, Progress, MaybeReady, ct))).ConfigureAwait(false);
+            await Task.WhenAll(workers.Select(w => w.RunAsync(newCycle, Progress, () =>
+            {
+                Progress("");
+                MaybeReady();
+            }, ct))).ConfigureAwait(false);
             return ExitCodes.Success;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -94,17 +106,4 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
         .AddDaemon(state, up: true)
         .AddArchive(state, instances)
         .Render();
-
-    private static async Task LoopAsync(ArchiveWorker worker, bool newCycle, Action<string> progress, Action roundEnded, CancellationToken ct)
-    {
-        var first = true;
-        while (true)
-        {
-            await worker.RoundAsync(newCycle && first, progress, ct).ConfigureAwait(false);
-            first = false;
-            progress("");
-            roundEnded();
-            await Task.Delay(worker.NextWait(), ct).ConfigureAwait(false);
-        }
-    }
 }

@@ -7,67 +7,124 @@ using PgBorg.State;
 namespace PgBorg.Archiving;
 
 /// <summary>
-/// pgcad's loop for one instance: its own rounds, its own failures and its own backoff, so one instance that is down,
-/// misconfigured or a standby never holds up the WAL of the others. Instances that share a repository take turns
-/// through <paramref name="repositoryGate"/> (one Borg writer at a time anyway) instead of timing out on its lock.
-/// After each round it reports what it knows to <paramref name="state"/> (the state file and the metrics).
+/// pgcad's loops for one instance: a WAL loop (ingest and consolidation, every ingest_interval) and a cycle loop
+/// (bases, retirement, expiry), each with its own failures and backoff, so neither a long base nor a server that is
+/// down holds up the WAL, and one instance never holds up another. After each round it reports what it knows to
+/// <paramref name="state"/> (the state file and the metrics).
 /// </summary>
-public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings, SemaphoreSlim repositoryGate, StateRecorder state, ILogger log)
+public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings, StateRecorder state, ILogger log)
 {
-    /// <summary>The archives of every instance sharing this instance's repository (the daemon knows them all).</summary>
-    public Func<int>? RepositoryArchives { get; init; }
+    /// <summary>The archives of every instance sharing this instance's repositories (the daemon knows them all).</summary>
+    public Func<IReadOnlyList<RepositoryState>>? RepositoryArchives { get; init; }
 
-    /// <summary>The longest wait between two attempts of a failing instance.</summary>
+    /// <summary>The longest wait between two attempts of a failing loop.</summary>
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
 
     private int _newCycleRequested;
     private bool _settingsChecked;
+    private string? _walError;
+    private string? _cycleError;
+    private string _cycleStatus = "starting";
 
     public CycleManager Manager => manager;
 
     public string Name => manager.Instance.Name;
 
     /// <summary>What this instance is doing, or why it fails: its part of systemd's STATUS=.</summary>
-    public string Status { get; private set; } = "starting";
+    public string Status => _walError is not null ? $"{Name}: WAL failing ({WalFailures}x): {_walError}" : _cycleStatus;
 
-    /// <summary>Consecutive failed rounds (0 after a successful one).</summary>
-    public int Failures { get; private set; }
+    /// <summary>Consecutive failed WAL rounds (0 after a successful one).</summary>
+    public int WalFailures { get; private set; }
+
+    /// <summary>Consecutive failed cycle rounds (0 after a successful one).</summary>
+    public int CycleFailures { get; private set; }
+
+    /// <summary>Consecutive failures of whichever loop fails more.</summary>
+    public int Failures => Math.Max(WalFailures, CycleFailures);
 
     /// <summary>True once the first round ended, whether it succeeded or failed (and was reported).</summary>
     public bool HadFirstRound { get; private set; }
 
-    /// <summary>The last round failed only because the server is not (or not the right one) to archive: exit 2 for --once.</summary>
+    /// <summary>The last cycle round failed only because the server is not (or not the right one) to archive: exit 2 for --once.</summary>
     public bool FailedOnSettings { get; private set; }
 
     public void RequestNewCycle() => Interlocked.Exchange(ref _newCycleRequested, 1);
 
-    /// <summary>One round; false (logged, in <see cref="Status"/>) when it failed. Cancellation propagates.</summary>
-    public async Task<bool> RoundAsync(bool newCycle, Action<string> progress, CancellationToken ct)
+    /// <summary>pgcad --once: a WAL round, then a cycle round.</summary>
+    public async Task OnceAsync(bool newCycle, Action<string> progress, CancellationToken ct)
+    {
+        await WalRoundAsync(ct).ConfigureAwait(false);
+        await CycleRoundAsync(newCycle, progress, ct).ConfigureAwait(false);
+        HadFirstRound = true;
+    }
+
+    /// <summary>The daemon: both loops until cancelled. <paramref name="roundEnded"/> after each round of either.</summary>
+    public Task RunAsync(bool newCycle, Action<string> progress, Action roundEnded, CancellationToken ct) => Task.WhenAll(
+        LoopAsync(() => WalRoundAsync(ct), () => Wait(WalFailures), roundEnded, ct),
+        LoopAsync(async () =>
+        {
+            await CycleRoundAsync(newCycle, progress, ct).ConfigureAwait(false);
+            newCycle = false;
+            HadFirstRound = true; // READY=1 once every instance had its first cycle round, as before the loops were split
+            return true;
+        }, () => Wait(CycleFailures), roundEnded, ct));
+
+    private static async Task LoopAsync<T>(Func<Task<T>> round, Func<TimeSpan> wait, Action roundEnded, CancellationToken ct)
+    {
+        while (true)
+        {
+            await round().ConfigureAwait(false);
+            roundEnded();
+            await Task.Delay(wait(), ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One WAL round; false (logged, in <see cref="Status"/>) when it failed. Cancellation propagates.</summary>
+    public async Task<bool> WalRoundAsync(CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            await manager.WalRoundAsync(ct).ConfigureAwait(false);
+            WalFailures = 0;
+            _walError = null;
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            WalFailures++;
+            _walError = Describe(e);
+            Log.ArchiveRoundFailed(log, Name, "archiving WAL: " + _walError);
+            return false;
+        }
+        finally
+        {
+            if (!ct.IsCancellationRequested)
+            {
+                await ReportAsync(watch.Elapsed, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>One cycle round; false (logged, in <see cref="Status"/>) when it failed. Cancellation propagates.</summary>
+    public async Task<bool> CycleRoundAsync(bool newCycle, Action<string> progress, CancellationToken ct)
     {
         var requested = newCycle | Interlocked.Exchange(ref _newCycleRequested, 0) == 1;
         var watch = Stopwatch.StartNew();
-        string? error = null;
         try
         {
             if (!_settingsChecked)
             {
-                Status = "checking settings";
-                progress(Name + ": checking settings");
+                _cycleStatus = Name + ": checking settings";
+                progress(_cycleStatus);
                 await manager.EnsureArchivableAsync(ct).ConfigureAwait(false);
                 _settingsChecked = true;
             }
-            await repositoryGate.WaitAsync(ct).ConfigureAwait(false);
-            try
-            {
-                await manager.RoundAsync(requested, s => { Status = s; progress(s); }, ct).ConfigureAwait(false);
-            }
-            finally
-            {
-                repositoryGate.Release();
-            }
-            Failures = 0;
+            await manager.CycleRoundAsync(requested, s => { _cycleStatus = s; progress(s); }, ct).ConfigureAwait(false);
+            CycleFailures = 0;
             FailedOnSettings = false;
-            Status = manager.CurrentCycle is { } cycle ? $"{Name}: cycle {cycle}" : $"{Name}: no complete cycle";
+            _cycleError = null;
+            _cycleStatus = manager.CurrentCycle is { } cycle ? $"{Name}: cycle {cycle}" : $"{Name}: no complete cycle";
             return true;
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -76,28 +133,30 @@ public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings
             {
                 RequestNewCycle(); // the request stands until a round carries it out
             }
-            Failures++;
+            CycleFailures++;
             FailedOnSettings = e is SettingsException;
             // a server that failed once may have been reconfigured or replaced: check it again before the next round
             _settingsChecked = false;
-            error = IsExpected(e) ? e.Message : $"{e.GetType().Name}: {e.Message}";
-            Log.ArchiveRoundFailed(log, Name, error);
-            Status = $"{Name}: failing ({Failures}x): {e.Message}";
+            _cycleError = Describe(e);
+            Log.ArchiveRoundFailed(log, Name, _cycleError);
+            _cycleStatus = $"{Name}: failing ({CycleFailures}x): {e.Message}";
             return false;
         }
         finally
         {
-            HadFirstRound = true;
             if (!ct.IsCancellationRequested)
             {
-                await ReportAsync(watch.Elapsed, error, ct).ConfigureAwait(false);
+                await ReportAsync(watch.Elapsed, ct).ConfigureAwait(false);
             }
         }
     }
 
+    private static string Describe(Exception e) => IsExpected(e) ? e.Message : $"{e.GetType().Name}: {e.Message}";
+
     /// <summary>The state file and the metrics after a round: the catalog in memory plus PostgreSQL's own view.</summary>
-    private async Task ReportAsync(TimeSpan elapsed, string? error, CancellationToken ct)
+    private async Task ReportAsync(TimeSpan elapsed, CancellationToken ct)
     {
+        var error = _walError is not null ? "archiving WAL: " + _walError : _cycleError;
         var now = DateTimeOffset.UtcNow;
         var previous = state.Instance(Name);
         var postgres = await ArchiverStatsAsync(ct).ConfigureAwait(false);
@@ -120,7 +179,9 @@ public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings
             postgres);
         try
         {
-            state.Report([instance], [], [new RepositoryState(manager.RepositoryLocation, RepositoryArchives?.Invoke() ?? manager.ArchiveCount)]);
+            var counts = manager.ArchiveCounts;
+            state.Report([instance], [], RepositoryArchives?.Invoke()
+                ?? [new RepositoryState(manager.RepositoryLocation, counts.Archive), new RepositoryState(manager.WalRepositoryLocation, counts.Wal)]);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -151,7 +212,7 @@ public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings
         or Processes.ProcessFailedException or IOException or UnauthorizedAccessException or InvalidDataException or Snapshots.SnapshotException or Borg.BorgArchiveIncompleteException;
 
     /// <summary>After a round: the instance's ingest_interval, or after failures a doubling backoff up to <see cref="MaxBackoff"/>.</summary>
-    public TimeSpan NextWait() => Failures == 0
+    private TimeSpan Wait(int failures) => failures == 0
         ? settings.IngestInterval
-        : TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, settings.IngestInterval.TotalSeconds * Math.Pow(2, Math.Min(Failures, 8))));
+        : TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, settings.IngestInterval.TotalSeconds * Math.Pow(2, Math.Min(failures, 8))));
 }

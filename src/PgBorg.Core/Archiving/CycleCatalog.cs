@@ -3,42 +3,44 @@ using PgBorg.Naming;
 
 namespace PgBorg.Archiving;
 
-/// <summary>One cycle as stored in Borg: its base (data directory + tablespaces) and its WAL batches.</summary>
-public sealed class StoredCycle(string stamp)
-{
-    public string Stamp { get; } = stamp;
-    public string? BaseArchive { get; set; }
-    public BaseMetadata? Base { get; set; }
-    public List<string> TablespaceArchives { get; } = [];
-    public List<(string Archive, WalBatchMetadata? Metadata)> WalBatches { get; } = [];
-
-    /// <summary>A base whose WAL up to the stop segment is in Borg: restorable on its own.</summary>
-    public bool IsComplete => Base is { Complete: true };
-
-    public IEnumerable<string> AllArchives =>
-        WalBatches.Select(w => w.Archive).Concat(TablespaceArchives).Concat(BaseArchive is null ? [] : [BaseArchive]);
-
-    /// <summary>Every WAL/history file stored for this cycle.</summary>
-    public SortedSet<string> WalFiles => new(WalBatches.SelectMany(w => w.Metadata?.Files ?? []), StringComparer.Ordinal);
-
-    /// <summary>The highest timeline any stored WAL, history or backup-history file of this cycle belongs to (every name starts with it).</summary>
-    public uint? NewestTimeline => WalBatches.SelectMany(w => w.Metadata?.Files ?? [])
-        .Where(f => WalFileName.Classify(f) is not null).Select(f => (uint?)WalFileName.Timeline(f)).Max();
-}
-
-/// <summary>The cycles of one instance, read from archive names and comments only (one <c>borg list</c>).</summary>
+/// <summary>
+/// The cycles of one instance, read from archive names and comments only: one <c>borg list</c> of the archive
+/// repository (bases, tablespaces, and WAL archived before WAL had a repository of its own) and one of the WAL repository.
+/// </summary>
 public static class CycleCatalog
 {
-    public static async Task<IReadOnlyList<StoredCycle>> ReadAsync(BorgRepository repo, string host, string instance, CancellationToken ct)
+    public static async Task<IReadOnlyList<StoredCycle>> ReadAsync(BorgRepository repo, BorgRepository walRepo, string host, string instance, CancellationToken ct)
     {
-        var archives = await repo.ListAsync(ArchiveName.InstanceGlob(host, instance), ct).ConfigureAwait(false);
-        return Build(archives, host, instance);
+        var glob = ArchiveName.InstanceGlob(host, instance);
+        var archives = await repo.ListAsync(glob, ct).ConfigureAwait(false);
+        if (repo.Location == walRepo.Location)
+        {
+            return Build([], archives, host, instance, basesFromWalListing: true);
+        }
+        var wal = await ListWalAsync(walRepo, glob, ct).ConfigureAwait(false);
+        return Build(archives, wal, host, instance);
     }
 
-    public static IReadOnlyList<StoredCycle> Build(IEnumerable<BorgArchiveEntry> archives, string host, string instance)
+    /// <summary>The WAL repository's archives; none when it does not exist yet (nothing was archived since it was introduced).</summary>
+    public static async Task<IReadOnlyList<BorgArchiveEntry>> ListWalAsync(BorgRepository walRepo, string glob, CancellationToken ct, bool considerCheckpoints = false,
+        bool comments = true)
+    {
+        try
+        {
+            return await walRepo.ListAsync(glob, ct, considerCheckpoints, comments).ConfigureAwait(false);
+        }
+        catch (BorgException e) when (e.MsgId == "Repository.DoesNotExist")
+        {
+            return [];
+        }
+    }
+
+    /// <param name="basesFromWalListing">wal_repository is the archive repository itself: one listing holds everything.</param>
+    public static IReadOnlyList<StoredCycle> Build(IEnumerable<BorgArchiveEntry> archives, IEnumerable<BorgArchiveEntry> walArchives, string host, string instance,
+        bool basesFromWalListing = false)
     {
         var cycles = new SortedDictionary<string, StoredCycle>(StringComparer.Ordinal);
-        foreach (var a in archives)
+        foreach (var (a, inWalRepository) in archives.Select(a => (a, false)).Concat(walArchives.Select(a => (a, true))))
         {
             if (!ArchiveName.TryParse(a.Name, out var n) || n.IsPartial || n.Host != host || n.Instance != instance)
             {
@@ -47,17 +49,22 @@ public static class CycleCatalog
             StoredCycle Cycle() => cycles.TryGetValue(n.Cycle, out var c) ? c : cycles[n.Cycle] = new StoredCycle(n.Cycle);
             switch (n.Kind)
             {
-                case ArchiveName.BaseKind:
+                case ArchiveName.BaseKind when !inWalRepository || basesFromWalListing:
                     Cycle().BaseArchive = a.Name;
                     Cycle().Base = BaseMetadata.TryParse(a.Comment);
                     break;
-                case ArchiveName.TablespaceKind:
+                case ArchiveName.TablespaceKind when !inWalRepository || basesFromWalListing:
                     Cycle().TablespaceArchives.Add(a.Name);
                     break;
                 case ArchiveName.WalKind:
-                    Cycle().WalBatches.Add((a.Name, WalBatchMetadata.TryParse(a.Comment)));
+                    Cycle().WalBatches.Add(new WalBatch(a.Name, WalBatchMetadata.TryParse(a.Comment), inWalRepository));
                     break;
             }
+        }
+        foreach (var c in cycles.Values)
+        {
+            // WAL order, whichever repository a batch is in (a consolidated archive sorts before the batches it replaced)
+            c.WalBatches.Sort((x, y) => string.CompareOrdinal(x.Files.FirstOrDefault(), y.Files.FirstOrDefault()));
         }
         return cycles.Values.ToList();
     }

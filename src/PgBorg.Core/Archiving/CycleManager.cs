@@ -9,41 +9,53 @@ using PgBorg.Snapshots;
 namespace PgBorg.Archiving;
 
 /// <summary>
-/// The archiving cycles of one instance. A round: ingest every spool; start a new cycle when there is no complete one,
-/// when the cycle's compressed WAL outgrew its compressed base, when the base is older than cycle_max_age, or on
-/// request; retire the spools of older cycles once a newer cycle is complete; expire old cycles.
-///
+/// The archiving cycles of one instance, in two independent parts that share one <see cref="CycleBook"/>:
+/// <list type="bullet">
+/// <item><see cref="WalRoundAsync"/> ingests every spool into the WAL repository and consolidates closed windows. It
+/// needs nothing but the WAL repository: not the server (a crashed server's spooled WAL still drains), not the archive
+/// repository (a base's <c>borg create</c> of hours, a compact), and not another instance.</item>
+/// <item><see cref="CycleRoundAsync"/> starts a new cycle when there is no complete one, when the cycle's compressed
+/// WAL outgrew its compressed base, when the base is older than cycle_max_age, or on request; retires the spools of
+/// older cycles once a newer cycle is complete; expires old cycles.</item>
+/// </list>
 /// Cycles overlap, so no segment is ever missing between them: a new cycle's spool exists (and receives every WAL
 /// file) before its base starts; the old spool keeps receiving WAL until the new base is in Borg together with the
 /// WAL up to its stop segment, and is drained into Borg before it is removed.
+/// Each repository has a gate shared by every instance using it (one Borg writer at a time anyway); WAL work holds
+/// only the WAL repository's gate.
 /// </summary>
 public sealed class CycleManager
 {
     private readonly PgInstance _instance;
     private readonly ArchiveSettings _settings;
     private readonly BorgRepository _repo;
+    private readonly BorgRepository _walRepo;
+    private readonly RepositoryGates _gates;
     private readonly string _host;
     private readonly string _binary;
     private readonly ILogger _log;
-    private readonly CycleSizeStore _sizes;
+    private readonly CycleBook _book;
     private readonly WalIngest _ingest;
+    private readonly WalConsolidation _consolidation;
     private readonly Expiry _expiry;
-    // what Borg holds for this instance: read once at start, then kept up to date with what this process stores and deletes
-    private List<StoredCycle> _stored = [];
-    private HashSet<string> _archives = new(StringComparer.Ordinal);
-    private bool _recovered;
+    private readonly SemaphoreSlim _loading = new(1, 1);
+    private bool _walRecovered;
+    private bool _baseRecovered;
 
-    public CycleManager(PgInstance instance, ArchiveSettings settings, string stateDirectory, string host, string binary, ILogger log)
+    public CycleManager(PgInstance instance, ArchiveSettings settings, RepositoryGates gates, string stateDirectory, string host, string binary, ILogger log)
     {
         _instance = instance;
         _settings = settings;
+        _gates = gates;
         _host = host;
         _binary = binary;
         _log = log;
-        _repo = new BorgRepository(settings.Repository, stateDirectory, log);
-        _sizes = new CycleSizeStore(Path.Combine(stateDirectory, "archive", $"{NameCodec.Encode(host)}~{NameCodec.Encode(instance.Name)}.json"));
-        _ingest = new WalIngest(_repo, host, instance, _sizes, log);
-        _expiry = new Expiry(_repo, instance, settings, log, () => Heartbeat?.Invoke());
+        (_repo, _walRepo) = ArchiveRepositories.Open(settings, stateDirectory, log);
+        var sizes = new CycleSizeStore(Path.Combine(stateDirectory, "archive", $"{NameCodec.Encode(host)}~{NameCodec.Encode(instance.Name)}.json"));
+        _book = new CycleBook(host, instance.Name, sizes);
+        _ingest = new WalIngest(_walRepo, host, instance, _book, log);
+        _consolidation = new WalConsolidation(_walRepo, host, instance, _book, settings.WalConsolidation, log);
+        _expiry = new Expiry(_repo, _walRepo, instance, settings, log, () => Heartbeat?.Invoke());
     }
 
     public PgInstance Instance => _instance;
@@ -52,17 +64,17 @@ public sealed class CycleManager
     public Action? Heartbeat { get; set; }
 
     /// <summary>The newest complete cycle whose spool is still active here: the one restores of "now" use.</summary>
-    public string? CurrentCycle => SpoolDirectory.ActiveCycles(_instance.DataDirectory).LastOrDefault(c => Stored(c)?.IsComplete == true);
+    public string? CurrentCycle => SpoolDirectory.ActiveCycles(_instance.DataDirectory).LastOrDefault(c => _book.Get(c)?.IsComplete == true);
 
     /// <summary>The cycles Borg holds for this instance, as this process knows them (no repository access).</summary>
-    public IReadOnlyList<StoredCycle> StoredCycles => _stored;
+    public IReadOnlyList<StoredCycle> StoredCycles => _book.Cycles;
 
-    /// <summary>How many archives of this instance the repository holds, as this process knows them.</summary>
-    public int ArchiveCount => _archives.Count;
+    /// <summary>How many archives of this instance each repository holds, as this process knows them.</summary>
+    public (int Archive, int Wal) ArchiveCounts => _book.ArchiveCounts;
 
     public string RepositoryLocation => _settings.Repository.Location;
 
-    private StoredCycle? Stored(string cycle) => _stored.FirstOrDefault(s => s.Stamp == cycle);
+    public string WalRepositoryLocation => _settings.WalRepository.Location;
 
     /// <summary>Throws <see cref="SettingsException"/> unless the server is the configured primary, set up for archiving.</summary>
     public async Task EnsureArchivableAsync(CancellationToken ct)
@@ -71,17 +83,46 @@ public sealed class CycleManager
         SettingsCheck.Ensure(_instance, await session.SettingsAsync(ct).ConfigureAwait(false), _binary);
     }
 
-    public async Task RoundAsync(bool newCycleRequested, Action<string> status, CancellationToken ct)
+    /// <summary>Ingests every spool and consolidates the windows that closed. Holds only the WAL repository's gate.</summary>
+    public async Task WalRoundAsync(CancellationToken ct)
     {
-        if (!_recovered)
+        if (SpoolDirectory.Cycles(_instance.DataDirectory).Count == 0)
         {
-            await _repo.EnsureInitialisedAsync(ct).ConfigureAwait(false);
-            await RecoverAsync(ct).ConfigureAwait(false);
-            _recovered = true;
+            return; // nothing to archive (no cycle started yet, or not the server to archive): no repository is touched
         }
-        status($"{_instance.Name}: archiving WAL");
-        await IngestAllAsync(ct).ConfigureAwait(false);
+        await EnsureLoadedAsync(ct).ConfigureAwait(false);
+        await _gates.WithWalAsync(async () =>
+        {
+            if (!_walRecovered)
+            {
+                await RemoveCheckpointsAsync(_walRepo, walRepository: true, ct).ConfigureAwait(false);
+                WalIngest.RemoveStaleTemporaries(_instance.DataDirectory);
+                _walRecovered = true;
+            }
+            var cycles = SpoolDirectory.Cycles(_instance.DataDirectory);
+            foreach (var cycle in cycles)
+            {
+                await _ingest.IngestAsync(cycle, ct).ConfigureAwait(false);
+            }
+            // only then consolidation, which may fail without keeping any spool's WAL from Borg
+            var now = DateTimeOffset.UtcNow;
+            foreach (var cycle in cycles.Where(c => _consolidation.Due(c, now)))
+            {
+                await _consolidation.ConsolidateAsync(cycle, ct, Heartbeat).ConfigureAwait(false);
+            }
+        }, ct).ConfigureAwait(false);
+    }
 
+    /// <summary>A new cycle if one is due, the retirement of old spools, expiry.</summary>
+    public async Task CycleRoundAsync(bool newCycleRequested, Action<string> status, CancellationToken ct)
+    {
+        await EnsureLoadedAsync(ct).ConfigureAwait(false);
+        if (!_baseRecovered)
+        {
+            await SnapshotTaker.CleanupLeftoversAsync(_instance.DataDirectory, Tablespaces.Read(_instance.DataDirectory).Select(t => t.Path), _log, ct).ConfigureAwait(false);
+            await _gates.WithArchiveAsync(() => RemoveCheckpointsAsync(_repo, walRepository: false, ct), ct).ConfigureAwait(false);
+            _baseRecovered = true;
+        }
         var reason = NewCycleReason(newCycleRequested);
         if (reason is not null)
         {
@@ -91,87 +132,65 @@ public sealed class CycleManager
         if (reason is not null || _expiry.Due)
         {
             status($"{_instance.Name}: expiring old cycles");
-            var expiredAny = false;
-            foreach (var expired in await _expiry.RunAsync(_stored, ct).ConfigureAwait(false))
+            var expired = await _expiry.RunAsync(_book, _gates, ct).ConfigureAwait(false);
+            if (expired > 0)
             {
-                _archives.ExceptWith(expired.AllArchives);
-                _stored.Remove(expired);
-                expiredAny = true;
-            }
-            if (expiredAny)
-            {
-                await ExpireRestorePointsAsync(ct).ConfigureAwait(false);
+                await _gates.WithArchiveAsync(() => ExpireRestorePointsAsync(ct), ct).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Both repositories exist and the book is read from them, once (checkpoints included, to remove them).</summary>
+    private async Task EnsureLoadedAsync(CancellationToken ct)
+    {
+        if (_book.Loaded)
+        {
+            return;
+        }
+        await _loading.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_book.Loaded)
+            {
+                return;
+            }
+            await _repo.EnsureInitialisedAsync(ct).ConfigureAwait(false);
+            await _walRepo.EnsureInitialisedAsync(ct).ConfigureAwait(false);
+            var glob = ArchiveName.InstanceGlob(_host, _instance.Name);
+            var wal = await _walRepo.ListAsync(glob, ct, considerCheckpoints: true).ConfigureAwait(false);
+            var shared = _repo.Location == _walRepo.Location;
+            _book.Load(shared ? [] : await _repo.ListAsync(glob, ct, considerCheckpoints: true).ConfigureAwait(false), wal, shared);
+        }
+        finally
+        {
+            _loading.Release();
+        }
+    }
+
+    /// <summary>After a crash: Borg checkpoint archives of an interrupted create go.</summary>
+    private async Task RemoveCheckpointsAsync(BorgRepository repo, bool walRepository, CancellationToken ct)
+    {
+        var checkpoints = _book.Checkpoints(walRepository);
+        foreach (var c in checkpoints)
+        {
+            Log.RemovingLeftover(_log, _instance.Name, "Borg checkpoint archive", c);
+        }
+        await repo.DeleteAsync(checkpoints, ct, Heartbeat).ConfigureAwait(false);
+        _book.Forget(checkpoints, walRepository);
     }
 
     /// <summary>Restore points older than the oldest remaining base can no longer be reached: their records go too.</summary>
     private async Task ExpireRestorePointsAsync(CancellationToken ct)
     {
-        var oldest = _stored.Where(c => c.IsComplete).Select(c => c.Base!.StartedAt).DefaultIfEmpty(DateTimeOffset.MinValue).Min();
+        var oldest = _book.Cycles.Where(c => c.IsComplete).Select(c => c.Base!.StartedAt).DefaultIfEmpty(DateTimeOffset.MinValue).Min();
         var glob = $"{NameCodec.Encode(_host)}~{NameCodec.Encode(_instance.Name)}~*~{ArchiveName.RestorePointKind}~*";
-        var points = await _repo.ListAsync(glob, ct).ConfigureAwait(false);
+        var points = await _repo.ListAsync(glob, ct, comments: false).ConfigureAwait(false);
         var unreachable = points.Select(p => p.Name)
             .Where(n => ArchiveName.TryParse(n, out var a) && a.Kind == ArchiveName.RestorePointKind && a.Time < oldest).ToList();
         if (unreachable.Count > 0)
         {
             await _repo.DeleteAsync(unreachable, ct, Heartbeat).ConfigureAwait(false);
             Log.RestorePointsExpired(_log, _instance.Name, unreachable.Count);
-        }
-    }
-
-    private async Task RefreshAsync(CancellationToken ct, bool considerCheckpoints = false)
-    {
-        var archives = await _repo.ListAsync(ArchiveName.InstanceGlob(_host, _instance.Name), ct, considerCheckpoints).ConfigureAwait(false);
-        _archives = archives.Select(a => a.Name).ToHashSet(StringComparer.Ordinal);
-        _stored = CycleCatalog.Build(archives, _host, _instance.Name).ToList();
-    }
-
-    private StoredCycle CycleEntry(string stamp)
-    {
-        if (Stored(stamp) is { } existing)
-        {
-            return existing;
-        }
-        var added = new StoredCycle(stamp);
-        _stored.Add(added);
-        _stored.Sort((a, b) => string.CompareOrdinal(a.Stamp, b.Stamp));
-        return added;
-    }
-
-    /// <summary>Ingests one spool and notes the new WAL archives in the in-memory catalog.</summary>
-    private async Task<IReadOnlyList<WalIngest.Batch>> IngestAsync(string cycle, CancellationToken ct)
-    {
-        var batches = await _ingest.IngestAsync(cycle, _archives, ct).ConfigureAwait(false);
-        var entry = batches.Count > 0 ? CycleEntry(cycle) : null;
-        foreach (var b in batches.Where(b => entry!.WalBatches.All(w => w.Archive != b.Archive)))
-        {
-            entry!.WalBatches.Add((b.Archive, b.Metadata));
-        }
-        return batches;
-    }
-
-    /// <summary>After a crash: snapshots, Borg checkpoints and stale temporaries of an interrupted run go away.</summary>
-    private async Task RecoverAsync(CancellationToken ct)
-    {
-        await SnapshotTaker.CleanupLeftoversAsync(_instance.DataDirectory, Tablespaces.Read(_instance.DataDirectory).Select(t => t.Path), _log, ct).ConfigureAwait(false);
-        await RefreshAsync(ct, considerCheckpoints: true).ConfigureAwait(false); // checkpoints parse as no cycle's archive
-        var checkpoints = _archives.Where(n => n.EndsWith(".checkpoint", StringComparison.Ordinal)
-            && ArchiveName.TryParse(n[..^".checkpoint".Length], out var p) && p.Kind is ArchiveName.BaseKind or ArchiveName.TablespaceKind or ArchiveName.WalKind).ToList();
-        foreach (var c in checkpoints)
-        {
-            Log.RemovingLeftover(_log, _instance.Name, "Borg checkpoint archive", c);
-        }
-        await _repo.DeleteAsync(checkpoints, ct, Heartbeat).ConfigureAwait(false);
-        _archives.ExceptWith(checkpoints);
-        WalIngest.RemoveStaleTemporaries(_instance.DataDirectory);
-    }
-
-    private async Task IngestAllAsync(CancellationToken ct)
-    {
-        foreach (var cycle in SpoolDirectory.Cycles(_instance.DataDirectory))
-        {
-            await IngestAsync(cycle, ct).ConfigureAwait(false);
         }
     }
 
@@ -186,7 +205,7 @@ public sealed class CycleManager
         {
             return "requested";
         }
-        var stored = Stored(current)!;
+        var stored = _book.Get(current)!;
         // after a promotion (a restore to a target, a promoted standby) the server writes a new timeline that forked
         // before the end of this base or even before it started — then PostgreSQL refuses to follow the new timeline
         // from this base ("requested timeline is not a child of this server's history"), and the latest state could
@@ -199,7 +218,7 @@ public sealed class CycleManager
         {
             return $"the base is older than cycle_max_age ({Duration.Format(_settings.CycleMaxAge)})";
         }
-        var sizes = _sizes.Get(current);
+        var sizes = _book.Sizes(current);
         var baseCompressed = stored.Base.CompressedSize ?? sizes.BaseCompressed;
         if (baseCompressed > 0 && sizes.WalCompressed > baseCompressed)
         {
@@ -225,10 +244,9 @@ public sealed class CycleManager
             var server = await session.SettingsAsync(ct).ConfigureAwait(false);
             SettingsCheck.Ensure(_instance, server, _binary);
             await session.WakeArchiverAsync(ct).ConfigureAwait(false);
-            var result = await new BaseBackup(_repo, _host, _instance, _settings, _log, Heartbeat).TakeAsync(session, server, cycle, ct).ConfigureAwait(false);
-            _archives.Add(result.Archive);
-            _sizes.SetBase(cycle, result.Stats.CompressedSize);
-            await CompleteAsync(cycle, result, ct).ConfigureAwait(false);
+            var result = await _gates.WithArchiveAsync(
+                () => new BaseBackup(_repo, _host, _instance, _settings, _log, Heartbeat).TakeAsync(session, server, cycle, ct), ct).ConfigureAwait(false);
+            await CompleteAsync(session, cycle, result, ct).ConfigureAwait(false);
             Log.BaseStored(_log, _instance.Name, cycle, result.Metadata.Method, BorgRepository.FormatBytes(result.Stats.OriginalSize),
                 BorgRepository.FormatBytes(result.Stats.CompressedSize), BorgRepository.FormatBytes(result.Stats.DeduplicatedSize),
                 result.Metadata.StartWalFile, result.Metadata.StopWalFile, result.Elapsed.TotalSeconds);
@@ -246,48 +264,70 @@ public sealed class CycleManager
     }
 
     /// <summary>
-    /// A base counts only once the WAL up to its stop segment is in Borg: ingest the new spool until that segment
-    /// has been stored (pg_backup_stop already waited for it to reach the spool), then mark the base complete.
+    /// A base counts only once the WAL up to its stop segment is in Borg. pg_backup_stop waited for that segment to be
+    /// archived (into the spool), but its wait has a limit; this one is patient: it ingests the new spool until the
+    /// segment is stored, as long as PostgreSQL's archiver makes progress (<see cref="StopSegmentWait"/>), then marks
+    /// the base complete. A base that took hours is not thrown away because the archiver was slow.
     /// </summary>
-    private async Task CompleteAsync(string cycle, BaseBackup.Result result, CancellationToken ct)
+    private async Task CompleteAsync(ServerSession session, string cycle, BaseBackup.Result result, CancellationToken ct)
     {
         var needed = result.Metadata.StopWalFile;
-        var spooled = Path.Combine(SpoolDirectory.CycleDirectory(_instance.DataDirectory, cycle), needed);
-        var until = DateTime.UtcNow.AddSeconds(120);
-        while (!File.Exists(spooled))
+        var wait = new StopSegmentWait(cycle, needed);
+        while (true)
         {
-            if (DateTime.UtcNow > until)
+            var spooled = File.Exists(Path.Combine(SpoolDirectory.CycleDirectory(_instance.DataDirectory, cycle), needed));
+            if (spooled || _book.Get(cycle)?.WalFiles.Contains(needed) == true)
             {
-                throw new PgException($"the base backup of cycle {cycle} needs WAL up to {needed}, which did not reach the spool within 2 minutes (is archive_command failing? see the server log)");
+                await _gates.WithWalAsync(() => _ingest.IngestAsync(cycle, ct), ct).ConfigureAwait(false);
+                if (_book.Get(cycle)?.WalFiles.Contains(needed) != true)
+                {
+                    throw new PgException($"the base backup of cycle {cycle} needs {needed}, which was not ingested");
+                }
+                break;
             }
-            await Task.Delay(100, ct).ConfigureAwait(false);
-        }
-        var stored = (await IngestAsync(cycle, ct).ConfigureAwait(false)).SelectMany(b => b.Files).ToHashSet(StringComparer.Ordinal);
-        if (!stored.Contains(needed))
-        {
-            throw new PgException($"the base backup of cycle {cycle} needs {needed}, which was not ingested");
+            var stats = await session.StatsAsync(ct).ConfigureAwait(false);
+            if (wait.Observe(stats, DateTimeOffset.UtcNow) is { } giveUp)
+            {
+                throw new PgException(giveUp);
+            }
+            if (wait.ShouldReport(DateTimeOffset.UtcNow))
+            {
+                Log.WaitingForStopSegment(_log, _instance.Name, cycle, needed, stats.LastArchivedWal ?? "nothing yet");
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(250), ct).ConfigureAwait(false);
         }
         var complete = result.Metadata with { Complete = true };
-        await _repo.SetCommentAsync(result.Archive, complete.ToJson(), ct, Heartbeat).ConfigureAwait(false);
-        var entry = CycleEntry(cycle);
-        entry.BaseArchive = result.Archive;
-        entry.Base = complete;
+        await _gates.WithArchiveAsync(() => _repo.SetCommentAsync(result.Archive, complete.ToJson(), ct, Heartbeat), ct).ConfigureAwait(false);
+        Stamp.TryParse(cycle, out var cycleTime);
+        var tablespaces = complete.Tablespaces.Select(t => new ArchiveName(_host, _instance.Name, _instance.MajorVersion, ArchiveName.TablespaceKind,
+            [t.Oid.ToString(System.Globalization.CultureInfo.InvariantCulture)], cycleTime).ToString()).ToList();
+        _book.AddBase(cycle, result.Archive, complete, tablespaces, result.Stats.CompressedSize);
     }
 
-    /// <summary>A cycle whose base failed: its spool is drained and removed, its archives go with the next expiry.</summary>
+    /// <summary>A cycle whose base failed: its spool is drained and removed, its archives are deleted.</summary>
     private async Task AbandonAsync(string cycle)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         try
         {
-            SpoolManager.MarkClosing(_instance, cycle);
-            SpoolManager.Remove(_instance, cycle);
-            await RefreshAsync(timeout.Token).ConfigureAwait(false);
-            var abandoned = Stored(cycle);
-            if (abandoned is not null)
+            await _gates.WithWalAsync(async () =>
             {
-                await _repo.DeleteAsync(abandoned.AllArchives.ToList(), timeout.Token, Heartbeat).ConfigureAwait(false);
-            }
+                SpoolManager.MarkClosing(_instance, cycle);
+                SpoolManager.Remove(_instance, cycle);
+                // WAL the spool held is in the other spools too (every active spool receives every file)
+                var wal = _book.Get(cycle)?.WalRepositoryArchives.ToList() ?? [];
+                await _walRepo.DeleteAsync(wal, timeout.Token, Heartbeat).ConfigureAwait(false);
+                _book.Forget(wal, walRepository: true);
+            }, timeout.Token).ConfigureAwait(false);
+            await _gates.WithArchiveAsync(async () =>
+            {
+                // what the failed base left (its archive, tablespaces) is not in the book: look for it by name
+                var glob = $"{ArchiveName.InstanceGlob(_host, _instance.Name)}{ArchiveName.Separator}{cycle}";
+                var left = (await _repo.ListAsync(glob, timeout.Token, considerCheckpoints: true, comments: false).ConfigureAwait(false))
+                    .Select(a => a.Name).ToList();
+                await _repo.DeleteAsync(left, timeout.Token, Heartbeat).ConfigureAwait(false);
+                _book.Forget(left, walRepository: false);
+            }, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is BorgException or IOException or OperationCanceledException or ProcessFailedException)
         {
@@ -295,7 +335,10 @@ public sealed class CycleManager
         }
     }
 
-    /// <summary>Every spool older than the newest complete cycle, and every abandoned one, is drained twice and removed.</summary>
+    /// <summary>
+    /// Every spool older than the newest complete cycle, and every abandoned one, is drained twice, consolidated and
+    /// removed, all under the WAL repository's gate (so no WAL round works on it meanwhile).
+    /// </summary>
     private async Task RetireOldSpoolsAsync(CancellationToken ct)
     {
         var current = CurrentCycle;
@@ -305,15 +348,16 @@ public sealed class CycleManager
         }
         foreach (var cycle in SpoolDirectory.Cycles(_instance.DataDirectory).Where(c => c != current))
         {
-            SpoolManager.MarkClosing(_instance, cycle);
-            await IngestAsync(cycle, ct).ConfigureAwait(false);
-            await Task.Delay(1000, ct).ConfigureAwait(false); // a wal-push that saw the spool open finishes
-            await IngestAsync(cycle, ct).ConfigureAwait(false);
-            SpoolManager.Remove(_instance, cycle);
+            await _gates.WithWalAsync(async () =>
+            {
+                SpoolManager.MarkClosing(_instance, cycle);
+                await _ingest.IngestAsync(cycle, ct).ConfigureAwait(false);
+                await Task.Delay(1000, ct).ConfigureAwait(false); // a wal-push that saw the spool open finishes
+                await _ingest.IngestAsync(cycle, ct).ConfigureAwait(false);
+                await _consolidation.ConsolidateAsync(cycle, ct, Heartbeat).ConfigureAwait(false);
+                SpoolManager.Remove(_instance, cycle);
+            }, ct).ConfigureAwait(false);
             Log.CycleRetired(_log, _instance.Name, cycle, current);
         }
     }
 }
-
-/// <summary>The server is not set up for archiving (exit 2 at start).</summary>
-public sealed class SettingsException(string message) : Exception(message);

@@ -4,13 +4,21 @@ namespace PgBorg.Archiving;
 
 /// <summary>
 /// Compressed sizes per cycle (base and WAL so far), kept in the state directory so the rotation rule
-/// "the cycle's WAL outgrew its base" needs no Borg query. Written atomically (temp + rename).
+/// "the cycle's WAL outgrew its base" needs no Borg query. Written atomically (temp + rename). Only
+/// <see cref="CycleBook"/> uses it; its WAL loop and its cycle loop both write, hence the lock.
 /// </summary>
 public sealed class CycleSizeStore(string path)
 {
+    private readonly Lock _lock = new();
     private CycleSizes? _sizes;
 
-    public CycleSize Get(string cycle) => Load().Cycles.GetValueOrDefault(cycle) ?? new CycleSize(0, 0);
+    public CycleSize Get(string cycle)
+    {
+        lock (_lock)
+        {
+            return Load().Cycles.GetValueOrDefault(cycle) ?? new CycleSize(0, 0);
+        }
+    }
 
     public void AddWal(string cycle, long compressed) => Update(cycle, s => s with { WalCompressed = s.WalCompressed + compressed });
 
@@ -18,19 +26,25 @@ public sealed class CycleSizeStore(string path)
 
     public void Forget(IEnumerable<string> cycles)
     {
-        var sizes = Load();
-        foreach (var c in cycles)
+        lock (_lock)
         {
-            sizes.Cycles.Remove(c);
+            var sizes = Load();
+            foreach (var c in cycles)
+            {
+                sizes.Cycles.Remove(c);
+            }
+            Save(sizes);
         }
-        Save(sizes);
     }
 
     private void Update(string cycle, Func<CycleSize, CycleSize> change)
     {
-        var sizes = Load();
-        sizes.Cycles[cycle] = change(sizes.Cycles.GetValueOrDefault(cycle) ?? new CycleSize(0, 0));
-        Save(sizes);
+        lock (_lock)
+        {
+            var sizes = Load();
+            sizes.Cycles[cycle] = change(sizes.Cycles.GetValueOrDefault(cycle) ?? new CycleSize(0, 0));
+            Save(sizes);
+        }
     }
 
     private CycleSizes Load()

@@ -10,11 +10,14 @@ namespace PgBorg.Archiving;
 /// pgcad, configured with a path through a symlink, must find the same place.
 /// A cycle being retired gets a <c>.closing</c> marker first: wal-push stops writing there, pgcad drains it and
 /// removes it. wal-push writes only to spools without the marker.
+/// Files already in Borg in a small batch archive wait in the spool's <c>.stored/</c> until their consolidation
+/// window closes: re-archiving files still on disk is the cheapest way to merge batches (Borg 1.2 cannot merge).
 /// </summary>
 public static partial class SpoolDirectory
 {
     public const string Suffix = ".pgborg-spool";
     public const string ClosingMarker = ".closing";
+    public const string StoredName = ".stored";
 
     [GeneratedRegex(@"^\d{8}T\d{6}Z$")]
     private static partial Regex CycleName();
@@ -60,6 +63,18 @@ public static partial class SpoolDirectory
             .Where(n => WalFileName.Classify(n) is not null)
             .Order(StringComparer.Ordinal)
             .ToList();
+    }
+
+    /// <summary>Where a spool's files wait for consolidation once a batch archive holds them.</summary>
+    public static string StoredDirectory(string dataDirectory, string cycle) => Path.Combine(CycleDirectory(dataDirectory, cycle), StoredName);
+
+    /// <summary>The files of a spool waiting for consolidation, sorted as PostgreSQL names sort.</summary>
+    public static IReadOnlyList<string> StoredFiles(string dataDirectory, string cycle)
+    {
+        var dir = StoredDirectory(dataDirectory, cycle);
+        return Directory.Exists(dir)
+            ? Directory.GetFiles(dir).Select(Path.GetFileName).OfType<string>().Where(n => WalFileName.Classify(n) is not null).Order(StringComparer.Ordinal).ToList()
+            : [];
     }
 
     public static bool IsCycleName(string name) => CycleName().IsMatch(name) && Stamp.TryParse(name, out _);

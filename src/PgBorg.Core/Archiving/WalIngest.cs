@@ -6,12 +6,13 @@ using PgBorg.PostgreSql;
 namespace PgBorg.Archiving;
 
 /// <summary>
-/// Moves a spool's WAL into Borg: one archive per batch, named with the batch's first and last file, whose comment
-/// lists every file; then deletes exactly the files archived. A crash at any point loses nothing: the files stay
-/// until their archive is committed; after a crash between commit and delete, the archive found under the same
-/// name is checked file by file before the spooled copies are deleted.
+/// Moves a spool's WAL into the WAL repository: one archive per batch, named with the batch's first and last file,
+/// whose comment lists every file; then moves exactly the files archived into the spool's <c>.stored/</c>, where
+/// <see cref="WalConsolidation"/> finds them. A crash at any point loses nothing: the files stay until their archive
+/// is committed; after a crash between commit and move, the archive found under the same name is checked file by
+/// file before the spooled files move.
 /// </summary>
-public sealed class WalIngest(BorgRepository repo, string host, PgInstance instance, CycleSizeStore sizes, ILogger log)
+public sealed class WalIngest(BorgRepository walRepo, string host, PgInstance instance, CycleBook book, ILogger log)
 {
     /// <summary>At most this many files per archive: 512 × 16 MiB = 8 GiB, and archive counts stay far below Borg's limit.</summary>
     public const int MaxBatch = 512;
@@ -21,9 +22,10 @@ public sealed class WalIngest(BorgRepository repo, string host, PgInstance insta
         public IReadOnlyList<string> Files => Metadata.Files;
     }
 
-    public async Task<IReadOnlyList<Batch>> IngestAsync(string cycle, ISet<string> existingArchives, CancellationToken ct)
+    public async Task<IReadOnlyList<Batch>> IngestAsync(string cycle, CancellationToken ct)
     {
         var dir = SpoolDirectory.CycleDirectory(instance.DataDirectory, cycle);
+        var stored = SpoolDirectory.StoredDirectory(instance.DataDirectory, cycle);
         var files = SpoolDirectory.Files(instance.DataDirectory, cycle);
         var done = new List<Batch>();
         Stamp.TryParse(cycle, out var cycleTime);
@@ -35,7 +37,7 @@ public sealed class WalIngest(BorgRepository repo, string host, PgInstance insta
             long compressed = 0;
             var bytes = batch.Sum(f => new FileInfo(Path.Combine(dir, f)).Length);
             var metadata = new WalBatchMetadata(WalBatchMetadata.CurrentFormat, host, instance.Name, cycle, batch, bytes, DateTimeOffset.UtcNow);
-            if (existingArchives.Contains(name))
+            if (book.HasWalArchive(name))
             {
                 await VerifyStoredAsync(name, dir, batch, ct).ConfigureAwait(false);
             }
@@ -46,20 +48,16 @@ public sealed class WalIngest(BorgRepository repo, string host, PgInstance insta
                 {
                     var result = await CreateAsync(name, dir, batch, metadata, ct).ConfigureAwait(false);
                     compressed = result.Archive.Stats.CompressedSize;
-                    sizes.AddWal(cycle, compressed);
                 }
                 catch (BorgException e) when (e.MsgId == ArchiveExistsId)
                 {
                     // an earlier create committed and still reported failure (a connection cut after the commit)
                     await VerifyStoredAsync(name, dir, batch, ct).ConfigureAwait(false);
                 }
-                existingArchives.Add(name);
                 FaultInjection.Point("ingest-after-create");
             }
-            foreach (var f in batch)
-            {
-                File.Delete(Path.Combine(dir, f));
-            }
+            book.AddWal(cycle, new WalBatch(name, metadata), compressed);
+            MoveToStored(dir, stored, batch);
             Log.WalIngested(log, instance.Name, batch.Count, batch[0], batch[^1], name);
             done.Add(new Batch(name, metadata, compressed));
         }
@@ -79,7 +77,7 @@ public sealed class WalIngest(BorgRepository repo, string host, PgInstance insta
         string problem;
         try
         {
-            var result = await repo.CreateFromPathsAsync(name, dir, batch, metadata.ToJson(), ct, filesCache: false).ConfigureAwait(false);
+            var result = await walRepo.CreateFromPathsAsync(name, dir, batch, metadata.ToJson(), ct, filesCache: false).ConfigureAwait(false);
             if (result.Archive.Stats.NFiles == batch.Count)
             {
                 return result;
@@ -90,14 +88,37 @@ public sealed class WalIngest(BorgRepository repo, string host, PgInstance insta
         {
             problem = e.Message;
         }
-        await repo.DeleteAsync([name], ct).ConfigureAwait(false);
+        await walRepo.DeleteAsync([name], ct).ConfigureAwait(false);
         throw new InvalidDataException($"{problem}; deleted that archive, the spooled files stay for the next round");
     }
 
-    /// <summary>An archive of this batch exists (a crash after commit): delete the spooled files only if every one is in it, same size.</summary>
-    private async Task VerifyStoredAsync(string archive, string dir, IReadOnlyList<string> batch, CancellationToken ct)
+    /// <summary>
+    /// The batch's files are in Borg: into <c>.stored/</c> (a rename in the same directory tree), where they wait for
+    /// their window's consolidation. The directory is fsynced so that a crash does not bring them back as new WAL.
+    /// </summary>
+    private void MoveToStored(string dir, string stored, IReadOnlyList<string> batch)
     {
-        var items = (await repo.ListItemsAsync(archive, ct).ConfigureAwait(false)).ToDictionary(i => i.Path, i => i.Size, StringComparer.Ordinal);
+        if (!Directory.Exists(stored))
+        {
+            Directory.CreateDirectory(stored, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            instance.User.Own(stored);
+        }
+        foreach (var f in batch)
+        {
+            File.Move(Path.Combine(dir, f), Path.Combine(stored, f), overwrite: true);
+        }
+        Processes.Durability.FsyncDirectory(stored);
+        Processes.Durability.FsyncDirectory(dir);
+    }
+
+    /// <summary>An archive of this batch exists (a crash after commit): the spooled files move on only if every one is in it, same size.</summary>
+    private Task VerifyStoredAsync(string archive, string dir, IReadOnlyList<string> batch, CancellationToken ct) =>
+        VerifyAsync(walRepo, archive, dir, batch, ct);
+
+    /// <summary>Throws unless <paramref name="archive"/> holds every one of <paramref name="batch"/> (in <paramref name="dir"/>) with its size.</summary>
+    internal static async Task VerifyAsync(BorgRepository walRepo, string archive, string dir, IReadOnlyList<string> batch, CancellationToken ct)
+    {
+        var items = (await walRepo.ListItemsAsync(archive, ct).ConfigureAwait(false)).ToDictionary(i => i.Path, i => i.Size, StringComparer.Ordinal);
         foreach (var f in batch)
         {
             var size = new FileInfo(Path.Combine(dir, f)).Length;

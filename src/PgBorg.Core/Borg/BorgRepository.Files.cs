@@ -38,9 +38,11 @@ public sealed partial class BorgRepository
         {
             args.AddRange(["--chunker-params", chunker]);
         }
-        foreach (var pattern in excludes ?? [])
+        // the excludes grow with the database (one per unlogged relation): through a file, never the command line
+        using var excludeFile = excludes is { Count: > 0 } ? PatternFile.Write(excludes) : null;
+        if (excludeFile is not null)
         {
-            args.AddRange(["--exclude", pattern]);
+            args.AddRange(["--exclude-from", excludeFile.Path]);
         }
         args.Add("::" + archive);
         args.Add("--");
@@ -98,14 +100,14 @@ public sealed partial class BorgRepository
     /// <summary>Whether <paramref name="user"/> can open the repository and list an archive (wal-fetch runs as that user).</summary>
     /// <param name="bypassLock">No lock files: the probe can run beside our own Borg processes (whose lock files
     /// the user could not join); whether the user could create lock files is then the caller's to check.</param>
-    public async Task<bool> CanListAsUserAsync(string archive, Processes.OsUser user, CancellationToken ct, bool bypassLock = false)
+    public async Task<bool> CanListAsUserAsync(string? archive, Processes.OsUser user, CancellationToken ct, bool bypassLock = false)
     {
         var args = Args("list", locks: !bypassLock);
         if (bypassLock)
         {
             args.Add("--bypass-lock");
         }
-        args.AddRange(["--short", "::" + archive]);
+        args.AddRange(["--short", archive is null ? "::" : "::" + archive]);
         try
         {
             await RunAsync("list", args, ct, runAs: user).ConfigureAwait(false);

@@ -46,6 +46,8 @@ internal static class ConfigSchema
         ["cycle_max_age"] = Kind.Duration,
         ["keep_cycles"] = Kind.Integer,
         ["keep_within"] = Kind.Duration,
+        ["wal_repository"] = Kind.String,
+        ["wal_consolidation"] = Kind.Duration,
     });
 
     public static readonly IReadOnlyDictionary<string, Kind> Dump = With(Repository, new()

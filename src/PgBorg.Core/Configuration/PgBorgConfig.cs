@@ -94,13 +94,18 @@ public sealed partial class PgBorgConfig
     public ArchiveSettings ArchiveFor(string instance)
     {
         var s = new Section(this, instance, "archive");
-        return new ArchiveSettings(
-            s.Repository(),
+        var repository = s.Repository();
+        var settings = new ArchiveSettings(
+            repository,
             s.Str("snapshot") ?? "auto",
             s.Duration("ingest_interval") ?? TimeSpan.FromSeconds(10),
             s.Duration("cycle_max_age") ?? TimeSpan.FromDays(7),
             s.Int("keep_cycles") ?? 3,
-            s.Duration("keep_within") ?? TimeSpan.FromDays(90));
+            s.Duration("keep_within") ?? TimeSpan.FromDays(90))
+        {
+            WalConsolidation = s.Duration("wal_consolidation") ?? TimeSpan.FromHours(1),
+        };
+        return s.Str("wal_repository") is { } wal ? settings with { WalRepository = repository with { Location = wal } } : settings;
     }
 
     /// <summary>
@@ -261,7 +266,7 @@ public sealed partial class PgBorgConfig
         {
             throw new ConfigException(file, e.Line, e.Key, $"must be a TCP port number (1-65535), not {port}");
         }
-        if (p[^1] == "repository" && e.Value is string { Length: 0 })
+        if (p[^1] is "repository" or "wal_repository" && e.Value is string { Length: 0 })
         {
             throw new ConfigException(file, e.Line, e.Key, "must not be empty");
         }

@@ -23,13 +23,25 @@ public sealed record DumpSettings(
     int KeepMonthly,
     int KeepYearly);
 
+/// <summary>
+/// <c>[archive]</c> of one instance. <see cref="WalRepository"/> holds the WAL batches, <see cref="Repository"/> the
+/// bases, tablespaces and restore points: a repository has one writer at a time, so WAL in the bases' repository
+/// would wait for every base's <c>borg create</c> (hours at terabytes) and for every compact.
+/// </summary>
 public sealed record ArchiveSettings(
     RepositorySettings Repository,
     string Snapshot,
     TimeSpan IngestInterval,
     TimeSpan CycleMaxAge,
     int KeepCycles,
-    TimeSpan KeepWithin);
+    TimeSpan KeepWithin)
+{
+    /// <summary>Where WAL goes: wal_repository, else the archive repository's location with "-wal" appended.</summary>
+    public RepositorySettings WalRepository { get; init; } = Repository with { Location = WalRepositoryLocation.Default(Repository.Location) };
+
+    /// <summary>After each window of this length, the window's WAL batches become one archive per instance.</summary>
+    public TimeSpan WalConsolidation { get; init; } = TimeSpan.FromHours(1);
+}
 
 /// <summary>
 /// <c>[alerts]</c>: how old the newest WAL, base and dump may be before <c>pgborg status</c> exits 1 and the

@@ -3,10 +3,11 @@ using System.Text.Json.Serialization;
 
 namespace PgBorg.Restore;
 
-/// <summary>One WAL archive of the restored cycle and the files it holds.</summary>
+/// <summary>One WAL archive of the restored cycle, the files it holds, and which repository holds it.</summary>
 public sealed record WalArchiveEntry(
     [property: JsonPropertyName("archive")] string Archive,
-    [property: JsonPropertyName("files")] List<string> Files);
+    [property: JsonPropertyName("files")] List<string> Files,
+    [property: JsonPropertyName("inWalRepository")] bool InWalRepository = false);
 
 /// <summary>
 /// What <c>pgborg wal-fetch</c> needs during recovery, written by pgcarestore into the restored data directory
@@ -24,7 +25,8 @@ public sealed record RestoreContext(
     [property: JsonPropertyName("environment")] Dictionary<string, string> Environment,
     [property: JsonPropertyName("archives")] List<WalArchiveEntry> Archives,
     [property: JsonPropertyName("credentials")] string? Credentials = null,
-    [property: JsonPropertyName("follow")] ArchiveSource? Follow = null)
+    [property: JsonPropertyName("follow")] ArchiveSource? Follow = null,
+    [property: JsonPropertyName("walRepository")] string? WalRepository = null)
 {
     public const string LocalMode = "local";
     public const string BorgMode = "borg";
@@ -35,9 +37,21 @@ public sealed record RestoreContext(
 
     public static string PathFor(string dataDirectory) => Path.Combine(AreaFor(dataDirectory), "context.json");
 
-    /// <summary>How to open the repository from this context (the secrets it carries, if any).</summary>
+    /// <summary>How to open the archive repository from this context (the secrets it carries, if any).</summary>
     public Configuration.RepositorySettings RepositorySettings(TimeSpan lockWait) =>
         new(Repository, Passphrase, PassCommand, Environment, lockWait, "lz4", null);
+
+    /// <summary>
+    /// How to open the repository holding <paramref name="entry"/>: the WAL repository (same passphrase and
+    /// environment), or the archive repository for WAL archived before WAL had a repository of its own.
+    /// </summary>
+    public Configuration.RepositorySettings RepositorySettingsFor(WalArchiveEntry entry, TimeSpan lockWait) =>
+        RepositorySettings(lockWait) with { Location = entry.InWalRepository && WalRepository is not null ? WalRepository : Repository };
+
+    /// <summary>The repositories a standby following the archive looks in: the WAL repository first.</summary>
+    public IReadOnlyList<Configuration.RepositorySettings> FollowRepositories(TimeSpan lockWait) => WalRepository is null
+        ? [RepositorySettings(lockWait)]
+        : [RepositorySettings(lockWait) with { Location = WalRepository }, RepositorySettings(lockWait)];
 
     /// <summary>This context with the repository access read from its credentials file (if it names one).</summary>
     public RestoreContext WithCredentials()

@@ -13,33 +13,7 @@ public static class RestorePlanner
 {
     public static RestorePlan Plan(IReadOnlyList<StoredCycle> cycles, IReadOnlyList<RestorePointMetadata> points, RestoreTarget target, string action, string walFetchCommand)
     {
-        var complete = cycles.Where(c => c.IsComplete).OrderBy(c => c.Stamp, StringComparer.Ordinal).ToList();
-        if (complete.Count == 0)
-        {
-            throw new NotFoundException("the archive holds no complete base backup for this instance" + (cycles.Count > 0 ? $" ({cycles.Count} incomplete cycle(s))" : ""));
-        }
-        RestorePointMetadata? point = null;
-        Func<BaseMetadata, bool> usable = target.Kind switch
-        {
-            TargetKind.Latest => _ => true,
-            TargetKind.Time => b => b.StoppedAt < target.Time!.Value,
-            TargetKind.Lsn => b => WalFileName.ParseLsn(b.StopLsn) <= target.Lsn!.Value,
-            TargetKind.Xid => b => XidAfterStart(b, target.Xid!.Value),
-            _ => b => point is null || WalFileName.ParseLsn(b.StopLsn) <= WalFileName.ParseLsn(point.Lsn),
-        };
-        string? note = null;
-        if (target.Kind == TargetKind.RestorePoint)
-        {
-            point = points.LastOrDefault(p => p.Name == target.Name);
-            if (point is null)
-            {
-                note = $"restore point {target.Name} is not recorded by pgbuptool; using the oldest complete base, which reaches it if it was created after {complete[0].Base!.StoppedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC";
-                complete = [complete[0]];
-            }
-        }
-        var chosen = complete.LastOrDefault(c => usable(c.Base!))
-            ?? throw new NotFoundException($"no base backup ended before {target}; the oldest ended at {complete[0].Base!.StoppedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (LSN {complete[0].Base!.StopLsn})"
-                + (target.Kind == TargetKind.Xid ? " and transaction ids from that base on can be targeted" : ""));
+        var (chosen, note) = Choose(cycles, points, target);
         var b = chosen.Base!;
         var files = chosen.WalFiles;
         var segments = files.Where(f => WalFileName.Classify(f) == WalFileKind.Segment).ToList();
@@ -81,6 +55,42 @@ public static class RestorePlanner
             settings["recovery_target_action"] = action;
         }
         return new RestorePlan(target, chosen, b, b.StartWalFile, lastWal, chosen.WalBatches.Select(w => w.Archive).ToList(), settings, note);
+    }
+
+    /// <summary>
+    /// The cycle a target restores from: the newest complete base that ended before the target, chosen from base
+    /// metadata alone, so a caller reads the WAL archives' comments of that one cycle only.
+    /// </summary>
+    public static (StoredCycle Cycle, string? Note) Choose(IReadOnlyList<StoredCycle> cycles, IReadOnlyList<RestorePointMetadata> points, RestoreTarget target)
+    {
+        var complete = cycles.Where(c => c.IsComplete).OrderBy(c => c.Stamp, StringComparer.Ordinal).ToList();
+        if (complete.Count == 0)
+        {
+            throw new NotFoundException("the archive holds no complete base backup for this instance" + (cycles.Count > 0 ? $" ({cycles.Count} incomplete cycle(s))" : ""));
+        }
+        RestorePointMetadata? point = null;
+        Func<BaseMetadata, bool> usable = target.Kind switch
+        {
+            TargetKind.Latest => _ => true,
+            TargetKind.Time => b => b.StoppedAt < target.Time!.Value,
+            TargetKind.Lsn => b => WalFileName.ParseLsn(b.StopLsn) <= target.Lsn!.Value,
+            TargetKind.Xid => b => XidAfterStart(b, target.Xid!.Value),
+            _ => b => point is null || WalFileName.ParseLsn(b.StopLsn) <= WalFileName.ParseLsn(point.Lsn),
+        };
+        string? note = null;
+        if (target.Kind == TargetKind.RestorePoint)
+        {
+            point = points.LastOrDefault(p => p.Name == target.Name);
+            if (point is null)
+            {
+                note = $"restore point {target.Name} is not recorded by pgbuptool; using the oldest complete base, which reaches it if it was created after {complete[0].Base!.StoppedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC";
+                complete = [complete[0]];
+            }
+        }
+        var chosen = complete.LastOrDefault(c => usable(c.Base!))
+            ?? throw new NotFoundException($"no base backup ended before {target}; the oldest ended at {complete[0].Base!.StoppedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (LSN {complete[0].Base!.StopLsn})"
+                + (target.Kind == TargetKind.Xid ? " and transaction ids from that base on can be targeted" : ""));
+        return (chosen, note);
     }
 
     /// <summary>

@@ -15,7 +15,7 @@ namespace PgBorg.Restore;
 /// and recovery.signal, gives everything to the service user (0700), prepares the WAL for wal-fetch, and only then
 /// renames the directories into place — an interrupted restore leaves no half-restored data directory behind.
 /// </summary>
-public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger log, TextWriter output)
+public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance instance, ILogger log, TextWriter output)
 {
     /// <param name="Standby">Set up a standby that follows <paramref name="Standby"/>'s source in the archive
     /// (standby.signal, no target) instead of a recovery that ends.</param>
@@ -44,7 +44,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
             // the staging directories stay root's (0700) until complete, so nobody can plant anything where root's Borg
             // processes write; then chown -R. The probe as the service user runs while the base is extracted.
             Directory.CreateDirectory(area, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var probe = ServiceUserAccess.CanReadAsync(repo, instance.User, plan, log, ct);
+            var probe = ServiceUserAccess.CanReadAsync(repos, instance.User, plan, options.Standby is not null, log, ct);
             using var extracted = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var flusher = Durability.FlushWhileAsync(created, extracted.Token);
             try
@@ -59,13 +59,13 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
             borgMode = await probe.ConfigureAwait(false);
             if (options.Standby is not null && !borgMode)
             {
-                throw new UnsafeException($"{instance.User.Name} cannot read {repo.Location}: a standby fetches the WAL archived after the restore as that user "
+                throw new UnsafeException($"{instance.User.Name} cannot read {repos.Wal.Location}: a standby fetches the WAL archived after the restore as that user "
                     + "(restore_command); give it read access to the repository (for example through borg serve) or restore without --standby");
             }
-            if (options.Standby is not null && repo.IsLocal && FileOwner.Of(repo.Location) is { } owner && owner != instance.User.Uid)
+            if (options.Standby is not null && repos.Wal.IsLocal && FileOwner.Of(repos.Wal.Location) is { } owner && owner != instance.User.Uid)
             {
                 // readable now, but what another user's Borg writes later (lock roster, new segments) will not be
-                await output.WriteLineAsync($"warning: {repo.Location} is a local repository of another user than {instance.User.Name}: "
+                await output.WriteLineAsync($"warning: {repos.Wal.Location} is a local repository of another user than {instance.User.Name}: "
                     + $"once that user's pgcad writes to it, the standby's wal-fetch may not read it; reach it through borg serve, or run pgcad as {instance.User.Name}").ConfigureAwait(false);
             }
             context = await PrepareWalAsync(plan, area, credentialsDirectory, borgMode, options.Standby, ct).ConfigureAwait(false);
@@ -107,12 +107,12 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
     /// </summary>
     private async Task StartWalExtractionAsync(RestoreContext context, string area, bool borgMode, Options options, CancellationToken ct)
     {
-        var job = WalExtractorJob.For(context, repo, instance.User);
+        var job = WalExtractorJob.For(context, repos.Archive, instance.User);
         var count = context.Archives.Sum(a => a.Files.Count);
         try
         {
             var pid = await WalExtractorLauncher.StartAsync(options.WalFetchBinary, area, job, ct).ConfigureAwait(false);
-            await output.WriteLineAsync((borgMode ? "" : $"{instance.User.Name} cannot read {repo.Location}: ")
+            await output.WriteLineAsync((borgMode ? "" : $"{instance.User.Name} cannot read {repos.Archive.Location}: ")
                 + $"the cycle's WAL ({count} files) is being extracted into {area} in the background (process {pid}, log {Path.Combine(area, WalExtractor.LogName)}); "
                 + "PostgreSQL can be started now, recovery waits for each file").ConfigureAwait(false);
         }
@@ -123,7 +123,7 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
         catch (IOException e)
         {
             Log.ExtractingWalNow(log, e.Message);
-            await output.WriteLineAsync($"{instance.User.Name} cannot read {repo.Location}: extracting the cycle's WAL ({count} files) into {area} now").ConfigureAwait(false);
+            await output.WriteLineAsync($"{instance.User.Name} cannot read {repos.Archive.Location}: extracting the cycle's WAL ({count} files) into {area} now").ConfigureAwait(false);
             await WalExtractor.ExtractAllAsync(area, job, instance.User, TextWriter.Null, ct).ConfigureAwait(false);
             WalExtractor.WriteDone(area, instance.User);
         }
@@ -132,12 +132,12 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
     private async Task ExtractBaseAsync(RestorePlan plan, string staging, IReadOnlyDictionary<uint, string> tablespaceStaging, int workers, CancellationToken ct)
     {
         await output.WriteLineAsync($"extracting base {plan.Cycle.BaseArchive} into {staging}{HowSplit(workers, plan.Base.ExtractHints)}").ConfigureAwait(false);
-        await ParallelExtract.RunAsync(repo, plan.Cycle.BaseArchive!, staging, workers, ct, plan.Base.ExtractHints).ConfigureAwait(false);
+        await ParallelExtract.RunAsync(repos.Archive, plan.Cycle.BaseArchive!, staging, workers, ct, plan.Base.ExtractHints).ConfigureAwait(false);
         foreach (var ts in plan.Base.Tablespaces)
         {
             var archive = plan.Cycle.TablespaceArchives.Single(a => a.Contains($"~{ArchiveName.TablespaceKind}~{ts.Oid}~", StringComparison.Ordinal));
             await output.WriteLineAsync($"extracting tablespace {ts.Oid} into {tablespaceStaging[ts.Oid]}{HowSplit(workers, ts.ExtractHints)}").ConfigureAwait(false);
-            await ParallelExtract.RunAsync(repo, archive, tablespaceStaging[ts.Oid], workers, ct, ts.ExtractHints).ConfigureAwait(false);
+            await ParallelExtract.RunAsync(repos.Archive, archive, tablespaceStaging[ts.Oid], workers, ct, ts.ExtractHints).ConfigureAwait(false);
         }
     }
 
@@ -234,15 +234,16 @@ public sealed class Restorer(BorgRepository repo, PgInstance instance, ILogger l
     /// </summary>
     private async Task<RestoreContext> PrepareWalAsync(RestorePlan plan, string area, string credentialsDirectory, bool borgMode, ArchiveSource? follow, CancellationToken ct)
     {
-        var archives = plan.Cycle.WalBatches.Select(w => new WalArchiveEntry(w.Archive, w.Metadata?.Files ?? [])).ToList();
-        var s = repo.Settings;
+        var archives = plan.Cycle.WalBatches.Select(w => new WalArchiveEntry(w.Archive, [.. w.Files], w.InWalRepository)).ToList();
+        var s = repos.Archive.Settings;
         string? credentials = null;
         if (borgMode)
         {
             credentials = new RestoreCredentials(s.Passphrase, s.PassCommand, new Dictionary<string, string>(s.Environment))
                 .Write(credentialsDirectory, instance.User);
         }
-        var context = new RestoreContext(borgMode ? RestoreContext.BorgMode : RestoreContext.LocalMode, s.Location, null, null, [], archives, credentials, follow);
+        var context = new RestoreContext(borgMode ? RestoreContext.BorgMode : RestoreContext.LocalMode, s.Location, null, null, [], archives, credentials, follow,
+            repos.Wal.Location);
         var path = Path.Combine(area, "context.json");
         await File.WriteAllTextAsync(path, context.ToJson(), ct).ConfigureAwait(false);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);

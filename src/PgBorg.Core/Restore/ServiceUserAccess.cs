@@ -11,13 +11,44 @@ namespace PgBorg.Restore;
 /// </summary>
 public static class ServiceUserAccess
 {
-    public static async Task<bool> CanReadAsync(BorgRepository repo, OsUser user, RestorePlan plan, ILogger log, CancellationToken ct)
+    /// <summary>
+    /// True when <paramref name="user"/> can read every repository that holds WAL of the plan, and the WAL
+    /// repository too when <paramref name="standby"/> (a standby fetches what is archived after the restore).
+    /// </summary>
+    public static async Task<bool> CanReadAsync(Archiving.ArchiveRepositories repos, OsUser user, RestorePlan plan, bool standby, ILogger log, CancellationToken ct)
+    {
+        var batches = plan.Cycle.WalBatches;
+        var probes = new List<(BorgRepository Repo, string? Archive)>();
+        if (batches.FirstOrDefault(b => b.InWalRepository) is { } walBatch)
+        {
+            probes.Add((repos.Wal, walBatch.Archive));
+        }
+        else if (standby)
+        {
+            probes.Add((repos.Wal, null));
+        }
+        if (batches.FirstOrDefault(b => !b.InWalRepository) is { } archiveBatch)
+        {
+            probes.Add((repos.Archive, archiveBatch.Archive));
+        }
+        foreach (var (repo, archive) in probes)
+        {
+            if (!await CanReadAsync(repo, user, archive, ct, log).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+        return probes.Count > 0 || user.Uid == Native.geteuid();
+    }
+
+    /// <summary>Whether <paramref name="user"/> can list <paramref name="archive"/> (or, when null, the repository) of <paramref name="repo"/>.</summary>
+    private static async Task<bool> CanReadAsync(BorgRepository repo, OsUser user, string? archive, CancellationToken ct, ILogger log)
     {
         if (user.Uid == Native.geteuid())
         {
             return true;
         }
-        if (!OsUser.IsRoot || plan.Cycle.WalBatches.Count == 0 || (repo.IsLocal && Unreachable(repo.Location, user)))
+        if (!OsUser.IsRoot || (repo.IsLocal && Unreachable(repo.Location, user)))
         {
             return false;
         }
@@ -33,7 +64,7 @@ public static class ServiceUserAccess
             // a local repository: without lock files, so that it can run beside our own extracts (lock files of
             // root's Borg processes cannot be joined by the service user); a remote one locks on the far side
             var check = new BorgRepository(repo.Settings, probe, log);
-            return await check.CanListAsUserAsync(plan.Cycle.WalBatches[0].Archive, user, ct, bypassLock: repo.IsLocal).ConfigureAwait(false);
+            return await check.CanListAsUserAsync(archive, user, ct, bypassLock: repo.IsLocal).ConfigureAwait(false);
         }
         finally
         {

@@ -13,8 +13,30 @@ namespace PgBorg.Restore;
 /// </summary>
 public static class WalArchiveLookup
 {
-    /// <summary>True when <paramref name="name"/> is now in <paramref name="area"/>; false when no archive holds it.</summary>
-    public static async Task<bool> FetchAsync(BorgRepository repo, string host, string instance, string name, long? segmentSize, string area, CancellationToken ct)
+    /// <summary>
+    /// True when <paramref name="name"/> is now in <paramref name="area"/>; false when no archive of any of
+    /// <paramref name="repos"/> (looked at in that order; one that does not exist holds nothing) has it.
+    /// </summary>
+    public static async Task<bool> FetchAsync(IReadOnlyList<BorgRepository> repos, string host, string instance, string name, long? segmentSize, string area, CancellationToken ct)
+    {
+        foreach (var repo in repos)
+        {
+            try
+            {
+                if (await FetchAsync(repo, host, instance, name, segmentSize, area, ct).ConfigureAwait(false))
+                {
+                    return true;
+                }
+            }
+            catch (BorgException e) when (e.MsgId == "Repository.DoesNotExist")
+            {
+                // a WAL repository not created yet, or an archive repository that never held WAL
+            }
+        }
+        return false;
+    }
+
+    private static async Task<bool> FetchAsync(BorgRepository repo, string host, string instance, string name, long? segmentSize, string area, CancellationToken ct)
     {
         var glob = $"{NameCodec.Encode(host)}{ArchiveName.Separator}{NameCodec.Encode(instance)}{ArchiveName.Separator}*{ArchiveName.Separator}{ArchiveName.WalKind}{ArchiveName.Separator}*";
         var listed = await repo.ListAsync(glob, ct, comments: false).ConfigureAwait(false);
@@ -35,6 +57,31 @@ public static class WalArchiveLookup
             }
         }
         return false;
+    }
+
+    /// <summary>Borg's message id for an archive that is not (any more) in the repository.</summary>
+    public const string ArchiveGoneId = "Archive.DoesNotExist";
+
+    /// <summary>
+    /// Another WAL archive of the same cycle whose name range spans all of <paramref name="files"/>: where a batch's
+    /// files are once a consolidation replaced it (after a restore listed the batch). The caller checks that every
+    /// file came out of it. Only names are read (the manifest).
+    /// </summary>
+    public static async Task<string?> ReplacementAsync(BorgRepository repo, string gone, IReadOnlyList<string> files, CancellationToken ct)
+    {
+        if (files.Count == 0 || !ArchiveName.TryParse(gone, out var batch))
+        {
+            return null;
+        }
+        var sep = ArchiveName.Separator;
+        var glob = $"{ArchiveName.InstanceGlob(batch.Host, batch.Instance)}{sep}{ArchiveName.WalKind}{sep}*{sep}{batch.Cycle}";
+        var listed = await repo.ListAsync(glob, ct, comments: false).ConfigureAwait(false);
+        var first = files.Min(StringComparer.Ordinal)!;
+        var last = files.Max(StringComparer.Ordinal)!;
+        return listed.Select(a => a.Name)
+            .Where(n => n != gone && ArchiveName.TryParse(n, out var a) && a is { Kind: ArchiveName.WalKind, Fields.Count: 2 } && a.Cycle == batch.Cycle
+                && string.CompareOrdinal(a.Fields[0], first) <= 0 && string.CompareOrdinal(last, a.Fields[1]) <= 0)
+            .LastOrDefault();
     }
 
     /// <summary>The segments after <paramref name="name"/> on its timeline up to <paramref name="last"/>: what replay asks for next.</summary>

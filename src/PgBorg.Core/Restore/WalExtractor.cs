@@ -40,17 +40,17 @@ public static class WalExtractor
     internal static readonly int[] ChunkSizes = [4, 16, 32];
 
     /// <summary>The files to extract, in WAL order, each once, in batches of one archive each.</summary>
-    internal static List<(string Archive, List<string> Files)> Plan(IReadOnlyList<WalArchiveEntry> archives, Func<string, bool> present)
+    internal static List<(WalArchiveEntry Archive, List<string> Files)> Plan(IReadOnlyList<WalArchiveEntry> archives, Func<string, bool> present)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var chunks = new List<(string, List<string>)>();
+        var chunks = new List<(WalArchiveEntry, List<string>)>();
         foreach (var archive in archives)
         {
             var files = archive.Files.Where(f => seen.Add(f) && !present(f)).ToList();
             for (var i = 0; i < files.Count;)
             {
                 var size = ChunkSizes[Math.Min(chunks.Count, ChunkSizes.Length - 1)];
-                chunks.Add((archive.Archive, files.Skip(i).Take(size).ToList()));
+                chunks.Add((archive, files.Skip(i).Take(size).ToList()));
                 i += size;
             }
         }
@@ -86,7 +86,6 @@ public static class WalExtractor
     /// <summary>Extracts every planned batch, at most <c>workers</c> Borg processes at a time, in order.</summary>
     public static async Task ExtractAllAsync(string area, WalExtractorJob job, OsUser user, TextWriter log, CancellationToken ct)
     {
-        var repo = new BorgRepository(job.Access.RepositorySettings(TimeSpan.FromMinutes(10)), job.StateDirectory, NullLogger.Instance);
         // what wal-fetch already delivered is not extracted again (resume-wal after a stop)
         var served = ServedWal.Names(area);
         var chunks = Plan(job.Access.Archives, f => served.Contains(f) || File.Exists(Path.Combine(area, f)));
@@ -126,7 +125,9 @@ public static class WalExtractor
                 {
                     FaultInjection.Point("wal-extract-second-batch");
                 }
-                var (archive, files) = chunks[n];
+                var (entry, files) = chunks[n];
+                var archive = entry.Archive;
+                var repo = new BorgRepository(job.Access.RepositorySettingsFor(entry, TimeSpan.FromMinutes(10)), job.StateDirectory, NullLogger.Instance);
                 var dir = Path.Combine(incoming, n.ToString(CultureInfo.InvariantCulture));
                 Interlocked.Add(ref inFlight, files.Count);
                 running.Add(Task.Run(async () =>
@@ -197,7 +198,21 @@ public static class WalExtractor
     private static async Task ExtractChunkAsync(BorgRepository repo, string archive, List<string> files, string dir, string area, OsUser user, CancellationToken ct)
     {
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        await repo.ExtractAsync(archive, dir, files, ct).ConfigureAwait(false);
+        try
+        {
+            await repo.ExtractAsync(archive, dir, files, ct).ConfigureAwait(false);
+        }
+        catch (BorgException e) when (e.MsgId == WalArchiveLookup.ArchiveGoneId)
+        {
+            // pgcad consolidated the batch since the restore listed it: its files are in the window's archive now
+            var replacement = await WalArchiveLookup.ReplacementAsync(repo, archive, files, ct).ConfigureAwait(false);
+            if (replacement is null)
+            {
+                throw;
+            }
+            archive = replacement;
+            await repo.ExtractAsync(archive, dir, files, ct).ConfigureAwait(false);
+        }
         foreach (var file in files)
         {
             var source = Path.Combine(dir, file);

@@ -54,8 +54,8 @@ public static class WalFetch
                         return NotFound;
                     }
                     // a standby: WAL archived after the restore, looked up among the instance's archives now
-                    var repo = new BorgRepository(context.RepositorySettings(TimeSpan.FromMinutes(5)), area, NullLogger.Instance);
-                    if (!await WalArchiveLookup.FetchAsync(repo, source.Host, source.Instance, name, source.WalSegmentSize, area, ct).ConfigureAwait(false))
+                    var repos = context.FollowRepositories(TimeSpan.FromMinutes(5)).Select(s => new BorgRepository(s, area, NullLogger.Instance)).ToList();
+                    if (!await WalArchiveLookup.FetchAsync(repos, source.Host, source.Instance, name, source.WalSegmentSize, area, ct).ConfigureAwait(false))
                     {
                         return NotFound;
                     }
@@ -128,9 +128,9 @@ public static class WalFetch
         var cached = Path.Combine(area, name);
         if (!File.Exists(cached))
         {
-            var repo = new BorgRepository(config.ArchiveFor(instance.Name).Repository, area, NullLogger.Instance);
+            var repos = Archiving.ArchiveRepositories.Open(config.ArchiveFor(instance.Name), area, NullLogger.Instance);
             var segmentSize = WalArchiveLookup.SegmentSizeIn(dataDirectory);
-            if (!await WalArchiveLookup.FetchAsync(repo, host ?? config.HostName ?? Environment.MachineName, instance.Name, name, segmentSize, area, ct).ConfigureAwait(false))
+            if (!await WalArchiveLookup.FetchAsync([repos.Wal, repos.Archive], host ?? config.HostName ?? Environment.MachineName, instance.Name, name, segmentSize, area, ct).ConfigureAwait(false))
             {
                 return NotFound;
             }
@@ -216,8 +216,21 @@ public static class WalFetch
     {
         var index = entry.Files.IndexOf(name);
         var batch = entry.Files.Skip(index).Take(PrefetchCount).Where(f => !File.Exists(Path.Combine(area, f))).ToList();
-        var repo = new BorgRepository(context.RepositorySettings(TimeSpan.FromMinutes(5)), area, NullLogger.Instance);
-        await repo.ExtractAsync(entry.Archive, area, batch, ct).ConfigureAwait(false);
+        var repo = new BorgRepository(context.RepositorySettingsFor(entry, TimeSpan.FromMinutes(5)), area, NullLogger.Instance);
+        try
+        {
+            await repo.ExtractAsync(entry.Archive, area, batch, ct).ConfigureAwait(false);
+        }
+        catch (BorgException e) when (e.MsgId == WalArchiveLookup.ArchiveGoneId)
+        {
+            // consolidated since the restore listed it: the window's archive holds the files now
+            var replacement = await WalArchiveLookup.ReplacementAsync(repo, entry.Archive, batch, ct).ConfigureAwait(false);
+            if (replacement is null)
+            {
+                throw;
+            }
+            await repo.ExtractAsync(replacement, area, batch, ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary><c>recovery_end_command</c>: the restore area (prefetched WAL) and the Borg credentials go when recovery ends.</summary>

@@ -44,8 +44,13 @@ public static partial class RestorePointBook
         return point;
     }
 
+    /// <summary>The instance's restore points: Borg reads the metadata of those archives only, not of every base and WAL archive.</summary>
     public static async Task<IReadOnlyList<RestorePointMetadata>> ListAsync(BorgRepository repo, string host, string instance, CancellationToken ct) =>
-        FromListing(await repo.ListAsync(ArchiveName.InstanceGlob(host, instance), ct).ConfigureAwait(false), host, instance);
+        FromListing(await repo.ListAsync(Glob(host, instance), ct).ConfigureAwait(false), host, instance);
+
+    /// <summary>Selects the restore point archives of one instance (any PostgreSQL version).</summary>
+    public static string Glob(string host, string instance) =>
+        $"{ArchiveName.InstanceGlob(host, instance)}{ArchiveName.Separator}{ArchiveName.RestorePointKind}{ArchiveName.Separator}*";
 
     /// <summary>The restore points among an instance's archives (from one listing shared with the cycle catalog).</summary>
     public static IReadOnlyList<RestorePointMetadata> FromListing(IEnumerable<BorgArchiveEntry> archives, string host, string instance)

@@ -28,8 +28,12 @@ internal sealed class CommandContext : IDisposable
     /// <summary>This program's path, for what PostgreSQL or a helper runs later (restore_command, the WAL extractor).</summary>
     public static string Binary => Environment.ProcessPath ?? "/usr/bin/pgborg";
 
-    /// <summary>The archiving repository of <paramref name="instance"/>.</summary>
-    public BorgRepository ArchiveRepository(PgInstance instance) => new(Config.ArchiveFor(instance.Name).Repository, Config.StateDirectory, Log);
+    /// <summary>The archiving repository of <paramref name="instance"/> (bases and restore points).</summary>
+    public BorgRepository ArchiveRepository(PgInstance instance) => ArchiveRepositories(instance).Archive;
+
+    /// <summary>Both archiving repositories of <paramref name="instance"/>: bases and WAL.</summary>
+    public PgBorg.Archiving.ArchiveRepositories ArchiveRepositories(PgInstance instance) =>
+        PgBorg.Archiving.ArchiveRepositories.Open(Config.ArchiveFor(instance.Name), Config.StateDirectory, Log);
 
     public static CommandContext Load(ParseResult parse)
     {

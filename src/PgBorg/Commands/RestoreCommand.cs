@@ -69,7 +69,7 @@ internal static class RestoreCommand
             {
                 throw new FormatException("--standby follows the archive without end: it takes no --time, --restore-point, --lsn, --xid or --target-action");
             }
-            var (plan, instance, repo) = await PlanAsync(parse, ctx, parse.GetValue(action), ct);
+            var (plan, instance, repos) = await PlanAsync(parse, ctx, parse.GetValue(action), ct);
             var dir = parse.GetValue(targetDir) ?? instance.DataDirectory;
             var tablespaces = ParseMap(parse.GetValue(map) ?? []);
             if (parse.GetValue(dryRun))
@@ -78,7 +78,7 @@ internal static class RestoreCommand
                 return 0;
             }
             var follow = asStandby ? new ArchiveSource(ctx.Host, instance.Name, plan.Base.WalSegmentSize) : null;
-            await new Restorer(repo, instance, ctx.Log, Console.Out).RestoreAsync(plan, new Restorer.Options(dir, tablespaces, CommandContext.Binary, follow), ct);
+            await new Restorer(repos, instance, ctx.Log, Console.Out).RestoreAsync(plan, new Restorer.Options(dir, tablespaces, CommandContext.Binary, follow), ct);
             Print(plan, dir);
             Console.WriteLine();
             Console.WriteLine($"Restored {dir}. Next:");
@@ -113,17 +113,17 @@ internal static class RestoreCommand
         return c;
     }
 
-    private static async Task<(RestorePlan Plan, PgInstance Instance, BorgRepository Repo)> PlanAsync(ParseResult parse, CommandContext ctx, string? action, CancellationToken ct)
+    private static async Task<(RestorePlan Plan, PgInstance Instance, ArchiveRepositories Repos)> PlanAsync(ParseResult parse, CommandContext ctx, string? action, CancellationToken ct)
     {
         var instance = InstanceCatalog.Select(ctx.Instances, parse.GetValue(CommandTree.Instance));
         var time = parse.GetValue(Time) is { } t ? TimeArgument.Parse(t) : (DateTimeOffset?)null;
         var target = RestoreTarget.From(time, parse.GetValue(RestorePoint), parse.GetValue(Lsn), parse.GetValue(Xid));
-        var repo = ctx.ArchiveRepository(instance);
-        var archives = await repo.ListAsync(ArchiveName.InstanceGlob(ctx.Host, instance.Name), ct);
-        var cycles = CycleCatalog.Build(archives, ctx.Host, instance.Name);
+        var repos = ctx.ArchiveRepositories(instance);
+        var (cycles, archives) = await repos.CyclesForAsync(ctx.Host, instance.Name,
+            (outline, listed) => RestorePlanner.Choose(outline, RestorePointBook.FromListing(listed, ctx.Host, instance.Name), target).Cycle, ct);
         var points = RestorePointBook.FromListing(archives, ctx.Host, instance.Name);
         var plan = RestorePlanner.Plan(cycles, points, target, action ?? (target.Kind == TargetKind.Latest ? "promote" : "pause"), $"{CommandContext.Binary} wal-fetch %f %p");
-        return (plan, instance, repo);
+        return (plan, instance, repos);
     }
 
     private static Dictionary<uint, string> ParseMap(string[] entries)

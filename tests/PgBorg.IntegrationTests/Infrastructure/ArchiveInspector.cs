@@ -7,15 +7,32 @@ public sealed class ArchiveInspector(Sandbox sandbox)
 {
     public sealed record Cycle(string Stamp, JsonElement? Base, List<string> WalFiles, List<string> WalArchives, List<string> TablespaceArchives);
 
+    /// <summary>The archives of both repositories (the WAL repository's when it exists).</summary>
     public async Task<List<(string Name, string Comment)>> ArchivesAsync()
     {
-        var r = await sandbox.BorgAsync("list", "--format", "{name}{TAB}{comment}{NL}");
-        if (r.ExitCode != 0)
+        var all = new List<(string, string)>();
+        foreach (var wal in new[] { false, true })
         {
-            throw new InvalidOperationException($"borg list failed: {r}");
+            if (wal && !File.Exists(Path.Combine(sandbox.WalRepository, "config")))
+            {
+                continue;
+            }
+            string[] args = ["list", "--format", "{name}{TAB}{comment}{NL}"];
+            var r = wal ? await sandbox.WalBorgAsync(args) : await sandbox.BorgAsync(args);
+            if (r.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"borg list failed: {r}");
+            }
+            all.AddRange(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t', 2)).Select(p => (p[0], p.Length > 1 ? p[1] : "")));
         }
-        return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t', 2)).Select(p => (p[0], p.Length > 1 ? p[1] : "")).ToList();
+        return all;
     }
+
+    /// <summary>Every WAL archive: its name, its cycle and the files its comment lists.</summary>
+    public async Task<List<(string Name, string Cycle, HashSet<string> Files)>> WalArchivesAsync() =>
+        (await ArchivesAsync()).Where(a => a.Name.Split('~')[3] == "wal")
+            .Select(a => (a.Name, a.Name.Split('~')[^1], JsonDocument.Parse(a.Comment).RootElement.GetProperty("files").EnumerateArray().Select(e => e.GetString()!).ToHashSet()))
+            .ToList();
 
     public async Task<List<Cycle>> CyclesAsync()
     {

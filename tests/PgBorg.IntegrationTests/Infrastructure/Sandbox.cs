@@ -86,28 +86,45 @@ public sealed class Sandbox : IDisposable
         return Run.ProgramAsync(program ?? PgBorgBinary.Path, args, e, workingDirectory, timeout);
     }
 
+    /// <summary>Where pgcad puts WAL by default: the archive repository's path with "-wal" appended.</summary>
+    public string WalRepository => Repository + "-wal";
+
     /// <summary>Real Borg on the sandbox repository, with the same state directory pgborg uses.</summary>
-    public Task<RunResult> BorgAsync(params string[] args) =>
+    public Task<RunResult> BorgAsync(params string[] args) => BorgOnAsync(Repository, args);
+
+    /// <summary>Real Borg on the sandbox's WAL repository.</summary>
+    public Task<RunResult> WalBorgAsync(params string[] args) => BorgOnAsync(WalRepository, args);
+
+    private Task<RunResult> BorgOnAsync(string repository, string[] args) =>
         Run.ProgramAsync("/usr/bin/borg", args, new Dictionary<string, string>
         {
             ["BORG_PASSPHRASE"] = Passphrase,
             ["BORG_BASE_DIR"] = System.IO.Path.Combine(StateDirectory, "borg"),
-            ["BORG_REPO"] = Repository,
+            ["BORG_REPO"] = repository,
             // the same repository by its local path when pgborg reached it through borg serve (RemoteRepositoryTests)
             ["BORG_RELOCATED_REPO_ACCESS_IS_OK"] = "yes",
             ["LANG"] = "C.UTF-8",
             ["LC_ALL"] = "C.UTF-8",
         });
 
-    /// <summary>All archive names in the repository, checkpoints included.</summary>
+    /// <summary>All archive names in the repository and the WAL repository (if it exists), checkpoints included.</summary>
     public async Task<List<string>> ArchiveNamesAsync()
     {
-        var r = await BorgAsync("list", "--consider-checkpoints", "--short");
-        if (r.ExitCode != 0)
+        var names = new List<string>();
+        foreach (var wal in new[] { false, true })
         {
-            throw new InvalidOperationException($"borg list failed: {r}");
+            if (wal && !File.Exists(System.IO.Path.Combine(WalRepository, "config")))
+            {
+                continue;
+            }
+            var r = wal ? await WalBorgAsync("list", "--consider-checkpoints", "--short") : await BorgAsync("list", "--consider-checkpoints", "--short");
+            if (r.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"borg list failed: {r}");
+            }
+            names.AddRange(r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         }
-        return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        return names;
     }
 
     /// <summary>The bytes of the repository's segment files: what a <c>borg compact</c> shrinks.</summary>

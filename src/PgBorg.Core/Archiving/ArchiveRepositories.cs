@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Logging;
+using PgBorg.Borg;
+using PgBorg.Configuration;
+using PgBorg.Naming;
+
+namespace PgBorg.Archiving;
+
+/// <summary>An instance's two archiving repositories, opened one way everywhere: bases in one, WAL in the other.</summary>
+public sealed record ArchiveRepositories(BorgRepository Archive, BorgRepository Wal)
+{
+    public static ArchiveRepositories Open(ArchiveSettings settings, string stateDirectory, ILogger log) =>
+        new(new BorgRepository(settings.Repository, stateDirectory, log), new BorgRepository(settings.WalRepository, stateDirectory, log));
+
+    /// <summary>wal_repository names the archive repository itself (allowed; then WAL waits for bases again).</summary>
+    public bool Shared => Archive.Location == Wal.Location;
+
+    /// <summary>
+    /// The instance's cycles for a restore, reading what a choice needs: the archive repository with comments (bases,
+    /// tablespaces, restore points and WAL from before WAL had its own repository: few archives), the WAL repository's
+    /// names (from the manifest alone), and the comments of the WAL archives of the one cycle <paramref name="choose"/>
+    /// picks from the bases. Also returns the archive repository's listing (for the restore points).
+    /// </summary>
+    public async Task<(IReadOnlyList<StoredCycle> Cycles, IReadOnlyList<BorgArchiveEntry> Archives)> CyclesForAsync(string host, string instance,
+        Func<IReadOnlyList<StoredCycle>, IReadOnlyList<BorgArchiveEntry>, StoredCycle> choose, CancellationToken ct)
+    {
+        var glob = ArchiveName.InstanceGlob(host, instance);
+        var archives = await Archive.ListAsync(glob, ct).ConfigureAwait(false);
+        if (Shared)
+        {
+            return (CycleCatalog.Build([], archives, host, instance, basesFromWalListing: true), archives);
+        }
+        var names = await CycleCatalog.ListWalAsync(Wal, glob, ct, comments: false).ConfigureAwait(false);
+        var chosen = choose(CycleCatalog.Build(archives, names, host, instance), archives);
+        var cycleGlob = $"{glob}{ArchiveName.Separator}{ArchiveName.WalKind}{ArchiveName.Separator}*{ArchiveName.Separator}{chosen.Stamp}";
+        var comments = (await CycleCatalog.ListWalAsync(Wal, cycleGlob, ct).ConfigureAwait(false)).ToDictionary(a => a.Name, StringComparer.Ordinal);
+        var wal = names.Select(a => comments.GetValueOrDefault(a.Name) ?? a).ToList();
+        return (CycleCatalog.Build(archives, wal, host, instance), archives);
+    }
+
+    /// <summary>The instance's cycles from both repositories (a WAL repository that does not exist yet holds none).</summary>
+    public Task<IReadOnlyList<StoredCycle>> CyclesAsync(string host, string instance, CancellationToken ct) =>
+        CycleCatalog.ReadAsync(Archive, Wal, host, instance, ct);
+}

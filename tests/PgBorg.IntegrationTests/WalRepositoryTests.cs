@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using PgBorg.IntegrationTests.Infrastructure;
+
+namespace PgBorg.IntegrationTests;
+
+/// <summary>
+/// WAL in a repository of its own: WAL archived into the archive repository before still restores beside it; each
+/// consolidation window's batches become one archive with every segment still there; and a base whose stop segment
+/// PostgreSQL cannot archive is given up at once, naming the segment and the archiver's failure.
+/// </summary>
+public sealed class WalRepositoryTests : IDisposable
+{
+    private static int _port = 43000 + Environment.ProcessId % 1000 * 3;
+    private readonly Sandbox _sandbox = new();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    private const string Checksum = "SELECT count(*) || ' ' || md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM t";
+
+    [Fact(Timeout = 600_000)]
+    public async Task WAL_archived_into_the_archive_repository_before_still_restores_beside_WAL_in_its_own_repository()
+    {
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
+        await cluster.SqlAsync("CREATE TABLE t (id int PRIMARY KEY, v text)");
+        // the layout before WAL had a repository of its own: everything in the archive repository
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, extraArchive: $"wal_repository = \"{_sandbox.Repository}\""));
+        await OnceAsync();
+        await cluster.SqlAsync("INSERT INTO t SELECT g, 'before' FROM generate_series(1, 5000) g");
+        await cluster.SwitchAndWaitArchivedAsync();
+        await OnceAsync();
+        var legacy = await WalArchivesInAsync(wal: false);
+        Assert.NotEmpty(legacy);
+        Assert.False(Directory.Exists(_sandbox.WalRepository));
+
+        // the upgrade: the default WAL repository, the same cycle goes on
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster));
+        await cluster.SqlAsync("INSERT INTO t SELECT g, 'after' FROM generate_series(5001, 10000) g; UPDATE t SET v = 'changed' WHERE id % 7 = 0");
+        await cluster.SwitchAndWaitArchivedAsync();
+        await OnceAsync();
+        Assert.Equal(legacy, await WalArchivesInAsync(wal: false));
+        var own = await WalArchivesInAsync(wal: true);
+        Assert.NotEmpty(own);
+        var walRepository = await _sandbox.WalBorgAsync("list", "--short");
+        Assert.DoesNotContain("~base~", walRepository.Stdout);
+
+        // restore to the latest state: the first WAL from the archive repository, the rest from the WAL repository
+        var expected = await cluster.SqlAsync(Checksum);
+        using var dir = new TempDir("pgborg-restore");
+        var data = Path.Combine(dir.Path, "data");
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
+        await server.WaitPromotedAsync();
+        Assert.Equal(expected, await server.SqlAsync(Checksum));
+    }
+
+    [Fact(Timeout = 600_000)]
+    public async Task A_closed_windows_batches_become_one_archive_and_every_segment_stays_restorable()
+    {
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
+        await cluster.SqlAsync("CREATE TABLE t (id int PRIMARY KEY, v text)");
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, extraArchive: "wal_consolidation = \"1h\""));
+        await OnceAsync();
+        var cycle = Assert.Single(await new ArchiveInspector(_sandbox).CyclesAsync());
+        string last = "";
+        for (var i = 0; i < 4; i++)
+        {
+            await cluster.SqlAsync($"INSERT INTO t SELECT g, 'round {i}' FROM generate_series({i * 1000 + 1}, {(i + 1) * 1000}) g");
+            last = await cluster.SwitchAndWaitArchivedAsync();
+            await OnceAsync();
+        }
+        var batches = (await new ArchiveInspector(_sandbox).WalArchivesAsync()).Where(w => w.Cycle == cycle.Stamp).ToList();
+        Assert.True(batches.Count >= 5, $"{batches.Count} WAL archives before consolidation");
+        var stored = Path.Combine(cluster.DataDirectory + ".pgborg-spool", cycle.Stamp, ".stored");
+        Assert.NotEmpty(Directory.GetFiles(stored));
+
+        // a window of a second has closed by the next round: one archive holds the cycle's WAL
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, extraArchive: "wal_consolidation = \"1s\""));
+        await Task.Delay(1100);
+        var r = await OnceAsync();
+        Assert.Contains("consolidated", r.Stderr);
+        var after = (await new ArchiveInspector(_sandbox).WalArchivesAsync()).Where(w => w.Cycle == cycle.Stamp).ToList();
+        var consolidated = Assert.Single(after);
+        Assert.True(batches.SelectMany(b => b.Files).ToHashSet().IsSubsetOf(consolidated.Files), "a file of the batches is not in the consolidated archive");
+        Assert.Empty(Directory.GetFiles(stored));
+        var first = (await new ArchiveInspector(_sandbox).CyclesAsync())[0].Base!.Value.GetProperty("startWalFile").GetString()!;
+        Assert.All(ArchiveInspector.SegmentRange(first, last), s => Assert.Contains(s, consolidated.Files));
+
+        var expected = await cluster.SqlAsync(Checksum);
+        using var dir = new TempDir("pgborg-restore");
+        var data = Path.Combine(dir.Path, "data");
+        var restored = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(restored.ExitCode == 0, restored.ToString());
+        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
+        await server.WaitPromotedAsync();
+        Assert.Equal(expected, await server.SqlAsync(Checksum));
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task A_base_whose_stop_segment_the_archiver_fails_on_is_given_up_at_once_naming_the_segment()
+    {
+        using var bin = new TempDir("pgborg-archiver");
+        var failing = bin.Sub("failing");
+        var script = bin.Sub("archive.sh");
+        File.WriteAllText(script, $"""
+            #!/bin/sh
+            if [ -e '{failing}' ]; then echo "no space left on the backup disk" >&2; exit 1; fi
+            exec '{PgBorgBinary.Path}' wal-push "$1"
+            """);
+        File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + $"archive_command = '{script} %p'\n");
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster));
+        await OnceAsync();
+        File.WriteAllText(failing, "");
+
+        var watch = Stopwatch.StartNew();
+        var r = await _sandbox.PgBorgAsync(["pgcad", "--once", "--new-cycle"], null, timeout: TimeSpan.FromMinutes(4));
+        watch.Stop();
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Matches("needs WAL up to [0-9A-F]{24}, but PostgreSQL's archiver failed on [0-9A-F]{24}", r.Stderr);
+        // the old wait gave up after a fixed 2 minutes without saying why
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(90), $"took {watch.Elapsed}");
+        Assert.Single(Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool"));
+
+        // once archiving works again, nothing of the failed cycle is left and the next round is healthy
+        File.Delete(failing);
+        await cluster.SwitchAndWaitArchivedAsync();
+        await OnceAsync();
+        var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
+        Assert.All(cycles, c => Assert.True(c.Base is not null, $"cycle {c.Stamp} has no base"));
+    }
+
+    private async Task<RunResult> OnceAsync()
+    {
+        var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return r;
+    }
+
+    private async Task<List<string>> WalArchivesInAsync(bool wal)
+    {
+        var r = wal ? await _sandbox.WalBorgAsync("list", "--short") : await _sandbox.BorgAsync("list", "--short");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(n => n.Contains("~wal~", StringComparison.Ordinal)).ToList();
+    }
+}
