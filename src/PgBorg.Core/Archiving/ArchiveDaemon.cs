@@ -19,6 +19,9 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
 {
     private const int SigUsr1 = 10;
 
+    /// <summary>Where each instance's base backup reports its bytes, if anywhere (an operator's progress display).</summary>
+    public Func<PgInstance, IProgress<Borg.BorgTransfer>?>? TransferFor { get; init; }
+
     public async Task<int> RunAsync(bool once, bool newCycle, CancellationToken ct)
     {
         using var stateLock = StateLock.Acquire(config.StateDirectory, StateFile.ArchiveDaemon);
@@ -36,7 +39,7 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
                 gates[location] = gate = new SemaphoreSlim(1, 1);
             }
             var instanceLog = new InstanceLogger(log, i.Name);
-            var manager = new CycleManager(i, settings, config.StateDirectory, host, binary, instanceLog) { Heartbeat = notifier.Heartbeat };
+            var manager = new CycleManager(i, settings, config.StateDirectory, host, binary, instanceLog) { Heartbeat = notifier.Heartbeat, Transfer = TransferFor?.Invoke(i) };
             return new ArchiveWorker(manager, settings, gate, state, instanceLog) { RepositoryArchives = () => RepositoryArchives(location) };
         }));
         // instances sharing a repository report its archives together, not each its own share

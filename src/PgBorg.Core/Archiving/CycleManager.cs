@@ -51,6 +51,9 @@ public sealed class CycleManager
     /// <summary>Called while a long operation makes progress (Borg's progress lines): feeds the systemd watchdog.</summary>
     public Action? Heartbeat { get; set; }
 
+    /// <summary>Gets the bytes of base backups as Borg reads them (pgcad --once --new-cycle's progress display).</summary>
+    public IProgress<BorgTransfer>? Transfer { get; set; }
+
     /// <summary>The newest complete cycle whose spool is still active here: the one restores of "now" use.</summary>
     public string? CurrentCycle => SpoolDirectory.ActiveCycles(_instance.DataDirectory).LastOrDefault(c => Stored(c)?.IsComplete == true);
 
@@ -225,7 +228,7 @@ public sealed class CycleManager
             var server = await session.SettingsAsync(ct).ConfigureAwait(false);
             SettingsCheck.Ensure(_instance, server, _binary);
             await session.WakeArchiverAsync(ct).ConfigureAwait(false);
-            var result = await new BaseBackup(_repo, _host, _instance, _settings, _log, Heartbeat).TakeAsync(session, server, cycle, ct).ConfigureAwait(false);
+            var result = await new BaseBackup(_repo, _host, _instance, _settings, _log, Heartbeat, Transfer).TakeAsync(session, server, cycle, ct).ConfigureAwait(false);
             _archives.Add(result.Archive);
             _sizes.SetBase(cycle, result.Stats.CompressedSize);
             await CompleteAsync(cycle, result, ct).ConfigureAwait(false);
