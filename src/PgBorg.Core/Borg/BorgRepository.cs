@@ -273,6 +273,11 @@ public sealed partial class BorgRepository
                     {
                         _total = line.Total;
                     }
+                    // Borg writes a line only per 0.1 % reached, so the last bytes come with no line of their own
+                    if (line.Finished == true && _total is { } total)
+                    {
+                        _done = total;
+                    }
                     break;
                 default:
                     return null;

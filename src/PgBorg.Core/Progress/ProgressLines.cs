@@ -75,6 +75,7 @@ public sealed class ProgressLines : IProgressDisplay
         _stop.Dispose();
         foreach (var work in Snapshot().Where(_shown.Contains))
         {
+            work.End();
             Log.ProgressEnded(_log, work.Label, ProgressText.Summary(work.Read(_clock.Elapsed)));
         }
     }

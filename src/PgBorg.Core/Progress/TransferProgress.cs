@@ -19,6 +19,7 @@ public sealed class TransferProgress(string label, long? knownTotal) : IProgress
     private readonly Dictionary<int, BorgTransfer> _operations = [];
     private readonly Queue<(TimeSpan At, long Done)> _samples = new();
     private TimeSpan? _startedAt;
+    private bool _ended;
 
     public string Label => label;
 
@@ -54,6 +55,20 @@ public sealed class TransferProgress(string label, long? knownTotal) : IProgress
         }
     }
 
+    /// <summary>
+    /// The display ends. If every Borg process said it finished, what they did is all there was, and the total becomes
+    /// that: a total known beforehand is near, not exact (Borg counts a symbolic link's target as size when it creates
+    /// an archive and not when it extracts it; a measured data directory changes), and a finished restore should not
+    /// end at 99 %. Work that stopped part way keeps its total.
+    /// </summary>
+    public void End()
+    {
+        lock (_operations)
+        {
+            _ended = _operations.Count > 0 && _operations.Values.All(o => o.Finished);
+        }
+    }
+
     /// <summary>The figures now; <paramref name="now"/> is any monotonic clock (the display's), sampled for the rate.</summary>
     public TransferReading Read(TimeSpan now)
     {
@@ -62,7 +77,8 @@ public sealed class TransferProgress(string label, long? knownTotal) : IProgress
         lock (_operations)
         {
             done = _operations.Values.Sum(o => o.Done);
-            total = knownTotal ?? (_operations.Count > 0 && _operations.Values.All(o => o.Total is not null) ? _operations.Values.Sum(o => o.Total!.Value) : null);
+            total = _ended ? done
+                : knownTotal ?? (_operations.Count > 0 && _operations.Values.All(o => o.Total is not null) ? _operations.Values.Sum(o => o.Total!.Value) : null);
             _startedAt ??= now;
             _samples.Enqueue((now, done));
             // forget samples older than the window, but keep one before this reading however old (readings every

@@ -62,6 +62,10 @@ internal sealed class TerminalProgress : IProgressDisplay
             }
             foreach (var w in work)
             {
+                if (stopping)
+                {
+                    w.End();
+                }
                 if (!bars.TryGetValue(w, out var bar))
                 {
                     bars[w] = bar = context.AddTask(Markup.Escape(w.Label), autoStart: true, maxValue: 1);
