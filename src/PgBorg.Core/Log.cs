@@ -143,4 +143,14 @@ internal static partial class Log
 
     [LoggerMessage(100, LogLevel.Warning, "{Warning}")]
     public static partial void DiscoveryWarning(ILogger logger, string warning);
+
+    // progress of interactive work without a terminal (ProgressLines): a line per interval, and how it ended
+    [LoggerMessage(110, LogLevel.Information, "{Work}: {Figures}")]
+    public static partial void Progress(ILogger logger, string work, string figures);
+
+    [LoggerMessage(111, LogLevel.Information, "{Work}: {Summary}")]
+    public static partial void ProgressEnded(ILogger logger, string work, string summary);
+
+    [LoggerMessage(112, LogLevel.Debug, "{Instance}: cannot measure the data directory for the progress display ({Reason}); showing bytes without a total")]
+    public static partial void SizeUnknown(ILogger logger, string instance, string reason);
 }

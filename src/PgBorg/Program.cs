@@ -37,6 +37,8 @@ if (argv.Length > 0 && argv[0] == SessionHelper.Command)
     return await SessionHelper.RunAsync(argv[1..], Console.In, Console.Out, Console.Error, cts.Token);
 }
 
+// before the logger takes Console.Error: lines written while a progress bar is drawn go above it
+PgBorg.Cli.Progress.LiveConsoleWriter.Install();
 var (options, passthrough) = Invocation.SplitPassthrough(argv);
 var root = CommandTree.Build(passthrough);
 var parsed = root.Parse(options);

@@ -19,6 +19,9 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
 {
     private const int SigUsr1 = 10;
 
+    /// <summary>Where each instance's base backup reports its bytes, if anywhere (an operator's progress display).</summary>
+    public Func<PgInstance, IProgress<Borg.BorgTransfer>?>? TransferFor { get; init; }
+
     public async Task<int> RunAsync(bool once, bool newCycle, CancellationToken ct)
     {
         using var stateLock = StateLock.Acquire(config.StateDirectory, StateFile.ArchiveDaemon);
@@ -40,7 +43,11 @@ public sealed class ArchiveDaemon(PgBorgConfig config, IReadOnlyList<PgInstance>
             var settings = config.ArchiveFor(i.Name);
             var instanceLog = new InstanceLogger(log, i.Name);
             var repositoryGates = new RepositoryGates(Gate(settings.Repository.Location), Gate(settings.WalRepository.Location));
-            var manager = new CycleManager(i, settings, repositoryGates, config.StateDirectory, host, binary, instanceLog) { Heartbeat = notifier.Heartbeat };
+            var manager = new CycleManager(i, settings, repositoryGates, config.StateDirectory, host, binary, instanceLog)
+            {
+                Heartbeat = notifier.Heartbeat,
+                Transfer = TransferFor?.Invoke(i),
+            };
             return new ArchiveWorker(manager, settings, state, instanceLog) { RepositoryArchives = RepositoryArchives };
         }));
         // instances sharing a repository report its archives together, not each its own share

@@ -16,7 +16,9 @@ namespace PgBorg.Archiving;
 /// is what non-exclusive mode avoids); the restore writes them back. Backup mode ends on every path: the session
 /// helper ends the session when pgcad lets go of it, whatever the reason.
 /// </summary>
-public sealed class BaseBackup(BorgRepository repo, string host, PgInstance instance, ArchiveSettings settings, ILogger log, Action? heartbeat = null)
+/// <param name="transfer">Gets the bytes Borg has read (pgcad --once --new-cycle's progress display).</param>
+public sealed class BaseBackup(BorgRepository repo, string host, PgInstance instance, ArchiveSettings settings, ILogger log, Action? heartbeat = null,
+    IProgress<BorgTransfer>? transfer = null)
 {
     /// <summary>
     /// Data files change in scattered 8 KiB pages; a page-aligned fixed chunker stores about what changed instead of
@@ -69,7 +71,7 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
                 var name = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.TablespaceKind, [ts.Oid.ToString(System.Globalization.CultureInfo.InvariantCulture)], cycleTime).ToString();
                 var r = await repo.CreateFromPathsAsync(name, snapshot.TablespacePaths[ts.Oid], ["."], preliminary.ToJson(), ct,
                     [.. TablespaceExcludes, .. UnloggedRelations.Excludes(snapshot.TablespacePaths[ts.Oid])], chunker, filesCache: false, progress: heartbeat,
-                    tolerateWarning: tolerated).ConfigureAwait(false);
+                    tolerateWarning: tolerated, transfer: transfer).ConfigureAwait(false);
                 stats.Add(r.Archive.Stats);
                 tablespaceHints[ts.Oid] = new ExtractHints(r.Archive.Stats.NFiles, r.Archive.Stats.OriginalSize, largeInTablespace);
             }
@@ -77,7 +79,7 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
             FaultInjection.Point("base-before-create");
             var baseName = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.BaseKind, [], cycleTime).ToString();
             var created = await repo.CreateFromPathsAsync(baseName, snapshot.DataPath, ["."], preliminary.ToJson(), ct,
-                [.. DataExcludes, .. UnloggedRelations.Excludes(snapshot.DataPath)], chunker, filesCache: false, progress: heartbeat, tolerateWarning: tolerated).ConfigureAwait(false);
+                [.. DataExcludes, .. UnloggedRelations.Excludes(snapshot.DataPath)], chunker, filesCache: false, progress: heartbeat, tolerateWarning: tolerated, transfer: transfer).ConfigureAwait(false);
             stats.Add(created.Archive.Stats);
             if (stop is null)
             {

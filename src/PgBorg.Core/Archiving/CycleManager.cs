@@ -63,6 +63,9 @@ public sealed class CycleManager
     /// <summary>Called while a long operation makes progress (Borg's progress lines): feeds the systemd watchdog.</summary>
     public Action? Heartbeat { get; set; }
 
+    /// <summary>Gets the bytes of base backups as Borg reads them (pgcad --once --new-cycle's progress display).</summary>
+    public IProgress<BorgTransfer>? Transfer { get; set; }
+
     /// <summary>The newest complete cycle whose spool is still active here: the one restores of "now" use.</summary>
     public string? CurrentCycle => SpoolDirectory.ActiveCycles(_instance.DataDirectory).LastOrDefault(c => _book.Get(c)?.IsComplete == true);
 
@@ -245,7 +248,7 @@ public sealed class CycleManager
             SettingsCheck.Ensure(_instance, server, _binary);
             await session.WakeArchiverAsync(ct).ConfigureAwait(false);
             var result = await _gates.WithArchiveAsync(
-                () => new BaseBackup(_repo, _host, _instance, _settings, _log, Heartbeat).TakeAsync(session, server, cycle, ct), ct).ConfigureAwait(false);
+                () => new BaseBackup(_repo, _host, _instance, _settings, _log, Heartbeat, Transfer).TakeAsync(session, server, cycle, ct), ct).ConfigureAwait(false);
             await CompleteAsync(session, cycle, result, ct).ConfigureAwait(false);
             Log.BaseStored(_log, _instance.Name, cycle, result.Metadata.Method, BorgRepository.FormatBytes(result.Stats.OriginalSize),
                 BorgRepository.FormatBytes(result.Stats.CompressedSize), BorgRepository.FormatBytes(result.Stats.DeduplicatedSize),

@@ -21,12 +21,20 @@ public sealed record BorgCreatedArchive(
 
 public sealed record BorgCreateResult([property: JsonPropertyName("archive")] BorgCreatedArchive Archive);
 
-/// <summary>One line of <c>--log-json</c> output on stderr.</summary>
+/// <summary>
+/// One line of <c>--log-json</c> output on stderr. With <c>--progress</c> Borg 1.2 adds progress lines: create's
+/// <c>archive_progress</c> (<c>original_size</c> read so far, every 0.2 s) and <c>progress_percent</c>
+/// (<c>current</c> of <c>total</c>; in bytes for extract); their last line has <c>finished</c> true and no figures.
+/// </summary>
 public sealed record BorgLogLine(
     [property: JsonPropertyName("type")] string? Type,
     [property: JsonPropertyName("levelname")] string? LevelName,
     [property: JsonPropertyName("message")] string? Message,
-    [property: JsonPropertyName("msgid")] string? MsgId);
+    [property: JsonPropertyName("msgid")] string? MsgId,
+    [property: JsonPropertyName("original_size")] long? OriginalSize = null,
+    [property: JsonPropertyName("current")] long? Current = null,
+    [property: JsonPropertyName("total")] long? Total = null,
+    [property: JsonPropertyName("finished")] bool? Finished = null);
 
 public sealed record BorgConfigValue(string Value);
 

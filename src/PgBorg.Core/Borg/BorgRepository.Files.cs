@@ -20,13 +20,14 @@ public sealed partial class BorgRepository
     /// <param name="tolerateWarning">Which of Borg's warnings still leave a complete archive (none by default): a
     /// warning is how Borg 1.2 reports a file it could not read and left out, with exit code 1. Any other warning makes
     /// this throw <see cref="BorgArchiveIncompleteException"/>; the archive was committed and the caller removes it.</param>
+    /// <param name="transfer">Gets the bytes Borg has read so far (a progress display).</param>
     public async Task<BorgCreateResult> CreateFromPathsAsync(string archive, string workingDirectory, IReadOnlyList<string> paths,
         string comment, CancellationToken ct, IReadOnlyList<string>? excludes = null, string? chunkerParams = null, bool filesCache = true, Action? progress = null,
-        Func<string, bool>? tolerateWarning = null)
+        Func<string, bool>? tolerateWarning = null, IProgress<BorgTransfer>? transfer = null)
     {
         var args = Args("create");
         args.AddRange(["--json", "--compression", _settings.Compression, "--comment", EscapePlaceholders(comment)]);
-        if (progress is not null)
+        if (progress is not null || transfer is not null)
         {
             args.Add("--progress");
         }
@@ -47,7 +48,7 @@ public sealed partial class BorgRepository
         args.Add("::" + archive);
         args.Add("--");
         args.AddRange(paths);
-        var run = await RunAsync("create", args, ct, workingDirectory, progress).ConfigureAwait(false);
+        var run = await RunAsync("create", args, ct, workingDirectory, progress, transfer: transfer).ConfigureAwait(false);
         var result = JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgCreateResult)
             ?? throw new BorgException("create", Location, run.ExitCode, null, "no JSON statistics on stdout");
         if (run.ExitCode == 1)
@@ -120,9 +121,16 @@ public sealed partial class BorgRepository
     }
 
     /// <summary>Extracts (parts of) an archive into <paramref name="directory"/>.</summary>
-    public async Task ExtractAsync(string archive, string directory, IReadOnlyList<string> paths, CancellationToken ct, bool sparse = false, string? excludeFrom = null)
+    /// <param name="transfer">Gets the bytes extracted so far and Borg's total. Borg then first reads the metadata of
+    /// every item to add up their sizes, so only an operator waiting for it asks for this.</param>
+    public async Task ExtractAsync(string archive, string directory, IReadOnlyList<string> paths, CancellationToken ct, bool sparse = false, string? excludeFrom = null,
+        IProgress<BorgTransfer>? transfer = null)
     {
         var args = Args("extract");
+        if (transfer is not null)
+        {
+            args.Add("--progress");
+        }
         if (sparse)
         {
             args.Add("--sparse");
@@ -133,6 +141,6 @@ public sealed partial class BorgRepository
         }
         args.Add("::" + archive);
         args.AddRange(paths);
-        await RunAsync("extract", args, ct, directory).ConfigureAwait(false);
+        await RunAsync("extract", args, ct, directory, transfer: transfer).ConfigureAwait(false);
     }
 }

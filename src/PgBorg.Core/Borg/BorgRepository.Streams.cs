@@ -43,12 +43,17 @@ public sealed partial class BorgRepository
     }
 
     /// <summary>Starts <c>borg extract --stdout ::ARCHIVE</c>. Always check the exit code: a reader cannot see truncation.</summary>
-    public BorgStdoutExtract StartExtractToStdout(string archive)
+    /// <param name="transfer">Gets the bytes written out so far and the file's size (Borg's progress).</param>
+    public BorgStdoutExtract StartExtractToStdout(string archive, IProgress<BorgTransfer>? transfer = null)
     {
         var args = Args("extract", wholeLockWait: true);
         args.Add("--stdout");
+        if (transfer is not null)
+        {
+            args.Add("--progress");
+        }
         args.Add("::" + archive);
-        var errors = new BorgStderr(_log, "extract");
+        var errors = new BorgStderr(_log, "extract") { OnTransfer = transfer };
         var child = ChildProcess.Start(Spec(args), stdout: true, onStderrLine: errors.OnLine);
         return new BorgStdoutExtract(child, errors, Location);
     }

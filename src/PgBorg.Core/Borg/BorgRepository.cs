@@ -136,14 +136,15 @@ public sealed partial class BorgRepository
     /// Runs a Borg command to completion. rc 0 and 1 (warning) succeed; anything else is a <see cref="BorgException"/>.
     /// A lock held by another process is waited for (in short attempts) until lock_wait has passed.
     /// </summary>
+    /// <param name="transfer">Gets Borg's byte counts when the command runs with <c>--progress</c> (create, extract).</param>
     private async Task<BorgRun> RunAsync(string command, List<string> args, CancellationToken ct, string? workingDirectory = null,
-        Action? progress = null, OsUser? runAs = null, bool retryLock = true)
+        Action? progress = null, OsUser? runAs = null, bool retryLock = true, IProgress<BorgTransfer>? transfer = null)
     {
         var deadline = retryLock ? DateTime.UtcNow + _settings.LockWait : DateTime.MinValue;
         var lockWaitAt = args.IndexOf("--lock-wait") + 1;
         for (var attempt = 0; ; attempt++)
         {
-            var errors = new BorgStderr(_log, command) { OnProgress = progress };
+            var errors = new BorgStderr(_log, command) { OnProgress = progress, OnTransfer = transfer };
             var attemptArgs = args;
             if (retryLock && lockWaitAt > 0 && attempt < QuickLockAttempts)
             {
@@ -170,6 +171,8 @@ public sealed partial class BorgRepository
     /// <summary>Collects Borg's --log-json stderr: errors for the exception, warnings to our log.</summary>
     internal sealed class BorgStderr(ILogger log, string command)
     {
+        private static int s_operations;
+        private readonly int _operation = Interlocked.Increment(ref s_operations);
         private readonly List<string> _errors = [];
         private readonly List<string> _raw = [];
         private readonly List<string> _warnings = [];
@@ -180,6 +183,13 @@ public sealed partial class BorgRepository
         /// operation is alive (e.g. cache transaction messages between an archive's progress lines).
         /// </summary>
         public Action? OnProgress { get; init; }
+
+        /// <summary>Gets this process's byte counts from its progress lines (see <see cref="BorgTransfer"/>).</summary>
+        public IProgress<BorgTransfer>? OnTransfer { get; init; }
+
+        // the figures of the last progress line: Borg's final line (finished) repeats none of them
+        private long _done;
+        private long? _total;
 
         public void OnLine(string line)
         {
@@ -209,6 +219,10 @@ public sealed partial class BorgRepository
                 }
                 if (parsed.Type is "archive_progress" or "progress_percent" or "progress_message")
                 {
+                    if (OnTransfer is not null && Transfer(parsed) is { } transfer)
+                    {
+                        OnTransfer.Report(transfer);
+                    }
                     return;
                 }
                 if (parsed.Type == "question_prompt" && parsed.Message is not null)
@@ -239,6 +253,36 @@ public sealed partial class BorgRepository
                         break;
                 }
             }
+        }
+
+        /// <summary>
+        /// A progress line as bytes, or null for progress that counts something else: Borg's progress_percent also
+        /// counts archives (delete, prune), segments (compact) and directories (extract.permissions).
+        /// </summary>
+        internal BorgTransfer? Transfer(BorgLogLine line)
+        {
+            switch (line.Type)
+            {
+                case "archive_progress":
+                    _done = line.OriginalSize ?? _done;
+                    break;
+                case "progress_percent" when line.MsgId == "extract":
+                    _done = line.Current ?? _done;
+                    // 0 while Borg still adds up the sizes of what it is going to extract
+                    if (line.Total > 0)
+                    {
+                        _total = line.Total;
+                    }
+                    // Borg writes a line only per 0.1 % reached, so the last bytes come with no line of their own
+                    if (line.Finished == true && _total is { } total)
+                    {
+                        _done = total;
+                    }
+                    break;
+                default:
+                    return null;
+            }
+            return new BorgTransfer(_operation, _done, _total, line.Finished == true);
         }
 
         public BorgRun Check(string cmd, string repository, int rc, string stdout)

@@ -12,9 +12,10 @@ namespace PgBorg.Dumps;
 /// </summary>
 public static class DumpExtractor
 {
-    public static async Task ToStreamAsync(BorgRepository repo, DumpEntry entry, Stream destination, CancellationToken ct)
+    /// <param name="transfer">Gets the bytes streamed so far and the dump's size (an operator's progress display).</param>
+    public static async Task ToStreamAsync(BorgRepository repo, DumpEntry entry, Stream destination, CancellationToken ct, IProgress<BorgTransfer>? transfer = null)
     {
-        await using var extract = repo.StartExtractToStdout(entry.ArchiveName);
+        await using var extract = repo.StartExtractToStdout(entry.ArchiveName, transfer);
         var pump = await StreamPump.CopyAsync(extract.Output, destination, ct, closeDestination: false).ConfigureAwait(false);
         if (pump.ReaderClosedEarly)
         {
@@ -24,7 +25,8 @@ public static class DumpExtractor
         await extract.CompleteAsync(ct).ConfigureAwait(false);
     }
 
-    public static async Task<int> ToCommandAsync(BorgRepository repo, DumpEntry entry, PgInstance instance, IReadOnlyList<string> command, CancellationToken ct)
+    public static async Task<int> ToCommandAsync(BorgRepository repo, DumpEntry entry, PgInstance instance, IReadOnlyList<string> command, CancellationToken ct,
+        IProgress<BorgTransfer>? transfer = null)
     {
         var program = ResolveProgram(command[0], instance);
         var cwd = Directory.GetCurrentDirectory();
@@ -35,7 +37,7 @@ public static class DumpExtractor
             WorkingDirectory = cwd,
             KeepReadAccess = OsUser.IsRoot && instance.User.Uid != 0 && !CanSearch(cwd, instance.User),
         };
-        await using var extract = repo.StartExtractToStdout(entry.ArchiveName);
+        await using var extract = repo.StartExtractToStdout(entry.ArchiveName, transfer);
         await using var consumer = ChildProcess.Start(spec, stdin: true, inheritOutput: true);
         var pump = await StreamPump.CopyAsync(extract.Output, consumer.StandardInput, ct).ConfigureAwait(false);
         var consumerRc = await consumer.WaitAsync(ct).ConfigureAwait(false);

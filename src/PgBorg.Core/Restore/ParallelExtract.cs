@@ -59,11 +59,13 @@ public static class ParallelExtract
     }
 
     /// <param name="hints">Stored with the base at backup time: the split without listing the archive's items first.</param>
-    public static async Task RunAsync(BorgRepository repo, string archive, string directory, int workers, CancellationToken ct, ExtractHints? hints = null)
+    /// <param name="transfer">Gets every worker's bytes (each worker is its own Borg operation).</param>
+    public static async Task RunAsync(BorgRepository repo, string archive, string directory, int workers, CancellationToken ct, ExtractHints? hints = null,
+        IProgress<BorgTransfer>? transfer = null)
     {
         if (workers <= 1)
         {
-            await repo.ExtractAsync(archive, directory, [], ct).ConfigureAwait(false);
+            await repo.ExtractAsync(archive, directory, [], ct, transfer: transfer).ConfigureAwait(false);
             return;
         }
         var (_, buckets) = hints is not null
@@ -74,8 +76,8 @@ public static class ParallelExtract
         await File.WriteAllLinesAsync(excludes, others.Select(p => "pp:" + p).Append("pp:" + Path.GetFileName(excludes)), ct).ConfigureAwait(false);
         try
         {
-            var tasks = new List<Task> { repo.ExtractAsync(archive, directory, [], ct, excludeFrom: excludes) };
-            tasks.AddRange(buckets.Skip(1).Where(b => b.Count > 0).Select(b => repo.ExtractAsync(archive, directory, b, ct)));
+            var tasks = new List<Task> { repo.ExtractAsync(archive, directory, [], ct, excludeFrom: excludes, transfer: transfer) };
+            tasks.AddRange(buckets.Skip(1).Where(b => b.Count > 0).Select(b => repo.ExtractAsync(archive, directory, b, ct, transfer: transfer)));
             await Task.WhenAll(tasks).ConfigureAwait(false);
         }
         finally

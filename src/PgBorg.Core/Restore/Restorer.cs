@@ -21,6 +21,9 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
     /// (standby.signal, no target) instead of a recovery that ends.</param>
     public sealed record Options(string TargetDirectory, IReadOnlyDictionary<uint, string> TablespaceMap, string WalFetchBinary, ArchiveSource? Standby = null);
 
+    /// <summary>Gets the bytes of the base and its tablespaces as Borg extracts them (an operator's progress display).</summary>
+    public IProgress<BorgTransfer>? Transfer { get; init; }
+
     public async Task RestoreAsync(RestorePlan plan, Options options, CancellationToken ct)
     {
         var target = Path.GetFullPath(options.TargetDirectory);
@@ -132,12 +135,12 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
     private async Task ExtractBaseAsync(RestorePlan plan, string staging, IReadOnlyDictionary<uint, string> tablespaceStaging, int workers, CancellationToken ct)
     {
         await output.WriteLineAsync($"extracting base {plan.Cycle.BaseArchive} into {staging}{HowSplit(workers, plan.Base.ExtractHints)}").ConfigureAwait(false);
-        await ParallelExtract.RunAsync(repos.Archive, plan.Cycle.BaseArchive!, staging, workers, ct, plan.Base.ExtractHints).ConfigureAwait(false);
+        await ParallelExtract.RunAsync(repos.Archive, plan.Cycle.BaseArchive!, staging, workers, ct, plan.Base.ExtractHints, Transfer).ConfigureAwait(false);
         foreach (var ts in plan.Base.Tablespaces)
         {
             var archive = plan.Cycle.TablespaceArchives.Single(a => a.Contains($"~{ArchiveName.TablespaceKind}~{ts.Oid}~", StringComparison.Ordinal));
             await output.WriteLineAsync($"extracting tablespace {ts.Oid} into {tablespaceStaging[ts.Oid]}{HowSplit(workers, ts.ExtractHints)}").ConfigureAwait(false);
-            await ParallelExtract.RunAsync(repos.Archive, archive, tablespaceStaging[ts.Oid], workers, ct, ts.ExtractHints).ConfigureAwait(false);
+            await ParallelExtract.RunAsync(repos.Archive, archive, tablespaceStaging[ts.Oid], workers, ct, ts.ExtractHints, Transfer).ConfigureAwait(false);
         }
     }
 

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using PgBorg.Archiving;
+using PgBorg.Cli.Progress;
 using PgBorg.PostgreSql;
+using PgBorg.Progress;
 
 namespace PgBorg.Cli.Commands;
 
@@ -26,8 +28,30 @@ internal static class ArchiveDaemonCommand
                 _ = ctx.Config.ArchiveFor(i.Name); // every repository is configured before anything is touched
             }
             var binary = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell the path of this program");
-            return await new ArchiveDaemon(ctx.Config, instances, ctx.Host, binary, ctx.Log).RunAsync(parse.GetValue(once), parse.GetValue(newCycle), ct);
+            var (isOnce, isNewCycle) = (parse.GetValue(once), parse.GetValue(newCycle));
+            if (!isOnce || !isNewCycle)
+            {
+                return await new ArchiveDaemon(ctx.Config, instances, ctx.Host, binary, ctx.Log).RunAsync(isOnce, isNewCycle, ct);
+            }
+            // an operator waits for these bases: show them, against what each data directory holds now
+            await using var display = ProgressDisplays.Start(ctx.Log);
+            var transfers = instances.ToDictionary(i => i.Name, i => display.Track($"base backup of {i.Name}", MeasureBase(i, ctx)));
+            return await new ArchiveDaemon(ctx.Config, instances, ctx.Host, binary, ctx.Log) { TransferFor = i => transfers[i.Name] }.RunAsync(isOnce, isNewCycle, ct);
         }));
         return command;
+    }
+
+    /// <summary>What the base will read, or null (bytes and rate, no total) when the directory cannot be walked.</summary>
+    private static long? MeasureBase(PgInstance instance, CommandContext ctx)
+    {
+        try
+        {
+            return BaseBackupSize.Measure(instance.DataDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            PgBorg.Log.SizeUnknown(ctx.Log, instance.Name, e.Message);
+            return null;
+        }
     }
 }

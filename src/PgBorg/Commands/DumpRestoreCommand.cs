@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using PgBorg.Borg;
+using PgBorg.Cli.Progress;
 using PgBorg.Dumps;
 using PgBorg.Naming;
 using PgBorg.PostgreSql;
@@ -85,14 +86,17 @@ internal static class DumpRestoreCommand
             var entries = await DumpCatalog.ListAsync(repo, ctx.Host, instance.Name, ct);
             var entry = DumpCatalog.Choose(entries, instance.Name, isGlobals ? null : name, at);
             await Console.Error.WriteLineAsync($"pgdumprestore: extracting {entry.ArchiveName}");
+            await using var display = ProgressDisplays.Start(ctx.Log);
+            // Borg's total is the dump's size: it adds up what it is going to extract before it starts
+            var transfer = display.Track($"extract of {(entry.IsGlobals ? "globals" : entry.Name.Database)}", null);
             if (passthrough.Length == 0)
             {
                 // a FileStream on fd 1, not Console's stream, which silently discards writes to a closed pipe
                 await using var stdout = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(1, ownsHandle: false), FileAccess.Write, 1);
-                await DumpExtractor.ToStreamAsync(repo, entry, stdout, ct);
+                await DumpExtractor.ToStreamAsync(repo, entry, stdout, ct, transfer);
                 return 0;
             }
-            return await DumpExtractor.ToCommandAsync(repo, entry, instance, passthrough, ct);
+            return await DumpExtractor.ToCommandAsync(repo, entry, instance, passthrough, ct, transfer);
         }));
         return command;
     }

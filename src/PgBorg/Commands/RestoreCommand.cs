@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using PgBorg.Archiving;
 using PgBorg.Borg;
+using PgBorg.Cli.Progress;
 using PgBorg.Naming;
 using PgBorg.PostgreSql;
 using PgBorg.Restore;
@@ -78,7 +79,13 @@ internal static class RestoreCommand
                 return 0;
             }
             var follow = asStandby ? new ArchiveSource(ctx.Host, instance.Name, plan.Base.WalSegmentSize) : null;
-            await new Restorer(repos, instance, ctx.Log, Console.Out).RestoreAsync(plan, new Restorer.Options(dir, tablespaces, CommandContext.Binary, follow), ct);
+            await using (var display = ProgressDisplays.Start(ctx.Log))
+            {
+                // the base's size is in its metadata (null for bases of before it was recorded: then Borg's totals)
+                var transfer = display.Track($"restore of {instance.Name}", plan.Base.OriginalSize);
+                await new Restorer(repos, instance, ctx.Log, Console.Out) { Transfer = transfer }
+                    .RestoreAsync(plan, new Restorer.Options(dir, tablespaces, CommandContext.Binary, follow), ct);
+            }
             Print(plan, dir);
             Console.WriteLine();
             Console.WriteLine($"Restored {dir}. Next:");
