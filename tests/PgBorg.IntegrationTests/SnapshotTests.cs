@@ -15,7 +15,7 @@ public sealed class SnapshotTests
     private static SnapshotSource Source(string dataDirectory, params TablespaceLocation[] tablespaces) =>
         new(dataDirectory, tablespaces, Postgres, Stamp);
 
-    private static string SiblingOf(string directory) => directory + ".pgborg-snapshot-" + Stamp;
+    private static string SiblingOf(string directory) => directory + ".pgborg-snapshot";
 
     private static Task<Snapshot> TakeAsync(string method, SnapshotSource source) =>
         SnapshotTaker.TakeAsync(method, source, NullLogger.Instance, CancellationToken.None);
@@ -341,18 +341,23 @@ public sealed class SnapshotTests
         var dataBefore = await DirectoryTree.DescribeAsync(data);
         var tablespaceBefore = await DirectoryTree.DescribeAsync(tablespace);
 
-        // what a daemon killed during snapshots leaves behind: a read-only btrfs snapshot, a plain copy on btrfs, reflink copies on XFS
+        // what a daemon killed during snapshots leaves behind: a read-only btrfs snapshot, a plain copy on btrfs, reflink
+        // copies on XFS, under today's stable names and under the stamped names of earlier versions
         var leftovers = new[]
         {
             data + ".pgborg-snapshot-20260101T000000Z",
             data + ".pgborg-snapshot-20260102T000000Z",
             tablespace + ".pgborg-snapshot-20260101T000000Z",
             tablespace + ".pgborg-snapshot-20260102T000000Z",
+            data + ".pgborg-snapshot",
+            tablespace + ".pgborg-snapshot",
         };
         await Run.CheckedAsync(Btrfs, "subvolume", "snapshot", "-r", data, leftovers[0]);
         await Run.CheckedAsync("/usr/bin/cp", "-a", "--reflink=always", data, leftovers[1]);
         await Run.CheckedAsync("/usr/bin/cp", "-a", "--reflink=always", tablespace, leftovers[2]);
         Directory.CreateDirectory(leftovers[3]); // an interrupted copy: only the top made
+        await Run.CheckedAsync(Btrfs, "subvolume", "snapshot", "-r", data, leftovers[4]);
+        await Run.CheckedAsync("/usr/bin/cp", "-a", "--reflink=always", tablespace, leftovers[5]);
         var strangers = new[]
         {
             data + ".pgborg-snapshot-2026",
@@ -363,6 +368,8 @@ public sealed class SnapshotTests
             btrfs.Sub("xdata.pgborg-snapshot-20260101T000000Z"),
             tablespace + ".pgborg-snapshot-",
             tablespace + "-pgborg-snapshot-20260101T000000Z",
+            data + ".pgborg-snapshot.old",
+            tablespace + ".pgborg-snapshotx",
         };
         foreach (var stranger in strangers)
         {
@@ -376,7 +383,9 @@ public sealed class SnapshotTests
         Assert.All(strangers, s => Assert.True(File.Exists(Path.Combine(s, "keep")), s));
         Assert.Equal(dataBefore, await DirectoryTree.DescribeAsync(data));
         Assert.Equal(tablespaceBefore, await DirectoryTree.DescribeAsync(tablespace));
-        Assert.DoesNotContain("pgborg-snapshot-2026010", await Run.CheckedAsync(Btrfs, "subvolume", "list", btrfs.MountPoint));
+        var subvolumes = await Run.CheckedAsync(Btrfs, "subvolume", "list", btrfs.MountPoint);
+        Assert.DoesNotContain("pgborg-snapshot-2026010", subvolumes);
+        Assert.DoesNotContain("data.pgborg-snapshot\n", subvolumes + "\n");
 
         // nothing left: a no-op; a symlink with a snapshot's name is reported and neither removed nor followed
         await SnapshotTaker.CleanupLeftoversAsync(data, [tablespace], NullLogger.Instance, CancellationToken.None);

@@ -137,7 +137,7 @@ public sealed partial class BorgRepository
     /// A lock held by another process is waited for (in short attempts) until lock_wait has passed.
     /// </summary>
     private async Task<BorgRun> RunAsync(string command, List<string> args, CancellationToken ct, string? workingDirectory = null,
-        Action? progress = null, OsUser? runAs = null, bool retryLock = true)
+        Action? progress = null, OsUser? runAs = null, bool retryLock = true, IReadOnlyDictionary<string, string>? environment = null)
     {
         var deadline = retryLock ? DateTime.UtcNow + _settings.LockWait : DateTime.MinValue;
         var lockWaitAt = args.IndexOf("--lock-wait") + 1;
@@ -152,6 +152,15 @@ public sealed partial class BorgRepository
                 attemptArgs[lockWaitAt] = "1";
             }
             var spec = Spec(attemptArgs) with { WorkingDirectory = workingDirectory ?? "/", RunAs = runAs };
+            if (environment is not null)
+            {
+                var merged = new Dictionary<string, string>(spec.Environment);
+                foreach (var (k, v) in environment)
+                {
+                    merged[k] = v;
+                }
+                spec = spec with { Environment = merged };
+            }
             var result = await ChildProcess.RunAsync(spec, ct, errors.OnLine).ConfigureAwait(false);
             try
             {
