@@ -43,7 +43,7 @@ internal static partial class ReflinkCacheKeys
     /// <paramref name="source"/>; <paramref name="copyStart"/> is when the copy began. Symlinks (pg_tblspc) are
     /// neither followed nor changed. Returns how many files got a key and how many were hot.
     /// </summary>
-    public static (int Keyed, int Hot) Apply(string source, string copy, DateTimeOffset copyStart)
+    public static (int Keyed, int Hot) Apply(string source, string copy, DateTimeOffset copyStart, CancellationToken ct)
     {
         var coldBefore = ToNanoseconds(copyStart - Margin);
         // strictly after every cold key and every copied mtime Borg sees in this run
@@ -57,6 +57,7 @@ internal static partial class ReflinkCacheKeys
         int keyed = 0, hot = 0;
         foreach (var copied in files)
         {
+            ct.ThrowIfCancellationRequested();
             if (!IsRegular(copied, out _))
             {
                 continue;

@@ -77,7 +77,7 @@ public sealed class ReflinkSnapshot(ILogger? log = null) : ISnapshotMethod
             {
                 Log.ReflinkFilesVanished(_log, dir, count, string.Join(", ", examples));
             }
-            var (keyed, hot) = ReflinkCacheKeys.Apply(dir, target, copyStart);
+            var (keyed, hot) = ReflinkCacheKeys.Apply(dir, target, copyStart, ct);
             Log.ReflinkCacheKeys(_log, target, keyed, hot);
         }
         catch (Exception e) when (FilesystemProbe.Exists(target))
