@@ -46,5 +46,7 @@ out()
 for k in sorted(vals):
     if k.startswith('archive_'):
         o, d, n = vals[k].split()
-        out(f"- base of cycle {k[8:]}: {int(o) / 2**30:.2f} GiB original, {int(d) / 2**20:.1f} MiB new in the repository, {n} files")
+        out(f"- base of cycle {k[8:]}: {int(o) / 2**30:.2f} GiB original, {int(d) / 2**20:.1f} MiB unique to it (borg info, after both bases), {n} files")
+out(f"- Borg's peak RSS is mostly Python and fixed tables at this size: the model (164 B per 64 KiB chunk) gives "
+    f"{gib * 2**30 / 65536 * 164 / 2**20:.0f} MiB of chunk tables for {gib:.1f} GiB, 2.6 MiB per GiB; extrapolate with the model, not the per-GiB column")
 out(f"- repository sizes: Borg {int(vals.get('borg_repo_bytes', 0)) / 2**30:.2f} GiB, pgBackRest {int(vals.get('pgbr_repo_bytes', 0)) / 2**30:.2f} GiB")
