@@ -76,7 +76,7 @@ public sealed class ArchiveCrashTests : IDisposable
         await OnceAsync();
 
         Assert.Equal("0", await cluster.SqlAsync("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgborg%'"));
-        Assert.Empty(Directory.GetFileSystemEntries(fs.MountPoint, "*.pgborg-snapshot-*"));
+        Assert.Empty(Directory.GetFileSystemEntries(fs.MountPoint, "*.pgborg-snapshot*"));
         var names = await _sandbox.ArchiveNamesAsync();
         Assert.DoesNotContain(names, n => n.EndsWith(".checkpoint", StringComparison.Ordinal));
         var spools = Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool");

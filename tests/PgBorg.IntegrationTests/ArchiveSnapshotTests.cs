@@ -26,7 +26,7 @@ public sealed class ArchiveSnapshotTests : IDisposable
     }
 
     private static void AssertNoSnapshotLeft(string directory) =>
-        Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(directory)!, Path.GetFileName(directory) + ".pgborg-snapshot-*"));
+        Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(directory)!, Path.GetFileName(directory) + ".pgborg-snapshot*"));
 
     [Fact(Timeout = 300_000)]
     public async Task A_base_from_a_btrfs_subvolume_uses_a_read_only_snapshot_and_releases_it()

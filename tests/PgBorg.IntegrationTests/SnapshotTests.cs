@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging.Abstractions;
 using PgBorg.IntegrationTests.Infrastructure;
 using PgBorg.Processes;
@@ -15,7 +16,21 @@ public sealed class SnapshotTests
     private static SnapshotSource Source(string dataDirectory, params TablespaceLocation[] tablespaces) =>
         new(dataDirectory, tablespaces, Postgres, Stamp);
 
-    private static string SiblingOf(string directory) => directory + ".pgborg-snapshot-" + Stamp;
+    private static string SiblingOf(string directory) => directory + ".pgborg-snapshot";
+
+    /// <summary>
+    /// A listing without the mtimes of regular files: a reflink copy carries its keys for Borg's files cache there
+    /// (the original's ctime, or a time after the copy; see ReflinkCacheKeys), everything else is kept.
+    /// </summary>
+    private static List<string> WithoutFileMtimes(List<string> listing) =>
+        listing.Select(line => line.Split('|') is var f && f[1] == "f" ? string.Join('|', f.Take(5).Append("-").Concat(f.Skip(6))) : line).ToList();
+
+    private static async Task<long> StatNanosecondsAsync(string format, string path)
+    {
+        var text = (await Run.CheckedAsync("/usr/bin/stat", "-c", format, path)).Trim();
+        var parts = text.Split('.');
+        return long.Parse(parts[0]) * 1_000_000_000 + long.Parse(parts[1]);
+    }
 
     private static Task<Snapshot> TakeAsync(string method, SnapshotSource source) =>
         SnapshotTaker.TakeAsync(method, source, NullLogger.Instance, CancellationToken.None);
@@ -76,7 +91,7 @@ public sealed class SnapshotTests
         await using (var s = await TakeAsync("auto", Source(plain)))
         {
             Assert.Equal("reflink", s.Method);
-            Assert.Equal(await DirectoryTree.DescribeAsync(plain), await DirectoryTree.DescribeAsync(s.DataPath));
+            Assert.Equal(WithoutFileMtimes(await DirectoryTree.DescribeAsync(plain)), WithoutFileMtimes(await DirectoryTree.DescribeAsync(s.DataPath)));
         }
         // a btrfs snapshot would leave the nested subvolume empty: a reflink copy takes it along
         await using (var s = await TakeAsync("auto", Source(nesting)))
@@ -102,14 +117,21 @@ public sealed class SnapshotTests
         File.WriteAllText(Path.Combine(tablespace, "keep-me"), "live tablespace");
         Directory.CreateDirectory(Path.Combine(data, "pg_tblspc"));
         File.CreateSymbolicLink(Path.Combine(data, "pg_tblspc", "16384"), tablespace);
+        // settled well before the copy (its ctime becomes the copy's mtime), and one written just before it
+        await Task.Delay(2500);
+        File.WriteAllBytes(Path.Combine(data, "global", "pg_control"), RandomNumberGenerator.GetBytes(8192));
         var before = await DirectoryTree.DescribeAsync(data);
         var freeBefore = new DriveInfo(fs.MountPoint).AvailableFreeSpace;
 
+        var pgControlChanged = await StatNanosecondsAsync("%.9Z", Path.Combine(data, "global", "pg_control"));
         var snapshot = await TakeAsync("auto", Source(data));
         Assert.Equal("reflink", snapshot.Method);
         Assert.Equal(SiblingOf(data), snapshot.DataPath);
         var copy = await DirectoryTree.DescribeAsync(snapshot.DataPath);
-        Assert.Equal(before, copy);
+        Assert.Equal(WithoutFileMtimes(before), WithoutFileMtimes(copy));
+        Assert.Equal(await StatNanosecondsAsync("%.9Z", Path.Combine(data, "base", "1", "1259")),
+            await StatNanosecondsAsync("%.9Y", Path.Combine(snapshot.DataPath, "base", "1", "1259")));
+        Assert.True(await StatNanosecondsAsync("%.9Y", Path.Combine(snapshot.DataPath, "global", "pg_control")) > pgControlChanged);
         Assert.Contains(copy, line => line.StartsWith("global/pg_control|f|postgres|postgres|600|", StringComparison.Ordinal));
         Assert.Contains(copy, line => line.StartsWith("postgresql.auto.conf|f|root|root|", StringComparison.Ordinal));
         Assert.Contains(copy, line => line.StartsWith("|d|postgres|postgres|700|", StringComparison.Ordinal));
@@ -286,7 +308,7 @@ public sealed class SnapshotTests
         Assert.Contains("ro=true", await Run.CheckedAsync(Btrfs, "property", "get", "-ts", snapshot.TablespacePaths[16384], "ro"));
         foreach (var (oid, live) in new[] { (16384u, onBtrfs), (16385u, onXfs), (16386u, onExt4), (16390u, inside) })
         {
-            Assert.Equal(await DirectoryTree.DescribeAsync(live), await DirectoryTree.DescribeAsync(snapshot.TablespacePaths[oid]));
+            Assert.Equal(WithoutFileMtimes(await DirectoryTree.DescribeAsync(live)), WithoutFileMtimes(await DirectoryTree.DescribeAsync(snapshot.TablespacePaths[oid])));
         }
 
         await snapshot.DisposeAsync();
@@ -341,18 +363,23 @@ public sealed class SnapshotTests
         var dataBefore = await DirectoryTree.DescribeAsync(data);
         var tablespaceBefore = await DirectoryTree.DescribeAsync(tablespace);
 
-        // what a daemon killed during snapshots leaves behind: a read-only btrfs snapshot, a plain copy on btrfs, reflink copies on XFS
+        // what a daemon killed during snapshots leaves behind: a read-only btrfs snapshot, a plain copy on btrfs, reflink
+        // copies on XFS, under today's stable names and under the stamped names of earlier versions
         var leftovers = new[]
         {
             data + ".pgborg-snapshot-20260101T000000Z",
             data + ".pgborg-snapshot-20260102T000000Z",
             tablespace + ".pgborg-snapshot-20260101T000000Z",
             tablespace + ".pgborg-snapshot-20260102T000000Z",
+            data + ".pgborg-snapshot",
+            tablespace + ".pgborg-snapshot",
         };
         await Run.CheckedAsync(Btrfs, "subvolume", "snapshot", "-r", data, leftovers[0]);
         await Run.CheckedAsync("/usr/bin/cp", "-a", "--reflink=always", data, leftovers[1]);
         await Run.CheckedAsync("/usr/bin/cp", "-a", "--reflink=always", tablespace, leftovers[2]);
         Directory.CreateDirectory(leftovers[3]); // an interrupted copy: only the top made
+        await Run.CheckedAsync(Btrfs, "subvolume", "snapshot", "-r", data, leftovers[4]);
+        await Run.CheckedAsync("/usr/bin/cp", "-a", "--reflink=always", tablespace, leftovers[5]);
         var strangers = new[]
         {
             data + ".pgborg-snapshot-2026",
@@ -363,6 +390,8 @@ public sealed class SnapshotTests
             btrfs.Sub("xdata.pgborg-snapshot-20260101T000000Z"),
             tablespace + ".pgborg-snapshot-",
             tablespace + "-pgborg-snapshot-20260101T000000Z",
+            data + ".pgborg-snapshot.old",
+            tablespace + ".pgborg-snapshotx",
         };
         foreach (var stranger in strangers)
         {
@@ -376,7 +405,9 @@ public sealed class SnapshotTests
         Assert.All(strangers, s => Assert.True(File.Exists(Path.Combine(s, "keep")), s));
         Assert.Equal(dataBefore, await DirectoryTree.DescribeAsync(data));
         Assert.Equal(tablespaceBefore, await DirectoryTree.DescribeAsync(tablespace));
-        Assert.DoesNotContain("pgborg-snapshot-2026010", await Run.CheckedAsync(Btrfs, "subvolume", "list", btrfs.MountPoint));
+        var subvolumes = await Run.CheckedAsync(Btrfs, "subvolume", "list", btrfs.MountPoint);
+        Assert.DoesNotContain("pgborg-snapshot-2026010", subvolumes);
+        Assert.DoesNotContain("data.pgborg-snapshot\n", subvolumes + "\n");
 
         // nothing left: a no-op; a symlink with a snapshot's name is reported and neither removed nor followed
         await SnapshotTaker.CleanupLeftoversAsync(data, [tablespace], NullLogger.Instance, CancellationToken.None);

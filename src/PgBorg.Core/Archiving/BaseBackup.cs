@@ -25,6 +25,7 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
     /// ~2 MiB around every change (Borg's default buzhash: 94% of a file again for 1% of its pages changed, fixed 64 KiB:
     /// 7.8%, fixed 8 KiB: 1.0%). 64 KiB keeps the chunk index at 16,384 entries per GiB (~2.6 MiB of RAM at ~164 B each),
     /// where 8 KiB would need eight times that for one-eighth of the dedup gain; see bench/archive for the measurement.
+    /// Larger data directories get larger chunks (<see cref="ChunkSizing"/>, chosen once by <see cref="BaseChunker"/>).
     /// </summary>
     public const string DefaultChunker = "fixed,65536";
 
@@ -46,7 +47,9 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
         var watch = Stopwatch.StartNew();
         Stamp.TryParse(cycle, out var cycleTime);
         var tablespaces = Tablespaces.Read(instance.DataDirectory);
-        var chunker = settings.Repository.ChunkerParams ?? DefaultChunker;
+        var (chunker, chunkerReason) = await BaseChunker.ChooseAsync(repo, host, instance.Name, instance.DataDirectory, tablespaces,
+            settings.Repository.ChunkerParams, ct).ConfigureAwait(false);
+        Log.BaseChunker(log, instance.Name, chunker, chunkerReason);
         var start = await session.StartBackupAsync($"pgborg {host} {instance.Name} {cycle}", ct).ConfigureAwait(false);
         SessionReply? stop = null;
         string method;
@@ -69,17 +72,20 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
             {
                 var largeInTablespace = ExtractHints.FindLarge(snapshot.TablespacePaths[ts.Oid]);
                 var name = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.TablespaceKind, [ts.Oid.ToString(System.Globalization.CultureInfo.InvariantCulture)], cycleTime).ToString();
+                var filesCache = FilesCache(snapshot.TablespacePaths[ts.Oid], snapshot.TablespaceFilesCache(ts.Oid));
                 var r = await repo.CreateFromPathsAsync(name, snapshot.TablespacePaths[ts.Oid], ["."], preliminary.ToJson(), ct,
-                    [.. TablespaceExcludes, .. UnloggedRelations.Excludes(snapshot.TablespacePaths[ts.Oid])], chunker, filesCache: false, progress: heartbeat,
-                    tolerateWarning: tolerated, transfer: transfer).ConfigureAwait(false);
+                    [.. TablespaceExcludes, .. UnloggedRelations.Excludes(snapshot.TablespacePaths[ts.Oid])], chunker, filesCache: filesCache is not null, progress: heartbeat,
+                    tolerateWarning: tolerated, filesCacheMode: filesCache, filesCacheSuffix: FilesCacheSuffix($"tblspc-{ts.Oid}"), transfer: transfer).ConfigureAwait(false);
                 stats.Add(r.Archive.Stats);
                 tablespaceHints[ts.Oid] = new ExtractHints(r.Archive.Stats.NFiles, r.Archive.Stats.OriginalSize, largeInTablespace);
             }
             var large = ExtractHints.FindLarge(snapshot.DataPath);
             FaultInjection.Point("base-before-create");
             var baseName = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.BaseKind, [], cycleTime).ToString();
+            var dataFilesCache = FilesCache(snapshot.DataPath, snapshot.DataFilesCache);
             var created = await repo.CreateFromPathsAsync(baseName, snapshot.DataPath, ["."], preliminary.ToJson(), ct,
-                [.. DataExcludes, .. UnloggedRelations.Excludes(snapshot.DataPath)], chunker, filesCache: false, progress: heartbeat, tolerateWarning: tolerated, transfer: transfer).ConfigureAwait(false);
+                [.. DataExcludes, .. UnloggedRelations.Excludes(snapshot.DataPath)], chunker, filesCache: dataFilesCache is not null, progress: heartbeat,
+                tolerateWarning: tolerated, filesCacheMode: dataFilesCache, filesCacheSuffix: FilesCacheSuffix("data"), transfer: transfer).ConfigureAwait(false);
             stats.Add(created.Archive.Stats);
             if (stop is null)
             {
@@ -97,6 +103,29 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
             return new Result(baseName, metadata, total, watch.Elapsed);
         }
     }
+
+    /// <summary>
+    /// The files cache mode for one directory of the snapshot (logged), or null to read every file. A snapshot never
+    /// changes while Borg reads it, so whatever the method allows is used (<see cref="FilesCacheModes"/>); a live
+    /// directory (direct, or a tablespace that fell back to it) is always read in full.
+    /// </summary>
+    private string? FilesCache(string path, string? mode)
+    {
+        if (mode is null)
+        {
+            Log.BaseNoFilesCache(log, instance.Name, path);
+            return null;
+        }
+        Log.BaseFilesCache(log, instance.Name, path, mode);
+        return mode;
+    }
+
+    /// <summary>
+    /// A files cache of its own for each directory of each instance (<c>BORG_FILES_CACHE_SUFFIX</c>): Borg ages every
+    /// entry of the cache a create loads and forgets those unseen for 20 creates, so WAL batches or the other
+    /// directories of the same base must not share it.
+    /// </summary>
+    private string FilesCacheSuffix(string part) => $"pgborg-base-{NameCodec.Encode(instance.Name)}-{part}";
 
     /// <summary>The extract hints of the data directory and each tablespace, their large files within one budget.</summary>
     internal static BaseMetadata WithHints(BaseMetadata metadata, BorgArchiveStats dataStats, List<LargeFile> dataLarge, IReadOnlyDictionary<uint, ExtractHints> tablespaceHints)

@@ -240,6 +240,9 @@ public sealed class CycleManager
         }
         Log.CycleStarting(_log, _instance.Name, cycle, reason);
         status($"{_instance.Name}: base backup of cycle {cycle}");
+        // snapshots live under one stable name (Borg's files cache is keyed on the path): one an earlier base could
+        // not release would make every later base fail until a restart
+        await SnapshotTaker.CleanupLeftoversAsync(_instance.DataDirectory, Tablespaces.Read(_instance.DataDirectory).Select(t => t.Path), _log, ct).ConfigureAwait(false);
         SpoolManager.Create(_instance, cycle);
         try
         {

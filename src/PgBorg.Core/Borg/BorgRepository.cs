@@ -138,7 +138,8 @@ public sealed partial class BorgRepository
     /// </summary>
     /// <param name="transfer">Gets Borg's byte counts when the command runs with <c>--progress</c> (create, extract).</param>
     private async Task<BorgRun> RunAsync(string command, List<string> args, CancellationToken ct, string? workingDirectory = null,
-        Action? progress = null, OsUser? runAs = null, bool retryLock = true, IProgress<BorgTransfer>? transfer = null)
+        Action? progress = null, OsUser? runAs = null, bool retryLock = true, IProgress<BorgTransfer>? transfer = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var deadline = retryLock ? DateTime.UtcNow + _settings.LockWait : DateTime.MinValue;
         var lockWaitAt = args.IndexOf("--lock-wait") + 1;
@@ -153,6 +154,15 @@ public sealed partial class BorgRepository
                 attemptArgs[lockWaitAt] = "1";
             }
             var spec = Spec(attemptArgs) with { WorkingDirectory = workingDirectory ?? "/", RunAs = runAs };
+            if (environment is not null)
+            {
+                var merged = new Dictionary<string, string>(spec.Environment);
+                foreach (var (k, v) in environment)
+                {
+                    merged[k] = v;
+                }
+                spec = spec with { Environment = merged };
+            }
             var result = await ChildProcess.RunAsync(spec, ct, errors.OnLine).ConfigureAwait(false);
             try
             {

@@ -12,6 +12,8 @@ public sealed class BtrfsSnapshot : ISnapshotMethod
 
     public string Name => MethodName;
 
+    public string? FilesCacheMode => FilesCacheModes.Btrfs;
+
     public async Task<bool> CanSnapshotAsync(string directory, CancellationToken ct) =>
         (await CheckAsync(directory, ct).ConfigureAwait(false)).Possible;
 
@@ -53,10 +55,10 @@ public sealed class BtrfsSnapshot : ISnapshotMethod
         return SnapshotAvailability.Yes($"{dir} is a btrfs subvolume");
     }
 
-    public async Task<string> SnapshotAsync(string directory, string stamp, CancellationToken ct)
+    public async Task<string> SnapshotAsync(string directory, CancellationToken ct)
     {
         var dir = DirectoryPaths.Resolve(directory);
-        var target = SnapshotNames.SiblingOf(dir, stamp);
+        var target = SnapshotNames.SiblingOf(dir);
         DirectoryPaths.RequireAbsent(target);
         var btrfs = RequireBtrfs();
         try

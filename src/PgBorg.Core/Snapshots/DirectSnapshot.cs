@@ -10,16 +10,14 @@ public sealed class DirectSnapshot : ISnapshotMethod
 
     public string Name => MethodName;
 
+    public string? FilesCacheMode => FilesCacheModes.Direct;
+
     public Task<bool> CanSnapshotAsync(string directory, CancellationToken ct) => Task.FromResult(true);
 
     public Task<SnapshotAvailability> CheckAsync(string directory, CancellationToken ct) =>
         Task.FromResult(SnapshotAvailability.Yes($"Borg reads {directory} live, in backup mode"));
 
-    public Task<string> SnapshotAsync(string directory, string stamp, CancellationToken ct)
-    {
-        SnapshotNames.RequireStamp(stamp);
-        return Task.FromResult(DirectoryPaths.Resolve(directory));
-    }
+    public Task<string> SnapshotAsync(string directory, CancellationToken ct) => Task.FromResult(DirectoryPaths.Resolve(directory));
 
     /// <summary>Nothing was made, nothing is deleted.</summary>
     public Task ReleaseAsync(string snapshotPath, CancellationToken ct) => Task.CompletedTask;

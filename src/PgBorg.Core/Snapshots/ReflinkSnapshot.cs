@@ -18,6 +18,8 @@ public sealed class ReflinkSnapshot(ILogger? log = null) : ISnapshotMethod
 
     public string Name => MethodName;
 
+    public string? FilesCacheMode => FilesCacheModes.Reflink;
+
     public async Task<bool> CanSnapshotAsync(string directory, CancellationToken ct) =>
         (await CheckAsync(directory, ct).ConfigureAwait(false)).Possible;
 
@@ -61,19 +63,22 @@ public sealed class ReflinkSnapshot(ILogger? log = null) : ISnapshotMethod
         }
     }
 
-    public async Task<string> SnapshotAsync(string directory, string stamp, CancellationToken ct)
+    public async Task<string> SnapshotAsync(string directory, CancellationToken ct)
     {
         var dir = DirectoryPaths.Resolve(directory);
-        var target = SnapshotNames.SiblingOf(dir, stamp);
+        var target = SnapshotNames.SiblingOf(dir);
         DirectoryPaths.RequireAbsent(target);
         var cp = SnapshotTools.Cp ?? throw new SnapshotException($"cp is missing ({string.Join(", ", SnapshotTools.CpCandidates)})");
         try
         {
+            var copyStart = DateTimeOffset.UtcNow;
             var (count, examples) = await ReflinkCopy.RunAsync(cp, dir, target, ct).ConfigureAwait(false);
             if (count > 0)
             {
                 Log.ReflinkFilesVanished(_log, dir, count, string.Join(", ", examples));
             }
+            var (keyed, hot) = ReflinkCacheKeys.Apply(dir, target, copyStart, ct);
+            Log.ReflinkCacheKeys(_log, target, keyed, hot);
         }
         catch (Exception e) when (FilesystemProbe.Exists(target))
         {

@@ -14,7 +14,8 @@ public sealed record SnapshotSource(string DataDirectory, IReadOnlyList<Tablespa
 /// for direct the live directories themselves (consistent through backup mode and WAL replay).
 /// Disposing releases the snapshot (deletes the subvolume or copy); it is safe to call twice.
 /// </summary>
-public sealed class Snapshot(string method, string dataPath, IReadOnlyDictionary<uint, string> tablespacePaths, Func<Task> release) : IAsyncDisposable
+public sealed class Snapshot(string method, string dataPath, IReadOnlyDictionary<uint, string> tablespacePaths, Func<Task> release,
+    string? dataFilesCache = null, IReadOnlyDictionary<uint, string?>? tablespaceFilesCache = null) : IAsyncDisposable
 {
     private int _released;
 
@@ -26,6 +27,12 @@ public sealed class Snapshot(string method, string dataPath, IReadOnlyDictionary
 
     /// <summary>For each tablespace OID, the directory Borg reads for it.</summary>
     public IReadOnlyDictionary<uint, string> TablespacePaths { get; } = tablespacePaths;
+
+    /// <summary>Borg's <c>--files-cache</c> mode for the data directory, or null: read every file (<see cref="ISnapshotMethod.FilesCacheMode"/>).</summary>
+    public string? DataFilesCache { get; } = dataFilesCache;
+
+    /// <summary>Borg's <c>--files-cache</c> mode for each tablespace (each may have been frozen by another method), or null.</summary>
+    public string? TablespaceFilesCache(uint oid) => tablespaceFilesCache?.GetValueOrDefault(oid);
 
     public async ValueTask DisposeAsync()
     {
@@ -51,8 +58,14 @@ public interface ISnapshotMethod
             ? SnapshotAvailability.Yes($"{Name} can snapshot {directory}")
             : SnapshotAvailability.No($"{Name} cannot snapshot {directory}");
 
-    /// <summary>Freezes <paramref name="directory"/> into a sibling named <c>BASENAME.pgborg-snapshot-STAMP</c>; returns the path Borg should read.</summary>
-    Task<string> SnapshotAsync(string directory, string stamp, CancellationToken ct);
+    /// <summary>
+    /// How Borg's files cache may recognise an unchanged file in what this method presents (a <c>--files-cache</c>
+    /// mode), or null when it must not be used and every file is read and hashed. See <see cref="FilesCacheModes"/>.
+    /// </summary>
+    string? FilesCacheMode { get; }
+
+    /// <summary>Freezes <paramref name="directory"/> into a sibling named <c>BASENAME.pgborg-snapshot</c> (the same path every time); returns the path Borg should read.</summary>
+    Task<string> SnapshotAsync(string directory, CancellationToken ct);
 
     /// <summary>Removes a snapshot made by <see cref="SnapshotAsync"/>.</summary>
     Task ReleaseAsync(string snapshotPath, CancellationToken ct);

@@ -30,17 +30,19 @@ public static partial class SnapshotTaker
         var made = new List<(ISnapshotMethod Method, string Path)>();
         try
         {
-            var dataPath = await method.SnapshotAsync(dataDirectory, source.Stamp, ct).ConfigureAwait(false);
+            var dataPath = await method.SnapshotAsync(dataDirectory, ct).ConfigureAwait(false);
             made.Add((method, dataPath));
             var tablespacePaths = new Dictionary<uint, string>();
+            var tablespaceFilesCache = new Dictionary<uint, string?>();
             foreach (var tablespace in source.Tablespaces)
             {
                 ct.ThrowIfCancellationRequested();
-                tablespacePaths[tablespace.Oid] = await SnapshotTablespaceAsync(tablespace, method, dataDirectory, dataPath, source.Stamp, made, log, ct)
-                    .ConfigureAwait(false);
+                var (path, tablespaceMethod) = await SnapshotTablespaceAsync(tablespace, method, dataDirectory, dataPath, made, log, ct).ConfigureAwait(false);
+                tablespacePaths[tablespace.Oid] = path;
+                tablespaceFilesCache[tablespace.Oid] = tablespaceMethod.FilesCacheMode;
             }
             Log.SnapshotReady(log, source.Stamp, dataPath, tablespacePaths.Count);
-            return new Snapshot(method.Name, dataPath, tablespacePaths, () => ReleaseAllAsync(made, log));
+            return new Snapshot(method.Name, dataPath, tablespacePaths, () => ReleaseAllAsync(made, log), method.FilesCacheMode, tablespaceFilesCache);
         }
         catch (Exception failure)
         {
@@ -50,8 +52,8 @@ public static partial class SnapshotTaker
         }
     }
 
-    private static async Task<string> SnapshotTablespaceAsync(TablespaceLocation tablespace, ISnapshotMethod dataMethod, string dataDirectory, string dataPath,
-        string stamp, List<(ISnapshotMethod Method, string Path)> made, ILogger log, CancellationToken ct)
+    private static async Task<(string Path, ISnapshotMethod Method)> SnapshotTablespaceAsync(TablespaceLocation tablespace, ISnapshotMethod dataMethod,
+        string dataDirectory, string dataPath, List<(ISnapshotMethod Method, string Path)> made, ILogger log, CancellationToken ct)
     {
         var directory = DirectoryPaths.Resolve(tablespace.Path, $"tablespace {tablespace.Oid}");
         var inside = Path.GetRelativePath(dataDirectory, directory);
@@ -59,12 +61,12 @@ public static partial class SnapshotTaker
         {
             // PostgreSQL warns about it but allows it: already frozen with the data directory
             Log.TablespaceInsideDataDirectory(log, tablespace.Oid, directory);
-            return Path.Combine(dataPath, inside);
+            return (Path.Combine(dataPath, inside), dataMethod);
         }
         var method = await ChooseForTablespaceAsync(dataMethod, directory, tablespace.Oid, log, ct).ConfigureAwait(false);
-        var path = await method.SnapshotAsync(directory, stamp, ct).ConfigureAwait(false);
+        var path = await method.SnapshotAsync(directory, ct).ConfigureAwait(false);
         made.Add((method, path));
-        return path;
+        return (path, method);
     }
 
     /// <summary>The data directory's method if it works for this tablespace, else the next one down (btrfs → reflink → direct).</summary>
