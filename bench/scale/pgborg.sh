@@ -13,7 +13,9 @@
 #      7 days, each with a complete base in the archive repository, names and comments like pgcad's), and at each
 #      step REPS runs of: `pgcarestore info`, `pgbuptool list`, `pgborg status`, and one ingest (`pgcad --once` after
 #      exactly one new segment was archived by wal-push). Every Borg call pgborg makes goes through a wrapper
-#      (PGBORG_BORG) that records its subcommand and wall time, so each operation's cost splits into Borg's and the rest.
+#      (PGBORG_BORG) that records its subcommand and wall time, so each operation's cost splits into Borg's and the rest;
+#      and Borg's own floor in the same WAL repository: `borg list --short`, `borg list` with every comment, and a
+#      tiny `borg create` (one 16 MiB file).
 #   C. the archive count after 90 days by the model, with and without consolidation.
 # Writes PGBORG-RESULTS.md next to this script (or $RESULTS). The cluster, spools and repositories are removed at the
 # end, even on failure (KEEP=1 keeps them).
@@ -217,18 +219,26 @@ for n in $STEPS; do
   total=$(BORG_BASE_DIR=$B/state-ops/borg borg list --short $B/repo-ops-wal | wc -l)
   totala=$(BORG_BASE_DIR=$B/state-ops/borg borg list --short $B/repo-ops | wc -l)
   for r in $(seq 1 $REPS); do
-    for op in info list status ingest; do
+    for op in info list status ingest borglist borgcomments borgcreate; do
       case $op in
-        info) cmd=(pgcarestore info) ;;
-        list) cmd=(pgbuptool list) ;;
-        status) cmd=(status) ;;
-        ingest) one_segment || exit 1; cmd=(pgcad --once) ;;
+        info) cmd=($PGB pgcarestore info) ;;
+        list) cmd=($PGB pgbuptool list) ;;
+        status) cmd=($PGB status) ;;
+        ingest) one_segment || exit 1; cmd=($PGB pgcad --once) ;;
+        # Borg's own floor in the same repository, with pgcad's cache: the names (manifest), every comment (one
+        # archive object each), a tiny create (one 16 MiB segment; deleted again, untimed)
+        borglist) cmd=(env BORG_BASE_DIR=$B/state-ops/borg borg list --short $B/repo-ops-wal) ;;
+        borgcomments) cmd=(env BORG_BASE_DIR=$B/state-ops/borg borg list --format '{name}{TAB}{comment}{NL}' $B/repo-ops-wal) ;;
+        borgcreate) head -c 16777216 /dev/urandom > $B/segment
+                    cmd=(env BORG_BASE_DIR=$B/state-ops/borg borg create --compression lz4 $B/repo-ops-wal::floor-$n-$r $B/segment) ;;
       esac
       echo "=== $n $op $r: ${cmd[*]}" >> $LOGDIR/ops.log
       echo "$n:$op:$r" > $B/current-op
-      /usr/bin/time -f '%e %U %S %M' -o $B/time.txt $PGB "${cmd[@]}" >> $LOGDIR/ops.log 2>&1
+      /usr/bin/time -f '%e %U %S %M' -o $B/time.txt "${cmd[@]}" > $B/op.out 2>&1
       rc=$?
       echo other > $B/current-op
+      if [ "${op#borg}" = "$op" ]; then cat $B/op.out >> $LOGDIR/ops.log; else tail -3 $B/op.out >> $LOGDIR/ops.log; fi
+      [ $op = borgcreate ] && BORG_BASE_DIR=$B/state-ops/borg borg delete $B/repo-ops-wal::floor-$n-$r >> $LOGDIR/ops.log 2>&1
       read -r wall u s m < <(tail -1 $B/time.txt)
       printf 'T\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$op" "$r" "$wall" "$u" "$s" "$m" "$rc" "$total/$totala" >> $RES
       log "B: $n archives, $op rep $r: ${wall}s (cpu $(awk -v a=$u -v b=$s 'BEGIN{print a+b}')s) rc=$rc"
