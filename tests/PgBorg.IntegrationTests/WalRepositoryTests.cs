@@ -44,14 +44,7 @@ public sealed class WalRepositoryTests : IDisposable
         Assert.DoesNotContain("~base~", walRepository.Stdout);
 
         // restore to the latest state: the first WAL from the archive repository, the rest from the WAL repository
-        var expected = await cluster.SqlAsync(Checksum);
-        using var dir = new TempDir("pgborg-restore");
-        var data = Path.Combine(dir.Path, "data");
-        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(3));
-        Assert.True(r.ExitCode == 0, r.ToString());
-        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
-        await server.WaitPromotedAsync();
-        Assert.Equal(expected, await server.SqlAsync(Checksum));
+        await AssertRestoresAsync(cluster);
     }
 
     [Fact(Timeout = 600_000)]
@@ -86,14 +79,7 @@ public sealed class WalRepositoryTests : IDisposable
         var first = (await new ArchiveInspector(_sandbox).CyclesAsync())[0].Base!.Value.GetProperty("startWalFile").GetString()!;
         Assert.All(ArchiveInspector.SegmentRange(first, last), s => Assert.Contains(s, consolidated.Files));
 
-        var expected = await cluster.SqlAsync(Checksum);
-        using var dir = new TempDir("pgborg-restore");
-        var data = Path.Combine(dir.Path, "data");
-        var restored = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(3));
-        Assert.True(restored.ExitCode == 0, restored.ToString());
-        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
-        await server.WaitPromotedAsync();
-        Assert.Equal(expected, await server.SqlAsync(Checksum));
+        await AssertRestoresAsync(cluster);
     }
 
     [Fact(Timeout = 300_000)]
@@ -121,6 +107,19 @@ public sealed class WalRepositoryTests : IDisposable
         await OnceAsync();
         var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
         Assert.All(cycles, c => Assert.True(c.Base is not null, $"cycle {c.Stamp} has no base"));
+    }
+
+    /// <summary>A restore to the latest state, started and promoted, holds exactly the source's rows.</summary>
+    private async Task AssertRestoresAsync(PostgresCluster cluster)
+    {
+        var expected = await cluster.SqlAsync(Checksum);
+        using var dir = new TempDir("pgborg-restore");
+        var data = Path.Combine(dir.Path, "data");
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
+        await server.WaitPromotedAsync();
+        Assert.Equal(expected, await server.SqlAsync(Checksum));
     }
 
     private async Task<RunResult> OnceAsync()

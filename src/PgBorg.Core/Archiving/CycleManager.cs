@@ -157,8 +157,9 @@ public sealed class CycleManager
             {
                 return;
             }
-            await _repo.EnsureInitialisedAsync(ct).ConfigureAwait(false);
-            await _walRepo.EnsureInitialisedAsync(ct).ConfigureAwait(false);
+            // under the gates: instances sharing a repository would otherwise race on its borg init
+            await _gates.WithArchiveAsync(() => _repo.EnsureInitialisedAsync(ct), ct).ConfigureAwait(false);
+            await _gates.WithWalAsync(() => _walRepo.EnsureInitialisedAsync(ct), ct).ConfigureAwait(false);
             var glob = ArchiveName.InstanceGlob(_host, _instance.Name);
             var wal = await _walRepo.ListAsync(glob, ct, considerCheckpoints: true).ConfigureAwait(false);
             var shared = _repo.Location == _walRepo.Location;

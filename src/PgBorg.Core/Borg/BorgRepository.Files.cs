@@ -48,7 +48,7 @@ public sealed partial class BorgRepository
             args.AddRange(["--chunker-params", chunker]);
         }
         // the excludes grow with the database (one per unlogged relation): through a file, never the command line
-        using var excludeFile = excludes is { Count: > 0 } ? PatternFile.Write(excludes) : null;
+        using var excludeFile = excludes is { Count: > 0 } ? PatternFile.Write(_stateDirectory, excludes) : null;
         if (excludeFile is not null)
         {
             args.AddRange(["--exclude-from", excludeFile.Path]);
