@@ -39,5 +39,5 @@ public sealed record ArchiveRepositories(BorgRepository Archive, BorgRepository 
 
     /// <summary>The instance's cycles from both repositories (a WAL repository that does not exist yet holds none).</summary>
     public Task<IReadOnlyList<StoredCycle>> CyclesAsync(string host, string instance, CancellationToken ct) =>
-        CycleCatalog.ReadAsync(Archive, Wal, host, instance, ct);
+        CycleCatalog.ReadAsync(this, host, instance, ct);
 }

@@ -9,15 +9,15 @@ namespace PgBorg.Archiving;
 /// </summary>
 public static class CycleCatalog
 {
-    public static async Task<IReadOnlyList<StoredCycle>> ReadAsync(BorgRepository repo, BorgRepository walRepo, string host, string instance, CancellationToken ct)
+    public static async Task<IReadOnlyList<StoredCycle>> ReadAsync(ArchiveRepositories repos, string host, string instance, CancellationToken ct)
     {
         var glob = ArchiveName.InstanceGlob(host, instance);
-        var archives = await repo.ListAsync(glob, ct).ConfigureAwait(false);
-        if (repo.Location == walRepo.Location)
+        var archives = await repos.Archive.ListAsync(glob, ct).ConfigureAwait(false);
+        if (repos.Shared)
         {
             return Build([], archives, host, instance, basesFromWalListing: true);
         }
-        var wal = await ListWalAsync(walRepo, glob, ct).ConfigureAwait(false);
+        var wal = await ListWalAsync(repos.Wal, glob, ct).ConfigureAwait(false);
         return Build(archives, wal, host, instance);
     }
 

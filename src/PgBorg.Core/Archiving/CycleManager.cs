@@ -30,6 +30,7 @@ public sealed class CycleManager
     private readonly ArchiveSettings _settings;
     private readonly BorgRepository _repo;
     private readonly BorgRepository _walRepo;
+    private readonly ArchiveRepositories _repos;
     private readonly RepositoryGates _gates;
     private readonly string _host;
     private readonly string _binary;
@@ -50,7 +51,8 @@ public sealed class CycleManager
         _host = host;
         _binary = binary;
         _log = log;
-        (_repo, _walRepo) = ArchiveRepositories.Open(settings, stateDirectory, log);
+        _repos = ArchiveRepositories.Open(settings, stateDirectory, log);
+        (_repo, _walRepo) = _repos;
         var sizes = new CycleSizeStore(Path.Combine(stateDirectory, "archive", $"{NameCodec.Encode(host)}~{NameCodec.Encode(instance.Name)}.json"));
         _book = new CycleBook(host, instance.Name, sizes);
         _ingest = new WalIngest(_walRepo, host, instance, _book, log);
@@ -162,7 +164,7 @@ public sealed class CycleManager
             await _gates.WithWalAsync(() => _walRepo.EnsureInitialisedAsync(ct), ct).ConfigureAwait(false);
             var glob = ArchiveName.InstanceGlob(_host, _instance.Name);
             var wal = await _walRepo.ListAsync(glob, ct, considerCheckpoints: true).ConfigureAwait(false);
-            var shared = _repo.Location == _walRepo.Location;
+            var shared = _repos.Shared;
             _book.Load(shared ? [] : await _repo.ListAsync(glob, ct, considerCheckpoints: true).ConfigureAwait(false), wal, shared);
         }
         finally

@@ -60,7 +60,30 @@ public static class WalArchiveLookup
     }
 
     /// <summary>Borg's message id for an archive that is not (any more) in the repository.</summary>
-    public const string ArchiveGoneId = "Archive.DoesNotExist";
+    private const string ArchiveGoneId = "Archive.DoesNotExist";
+
+    /// <summary>
+    /// Extracts <paramref name="files"/> of a WAL archive a restore listed into <paramref name="directory"/>; when pgcad
+    /// consolidated that batch since, from the window's archive that holds them now. Returns the archive read.
+    /// </summary>
+    public static async Task<string> ExtractListedAsync(BorgRepository repo, string archive, string directory, IReadOnlyList<string> files, CancellationToken ct)
+    {
+        try
+        {
+            await repo.ExtractAsync(archive, directory, files, ct).ConfigureAwait(false);
+            return archive;
+        }
+        catch (BorgException e) when (e.MsgId == ArchiveGoneId)
+        {
+            var replacement = await ReplacementAsync(repo, archive, files, ct).ConfigureAwait(false);
+            if (replacement is null)
+            {
+                throw;
+            }
+            await repo.ExtractAsync(replacement, directory, files, ct).ConfigureAwait(false);
+            return replacement;
+        }
+    }
 
     /// <summary>
     /// Another WAL archive of the same cycle whose name range spans all of <paramref name="files"/>: where a batch's

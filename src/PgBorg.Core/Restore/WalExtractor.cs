@@ -198,21 +198,7 @@ public static class WalExtractor
     private static async Task ExtractChunkAsync(BorgRepository repo, string archive, List<string> files, string dir, string area, OsUser user, CancellationToken ct)
     {
         Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        try
-        {
-            await repo.ExtractAsync(archive, dir, files, ct).ConfigureAwait(false);
-        }
-        catch (BorgException e) when (e.MsgId == WalArchiveLookup.ArchiveGoneId)
-        {
-            // pgcad consolidated the batch since the restore listed it: its files are in the window's archive now
-            var replacement = await WalArchiveLookup.ReplacementAsync(repo, archive, files, ct).ConfigureAwait(false);
-            if (replacement is null)
-            {
-                throw;
-            }
-            archive = replacement;
-            await repo.ExtractAsync(archive, dir, files, ct).ConfigureAwait(false);
-        }
+        archive = await WalArchiveLookup.ExtractListedAsync(repo, archive, dir, files, ct).ConfigureAwait(false);
         foreach (var file in files)
         {
             var source = Path.Combine(dir, file);

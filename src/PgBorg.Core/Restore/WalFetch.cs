@@ -217,20 +217,7 @@ public static class WalFetch
         var index = entry.Files.IndexOf(name);
         var batch = entry.Files.Skip(index).Take(PrefetchCount).Where(f => !File.Exists(Path.Combine(area, f))).ToList();
         var repo = new BorgRepository(context.RepositorySettingsFor(entry, TimeSpan.FromMinutes(5)), area, NullLogger.Instance);
-        try
-        {
-            await repo.ExtractAsync(entry.Archive, area, batch, ct).ConfigureAwait(false);
-        }
-        catch (BorgException e) when (e.MsgId == WalArchiveLookup.ArchiveGoneId)
-        {
-            // consolidated since the restore listed it: the window's archive holds the files now
-            var replacement = await WalArchiveLookup.ReplacementAsync(repo, entry.Archive, batch, ct).ConfigureAwait(false);
-            if (replacement is null)
-            {
-                throw;
-            }
-            await repo.ExtractAsync(replacement, area, batch, ct).ConfigureAwait(false);
-        }
+        await WalArchiveLookup.ExtractListedAsync(repo, entry.Archive, area, batch, ct).ConfigureAwait(false);
     }
 
     /// <summary><c>recovery_end_command</c>: the restore area (prefetched WAL) and the Borg credentials go when recovery ends.</summary>
