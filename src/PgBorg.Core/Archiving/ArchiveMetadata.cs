@@ -47,7 +47,7 @@ public sealed record BaseMetadata(
     public static BaseMetadata? TryParse(string? json) => ArchivingJson.TryParse(json, ArchivingJsonContext.Default.BaseMetadata);
 }
 
-/// <summary>The comment of a WAL batch archive: the files it holds, so gap checks never extract data.</summary>
+/// <summary>The comment of a WAL batch archive: the files it holds, so gap checks never extract data, and their index.</summary>
 public sealed record WalBatchMetadata(
     [property: JsonPropertyName("format")] string Format,
     [property: JsonPropertyName("host")] string Host,
@@ -55,9 +55,11 @@ public sealed record WalBatchMetadata(
     [property: JsonPropertyName("cycle")] string Cycle,
     [property: JsonPropertyName("files")] List<string> Files,
     [property: JsonPropertyName("bytes")] long Bytes,
-    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt)
+    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("segments")] List<WalSegmentIndex>? Segments = null)
 {
-    public const string CurrentFormat = "pgborg-wal/1";
+    /// <summary>Format 1 had no <see cref="Segments"/>; format 2 may carry one entry per file (see <see cref="WalSegmentIndex"/>).</summary>
+    public const string CurrentFormat = "pgborg-wal/2";
 
     public string ToJson() => JsonSerializer.Serialize(this, ArchivingJsonContext.Default.WalBatchMetadata);
 
