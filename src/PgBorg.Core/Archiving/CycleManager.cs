@@ -43,8 +43,6 @@ public sealed class CycleManager
     private bool _walRecovered;
     private bool _baseRecovered;
     private readonly HashSet<string> _droppedReported = new(StringComparer.Ordinal);
-    private DateTimeOffset? _archiverFailureReported;
-    private DateTimeOffset _archiverCheckedAt = DateTimeOffset.MinValue;
 
     public CycleManager(PgInstance instance, ArchiveSettings settings, RepositoryGates gates, string stateDirectory, string host, string binary, ILogger log)
     {
@@ -123,37 +121,6 @@ public sealed class CycleManager
         }, ct).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Logs each new failure of PostgreSQL's archiver (wal-push found a full disk, a spool it cannot write): WAL that
-    /// never reaches a spool is invisible to the WAL loop. A server that does not answer is the base's business, not
-    /// this round's. At most once a minute: PostgreSQL retries a failing archive_command about that often.
-    /// </summary>
-    private async Task ReportArchiverFailureAsync(CancellationToken ct)
-    {
-        if (DateTimeOffset.UtcNow - _archiverCheckedAt < TimeSpan.FromMinutes(1))
-        {
-            return;
-        }
-        _archiverCheckedAt = DateTimeOffset.UtcNow;
-        ArchiverStats stats;
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            await using var session = await ServerSession.OpenAsync(_instance, timeout.Token).ConfigureAwait(false);
-            stats = await session.StatsAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is PgException or IOException or ProcessFailedException || (e is OperationCanceledException && !ct.IsCancellationRequested))
-        {
-            return;
-        }
-        if (stats.Failing && stats.LastFailedAt != _archiverFailureReported)
-        {
-            _archiverFailureReported = stats.LastFailedAt;
-            Log.ArchiverFailing(_log, _instance.Name, stats.LastFailedWal ?? "?", stats.LastFailedAt!.Value, stats.FailedCount);
-        }
-    }
-
     /// <summary>Logs, once per spool and process, that wal-push dropped WAL from it (spool_max_size).</summary>
     private void ReportDropped(string cycle)
     {
@@ -173,7 +140,6 @@ public sealed class CycleManager
             await _gates.WithArchiveAsync(() => RemoveCheckpointsAsync(_repo, walRepository: false, ct), ct).ConfigureAwait(false);
             _baseRecovered = true;
         }
-        await ReportArchiverFailureAsync(ct).ConfigureAwait(false);
         var reason = NewCycleReason(newCycleRequested);
         if (reason is not null)
         {
