@@ -55,8 +55,9 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
         {
             await pgcad.WaitForAsync(d => d.Stderr.Contains("stored (direct)"), TimeSpan.FromMinutes(3), "the first base");
             await pgdumpd.WaitForAsync(d => d.Stderr.Contains("dump round of"), TimeSpan.FromMinutes(3), "the first dump round");
-            var load = Run.AsPostgresAsync($"{PostgresCluster.Bin}/pgbench", "-T", ((int)Outage.TotalSeconds + 30).ToString(), "-R", "20", "-c", "1",
-                "-h", _cluster.SocketDirectory, "-p", _cluster.Port.ToString(), "bench");
+            var load = Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{PostgresCluster.Bin}/pgbench",
+                "-T", ((int)Outage.TotalSeconds + 30).ToString(), "-R", "20", "-c", "1", "-h", _cluster.SocketDirectory, "-p", _cluster.Port.ToString(), "bench"],
+                timeout: Outage + TimeSpan.FromMinutes(3));
 
             // the disk goes away
             foreach (var repository in Repositories)
@@ -94,7 +95,8 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
             {
                 Directory.Move(repository + ".away", repository);
             }
-            await load;
+            var pgbench = await load;
+            Assert.True(pgbench.ExitCode == 0, pgbench.ToString());
             var last = await _cluster.SwitchAndWaitArchivedAsync();
             await pgcad.WaitForAsync(_ => !SpoolHolds(last), TimeSpan.FromMinutes(3), $"{last} to be ingested");
 
