@@ -34,7 +34,8 @@ public static class WalCopies
         var uncompared = 0;
         foreach (var (file, list) in copies.Where(c => c.Value.Count > 1).OrderBy(c => c.Key, StringComparer.Ordinal))
         {
-            var indexed = list.Where(c => c.Index is not null).ToList();
+            // the first copy in cycle and archive order is the reference, so a report names the same one every time
+            var indexed = list.Where(c => c.Index is not null).OrderBy(c => c.Cycle, StringComparer.Ordinal).ThenBy(c => c.Archive, StringComparer.Ordinal).ToList();
             uncompared += indexed.Count < list.Count ? 1 : 0;
             foreach (var other in indexed.Skip(1).Where(c => !string.Equals(c.Index!.Sha256, indexed[0].Index!.Sha256, StringComparison.OrdinalIgnoreCase)))
             {
