@@ -21,12 +21,8 @@ public sealed class VerifyTests : IDisposable
     public async Task Each_kind_of_damage_is_one_line_and_exit_1_and_the_restore_test_passes_only_on_the_healthy_archive()
     {
         await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
-        var location = Path.Combine(cluster.Root, "ts");
-        Directory.CreateDirectory(location);
-        await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", location);
-        await cluster.SqlAsync($"CREATE TABLESPACE ts LOCATION '{location}'");
+        var (location, oid) = await cluster.CreateTablespaceAsync("ts", "ts");
         await cluster.SqlAsync("CREATE TABLE t (id int PRIMARY KEY, v text) TABLESPACE ts");
-        var oid = await cluster.SqlAsync("SELECT oid FROM pg_tablespace WHERE spcname = 'ts'");
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster));
         await OnceAsync();
         await cluster.SqlAsync("INSERT INTO t SELECT g, 'first cycle' FROM generate_series(1, 1000) g");
@@ -50,6 +46,9 @@ public sealed class VerifyTests : IDisposable
         var healthy = await VerifyAsync();
         Assert.True(healthy.ExitCode == 0, healthy.ToString());
         Assert.StartsWith("verify main: 2 cycle(s), all holds (", Lines(healthy)[^1]);
+        var read = await VerifyAsync("--data");
+        Assert.True(read.ExitCode == 0, read.ToString());
+        Assert.Matches(@"^verify main: 2 cycle\(s\), \d+ archive\(s\) read back, all holds \(", Lines(read)[^1]);
         var json = JsonDocument.Parse((await VerifyAsync("--json")).Stdout).RootElement;
         Assert.True(json.GetProperty("ok").GetBoolean());
         Assert.Equal([c1, c2], json.GetProperty("instances")[0].GetProperty("cycles").EnumerateArray().Select(e => e.GetString()));
@@ -98,6 +97,24 @@ public sealed class VerifyTests : IDisposable
         var deleted = secondCycle[^2];
         var segments = deleted.Files.Where(f => WalFileName.Classify(f) == WalFileKind.Segment).Order(StringComparer.Ordinal).ToList();
         Assert.DoesNotContain(wal.Where(w => w.Name != deleted.Name).SelectMany(w => w.Files), segments.Contains);
+
+        // that archive stored again with one segment zeroed, names and comment unchanged: the metadata holds, but
+        // PostgreSQL takes the segment for the end of the WAL and would open an earlier state; the restore test says so
+        var corrupt = Directory.CreateDirectory(work.Sub("corrupt")).FullName;
+        Assert.Equal(0, (await _sandbox.WalBorgInAsync(corrupt, "extract", "::" + deleted.Name)).ExitCode);
+        var comment = (await new ArchiveInspector(_sandbox).ArchivesAsync()).Single(a => a.Name == deleted.Name).Comment;
+        await File.WriteAllBytesAsync(Path.Combine(corrupt, segments[0]), new byte[SegmentSize]);
+        await DeleteWalAsync(deleted.Name);
+        var stored = await _sandbox.WalBorgInAsync(corrupt, ["create", "--comment", comment.Replace("{", "{{").Replace("}", "}}"), "::" + deleted.Name, .. deleted.Files]);
+        Assert.True(stored.ExitCode == 0, stored.ToString());
+        Assert.Equal(0, (await VerifyAsync()).ExitCode);
+        var replay = await VerifyAsync("--restore", "--scratch-dir", scratch);
+        Assert.Equal(1, replay.ExitCode);
+        var replayLine = Assert.Single(ProblemLines(replay));
+        Assert.StartsWith($"cycle {c2}: restore test failed: replay ended at LSN ", replayLine);
+        Assert.Contains($", before the cycle's last stored segment {last}: WAL in between could not be read", replayLine);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(scratch));
+
         await DeleteWalAsync(deleted.Name);
         string walLine = $"cycle {c2}: WAL {segments[0]}-{segments[^1]} missing (timeline 1)";
         var gap = await VerifyAsync();
