@@ -17,7 +17,8 @@ public static class CycleVerifier
         var complete = ordered.Where(c => c.IsComplete).ToList();
         if (complete.Count == 0)
         {
-            findings.Problems.Add(VerifyProblem.Of("-", ordered.Count == 0 ? "the archive holds no cycle of this instance" : "no cycle has a complete base backup"));
+            findings.Problems.Add(VerifyProblem.Of("-",
+                ordered.Count == 0 ? "the archive holds no cycle of this instance" : "no cycle has a complete base backup"));
         }
         foreach (var cycle in ordered)
         {
@@ -34,7 +35,8 @@ public static class CycleVerifier
                 }
                 else if (complete.Count > 0 && string.CompareOrdinal(cycle.Stamp, complete[0].Stamp) < 0)
                 {
-                    findings.Notes.Add($"cycle {cycle.Stamp}: WAL without a base, older than every complete cycle (left by an interrupted expiry; the next one deletes it)");
+                    findings.Notes.Add($"cycle {cycle.Stamp}: WAL without a base, older than every complete cycle "
+                        + "(left by an interrupted expiry; the next one deletes it)");
                 }
                 else
                 {
@@ -64,7 +66,8 @@ public static class CycleVerifier
 
     private static void CheckTablespaces(StoredCycle cycle, VerifyFindings findings)
     {
-        var stored = cycle.TablespaceArchives.Select(a => ArchiveName.TryParse(a, out var n) && n.Fields.Count == 1 ? n.Fields[0] : null).ToHashSet(StringComparer.Ordinal);
+        var stored = cycle.TablespaceArchives.Select(a => ArchiveName.TryParse(a, out var n) && n.Fields.Count == 1 ? n.Fields[0] : null)
+            .ToHashSet(StringComparer.Ordinal);
         foreach (var ts in cycle.Base!.Tablespaces.Where(t => !stored.Contains(t.Oid.ToString(CultureInfo.InvariantCulture))))
         {
             findings.Problems.Add(VerifyProblem.Of(cycle.Stamp, string.Create(CultureInfo.InvariantCulture, $"tablespace {ts.Oid} ({ts.Path}) archive missing")));

@@ -46,8 +46,10 @@ public sealed class RestoreTest(ArchiveRepositories repos, PgInstance instance, 
                 instance.User.Own(dir);
             }
             Log.VerifyRestoring(log, instance.Name, cycle.Stamp, scratch);
-            var tablespaces = plan.Base.Tablespaces.ToDictionary(t => t.Oid, t => Path.Combine(scratch, string.Create(CultureInfo.InvariantCulture, $"tablespace-{t.Oid}")));
-            await new Restorer(repos, instance, log, TextWriter.Null).RestoreAsync(plan, new Restorer.Options(data, tablespaces, binary), ct).ConfigureAwait(false);
+            var tablespaces = plan.Base.Tablespaces.ToDictionary(t => t.Oid,
+                t => Path.Combine(scratch, string.Create(CultureInfo.InvariantCulture, $"tablespace-{t.Oid}")));
+            await new Restorer(repos, instance, log, TextWriter.Null)
+                .RestoreAsync(plan, new Restorer.Options(data, tablespaces, binary), ct).ConfigureAwait(false);
             ScratchServer.EnsureConfiguration(data, instance.User);
             restoreSeconds = clock.Elapsed.TotalSeconds;
             server = new ScratchServer(instance, data, run);

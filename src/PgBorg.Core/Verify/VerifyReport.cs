@@ -29,11 +29,14 @@ public sealed record VerifyReport(
         }
         if (Restore is { Ok: true } r)
         {
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"cycle {r.Cycle}: restore test passed: restored in {r.RestoreSeconds:0.0} s, WAL replayed in {r.ReplaySeconds:0.0} s to LSN {r.ReplayLsn}"
-                + $"{(r.RestoredTo is null ? " (no transaction replayed)" : $", last transaction {r.RestoredTo}")}; pg_amcheck found no corruption in {r.DatabasesChecked} database(s)"));
+            var times = string.Create(CultureInfo.InvariantCulture, $"restored in {r.RestoreSeconds:0.0} s, WAL replayed in {r.ReplaySeconds:0.0} s");
+            var to = r.RestoredTo is null ? " (no transaction replayed)" : $", last transaction {r.RestoredTo}";
+            output.WriteLine($"cycle {r.Cycle}: restore test passed: {times} to LSN {r.ReplayLsn}{to}; pg_amcheck found no corruption in {r.DatabasesChecked} database(s)");
         }
-        var what = Restore is not null ? "restore test" : ArchivesRead is { } read ? $"{Cycles.Count} cycle(s), {read} archive(s) read back" : $"{Cycles.Count} cycle(s)";
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"verify {Instance}: {what}, {(Ok ? "all holds" : $"{Problems.Count} problem(s)")} ({Seconds:0.0} s)"));
+        var what = Restore is not null ? "restore test"
+            : ArchivesRead is { } read ? $"{Cycles.Count} cycle(s), {read} archive(s) read back"
+            : $"{Cycles.Count} cycle(s)";
+        var verdict = Ok ? "all holds" : $"{Problems.Count} problem(s)";
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"verify {Instance}: {what}, {verdict} ({Seconds:0.0} s)"));
     }
 }

@@ -21,7 +21,8 @@ public static class WalCopies
         {
             foreach (var batch in cycle.WalBatches)
             {
-                var index = (batch.Metadata?.Segments ?? []).GroupBy(s => s.File, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+                var index = (batch.Metadata?.Segments ?? []).GroupBy(s => s.File, StringComparer.Ordinal)
+                    .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
                 foreach (var file in batch.Files)
                 {
                     var entry = index.GetValueOrDefault(file);

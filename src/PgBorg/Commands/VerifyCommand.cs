@@ -9,13 +9,23 @@ internal static class VerifyCommand
 {
     public static Command Create()
     {
-        var data = new Option<bool>("--data") { Description = "Also read every archive of every kept cycle back from Borg (borg extract --dry-run: decrypted and checked, nothing written)" };
+        var data = new Option<bool>("--data")
+        {
+            Description = "Also read every archive of every kept cycle back from Borg (borg extract --dry-run: decrypted and checked, nothing written)",
+        };
         var restore = new Option<bool>("--restore")
         {
-            Description = "Instead: restore a cycle into a scratch directory, replay all its WAL on a private copy (no TCP, archiving off), run pg_amcheck on every database, remove everything",
+            Description = "Instead: restore a cycle into a scratch directory, replay all its WAL on a private copy (no TCP, archiving off), "
+                + "run pg_amcheck on every database, remove everything",
         };
-        var cycle = new Option<string?>("--cycle") { Description = "With --restore: this cycle (its stamp, e.g. 20261206T080000Z) instead of the newest complete one" };
-        var scratch = new Option<string?>("--scratch-dir") { Description = "With --restore: where the scratch directory is made (default /var/tmp; needs room for the base)" };
+        var cycle = new Option<string?>("--cycle")
+        {
+            Description = "With --restore: this cycle (its stamp, e.g. 20261206T080000Z) instead of the newest complete one",
+        };
+        var scratch = new Option<string?>("--scratch-dir")
+        {
+            Description = "With --restore: where the scratch directory is made (default /var/tmp; needs room for the base)",
+        };
         var command = new Command("verify",
             "Check from metadata that every kept cycle restores: base and tablespaces present, WAL continuous per timeline, history files, sizes and checksums of "
             + "copies; exit 0 only when all holds, 1 with one line per problem");
