@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(303, LogLevel.Information, "base of {Instance}: {Path} read in full (a live directory changes under Borg: no files cache)")]
     public static partial void BaseNoFilesCache(ILogger logger, string instance, string path);
+
+    [LoggerMessage(304, LogLevel.Warning, "base of {Instance}: no tablespace_map file in the archive (only in its comment; a restore with Borg alone uses the pg_tblspc links it holds): {Reason}")]
+    public static partial void TablespaceMapNotPlaced(ILogger logger, string instance, string reason);
 }

@@ -57,6 +57,12 @@ internal static partial class Log
     [LoggerMessage(41, LogLevel.Information, "{Instance}: base of cycle {Cycle} waits for {Segment} to be archived (the archiver is at {Archived})")]
     public static partial void WaitingForStopSegment(ILogger logger, string instance, string cycle, string segment, string archived);
 
+    [LoggerMessage(38, LogLevel.Error, "{Instance}: wal-push DROPPED WAL from {File} on (spool_max_size reached): cycle {Cycle} cannot be restored past it")]
+    public static partial void WalDropped(ILogger logger, string instance, string cycle, string file);
+
+    [LoggerMessage(39, LogLevel.Error, "{Instance}: PostgreSQL's archive_command is failing: {File} failed at {At:u} ({Count} failures so far); the server keeps that WAL in pg_wal and retries (see its log)")]
+    public static partial void ArchiverFailing(ILogger logger, string instance, string file, DateTimeOffset at, long count);
+
     [LoggerMessage(31, LogLevel.Information, "{Instance}: starting cycle {Cycle}: {Reason}")]
     public static partial void CycleStarting(ILogger logger, string instance, string cycle, string reason);
 

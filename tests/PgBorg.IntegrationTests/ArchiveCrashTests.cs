@@ -45,7 +45,7 @@ public sealed class ArchiveCrashTests : IDisposable
             // a Borg that freezes mid-create when run in the matching directory (a consolidation, not an ingest)
             env["PGBORG_BORG"] = bin.Script("borg", $"""
                 if [ "$1" = create ] && [[ "$PWD" == *"{point[9..]}" ]]; then
-                  /usr/bin/borg "$@" & pid=$!
+                  /usr/bin/borg "$@" <&0 & pid=$!
                   sleep 0.5; kill -STOP $pid; echo $pid > '{marker}'; wait $pid; exit $?
                 fi
                 exec /usr/bin/borg "$@"
@@ -56,7 +56,7 @@ public sealed class ArchiveCrashTests : IDisposable
             // a Borg that freezes mid-create (SIGSTOP) once it has started on the matching archive
             env["PGBORG_BORG"] = bin.Script("borg", $"""
                 if [ "$1" = create ] && [[ "$*" == *"{point[5..]}"* ]]; then
-                  /usr/bin/borg "$@" & pid=$!
+                  /usr/bin/borg "$@" <&0 & pid=$!
                   sleep 0.5; kill -STOP $pid; echo $pid > '{marker}'; wait $pid; exit $?
                 fi
                 exec /usr/bin/borg "$@"

@@ -25,6 +25,16 @@ public sealed class ArchiveSnapshotTests : IDisposable
         return r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
     }
 
+    /// <summary>The base archive holds backup_label at its root, as its comment has it: Borg alone can restore it (BreakGlassTests).</summary>
+    private async Task AssertLabelFileAsync(JsonElement meta)
+    {
+        Assert.Contains("backup_label", await BasePathsAsync("~base~"));
+        var archive = (await _sandbox.ArchiveNamesAsync()).Single(n => n.Contains("~base~", StringComparison.Ordinal));
+        var label = await _sandbox.BorgAsync("extract", "--stdout", "::" + archive, "backup_label");
+        Assert.True(label.ExitCode == 0, label.ToString());
+        Assert.Equal(meta.GetProperty("backupLabel").GetString(), label.Stdout);
+    }
+
     private static void AssertNoSnapshotLeft(string directory) =>
         Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(directory)!, Path.GetFileName(directory) + ".pgborg-snapshot*"));
 
@@ -42,6 +52,7 @@ public sealed class ArchiveSnapshotTests : IDisposable
         Assert.Equal("btrfs", meta.GetProperty("method").GetString());
         Assert.True(meta.GetProperty("complete").GetBoolean());
         Assert.Contains("START WAL LOCATION", meta.GetProperty("backupLabel").GetString());
+        await AssertLabelFileAsync(meta);
         var paths = await BasePathsAsync("~base~");
         Assert.Contains("PG_VERSION", paths);
         Assert.Contains("global/pg_control", paths);
@@ -67,6 +78,7 @@ public sealed class ArchiveSnapshotTests : IDisposable
         Assert.True(r.ExitCode == 0, r.ToString());
         var meta = await SingleBaseAsync();
         Assert.Equal("reflink", meta.GetProperty("method").GetString());
+        await AssertLabelFileAsync(meta);
         AssertNoSnapshotLeft(cluster.DataDirectory);
     }
 

@@ -67,7 +67,7 @@ public sealed class StatusMetricsTests : IAsyncLifetime
         {
             ["PGBORG_BORG"] = bin.Script("borg", $"""
                 if [ "$1" = create ] && [[ "$*" == *"~base~"* ]]; then
-                  /usr/bin/borg "$@" & pid=$!
+                  /usr/bin/borg "$@" <&0 & pid=$!
                   until [ -d '{_sandbox.Repository}/lock.exclusive' ]; do sleep 0.1; done
                   kill -STOP $pid; echo $pid > '{marker}'; wait $pid; exit $?
                 fi

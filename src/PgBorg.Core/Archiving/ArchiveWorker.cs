@@ -17,14 +17,22 @@ public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings
     /// <summary>The archives of every instance sharing this instance's repositories (the daemon knows them all).</summary>
     public Func<IReadOnlyList<RepositoryState>>? RepositoryArchives { get; init; }
 
-    /// <summary>The longest wait between two attempts of a failing loop.</summary>
+    /// <summary>The longest wait between two attempts of a failing cycle loop.</summary>
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The longest wait between two attempts of a failing WAL loop: once the repository is back (a disk remounted, a
+    /// network restored), the WAL piled up in the spool is what is at risk, and a retry costs one small Borg call.
+    /// </summary>
+    public static readonly TimeSpan MaxWalBackoff = TimeSpan.FromMinutes(1);
 
     private int _newCycleRequested;
     private bool _settingsChecked;
     private string? _walError;
     private string? _cycleError;
     private string _cycleStatus = "starting";
+    private readonly Lock _archiverReport = new();
+    private DateTimeOffset? _archiverFailureReported;
 
     public CycleManager Manager => manager;
 
@@ -60,14 +68,14 @@ public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings
 
     /// <summary>The daemon: both loops until cancelled. <paramref name="roundEnded"/> after each round of either.</summary>
     public Task RunAsync(bool newCycle, Action<string> progress, Action roundEnded, CancellationToken ct) => Task.WhenAll(
-        LoopAsync(() => WalRoundAsync(ct), () => Wait(WalFailures), roundEnded, ct),
+        LoopAsync(() => WalRoundAsync(ct), () => Wait(WalFailures, MaxWalBackoff), roundEnded, ct),
         LoopAsync(async () =>
         {
             await CycleRoundAsync(newCycle, progress, ct).ConfigureAwait(false);
             newCycle = false;
             HadFirstRound = true; // READY=1 once every instance had its first cycle round, as before the loops were split
             return true;
-        }, () => Wait(CycleFailures), roundEnded, ct));
+        }, () => Wait(CycleFailures, MaxBackoff), roundEnded, ct));
 
     private static async Task LoopAsync<T>(Func<Task<T>> round, Func<TimeSpan> wait, Action roundEnded, CancellationToken ct)
     {
@@ -160,6 +168,7 @@ public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings
         var now = DateTimeOffset.UtcNow;
         var previous = state.Instance(Name);
         var postgres = await ArchiverStatsAsync(ct).ConfigureAwait(false);
+        ReportArchiverFailure(postgres);
         var cycles = manager.StoredCycles;
         var complete = cycles.Where(c => c.IsComplete).ToList();
         var newest = complete.LastOrDefault()?.Base;
@@ -190,6 +199,22 @@ public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings
         }
     }
 
+    /// <summary>
+    /// Logs each new failure of PostgreSQL's archiver (wal-push found a full disk, a spool it cannot write): WAL that
+    /// never reaches a spool is invisible to the WAL loop, and PostgreSQL keeps it in pg_wal until its own disk fills.
+    /// </summary>
+    private void ReportArchiverFailure(ArchiverStats? postgres)
+    {
+        lock (_archiverReport)
+        {
+            if (postgres is { Failing: true, LastFailedAt: { } at } && at != _archiverFailureReported)
+            {
+                _archiverFailureReported = at;
+                Log.ArchiverFailing(log, Name, postgres.LastFailedWal ?? "?", at, postgres.FailedCount);
+            }
+        }
+    }
+
     /// <summary>pg_stat_archiver; null (and the metrics without it) when the server cannot be asked.</summary>
     private async Task<ArchiverStats?> ArchiverStatsAsync(CancellationToken ct)
     {
@@ -211,8 +236,8 @@ public sealed class ArchiveWorker(CycleManager manager, ArchiveSettings settings
     private static bool IsExpected(Exception e) => e is SettingsException or Borg.BorgException or PgException
         or Processes.ProcessFailedException or IOException or UnauthorizedAccessException or InvalidDataException or Snapshots.SnapshotException or Borg.BorgArchiveIncompleteException;
 
-    /// <summary>After a round: the instance's ingest_interval, or after failures a doubling backoff up to <see cref="MaxBackoff"/>.</summary>
-    private TimeSpan Wait(int failures) => failures == 0
+    /// <summary>After a round: the instance's ingest_interval, or after failures a doubling backoff up to <paramref name="max"/>.</summary>
+    private TimeSpan Wait(int failures, TimeSpan max) => failures == 0
         ? settings.IngestInterval
-        : TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, settings.IngestInterval.TotalSeconds * Math.Pow(2, Math.Min(failures, 8))));
+        : TimeSpan.FromSeconds(Math.Min(max.TotalSeconds, settings.IngestInterval.TotalSeconds * Math.Pow(2, Math.Min(failures, 8))));
 }

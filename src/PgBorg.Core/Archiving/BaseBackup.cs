@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using Microsoft.Extensions.Logging;
 using PgBorg.Borg;
 using PgBorg.Configuration;
@@ -11,10 +12,13 @@ namespace PgBorg.Archiving;
 /// <summary>
 /// One base backup: non-exclusive backup mode on the session, a snapshot (btrfs, reflink or direct), backup mode
 /// ended (right after the snapshot, or after Borg has read a live directory), one archive per tablespace and one
-/// for the data directory. <c>backup_label</c> and <c>tablespace_map</c> go into the base archive's comment with
-/// the rest of the metadata (a read-only snapshot cannot take them, and writing them into a live data directory
-/// is what non-exclusive mode avoids); the restore writes them back. Backup mode ends on every path: the session
-/// helper ends the session when pgcad lets go of it, whatever the reason.
+/// for the data directory. <c>backup_label</c> and <c>tablespace_map</c> go into the base archive twice: as files
+/// at the data directory's root, so that Borg alone can restore it (README, "Break glass"), and in the comment with
+/// the rest of the metadata, so that a restore can choose a base without extracting it. Neither file is ever written
+/// into a snapshot (btrfs's is read-only) and backup_label never into the live data directory (a server that crashed
+/// would start from the backup's checkpoint): Borg reads backup_label from stdin after the data directory
+/// (<see cref="BorgLateFile"/>), tablespace_map from the live directory (<see cref="TablespaceMapFile"/>). Backup mode
+/// ends on every path: the session helper ends the session when pgcad lets go of it, whatever the reason.
 /// </summary>
 /// <param name="transfer">Gets the bytes Borg has read (pgcad --once --new-cycle's progress display).</param>
 public sealed class BaseBackup(BorgRepository repo, string host, PgInstance instance, ArchiveSettings settings, ILogger log, Action? heartbeat = null,
@@ -38,6 +42,9 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
         "sh:" + Restore.RestoreContext.AreaName,
     ];
 
+    /// <summary>The file at the data directory's root that tells PostgreSQL where recovery of a base backup starts.</summary>
+    public const string BackupLabelName = "backup_label";
+
     public static readonly IReadOnlyList<string> TablespaceExcludes = ["sh:**/pgsql_tmp*", "sh:**/pg_internal.init"];
 
     public sealed record Result(string Archive, BaseMetadata Metadata, BorgArchiveStats Stats, TimeSpan Elapsed);
@@ -51,6 +58,21 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
             settings.Repository.ChunkerParams, ct).ConfigureAwait(false);
         Log.BaseChunker(log, instance.Name, chunker, chunkerReason);
         var start = await session.StartBackupAsync($"pgborg {host} {instance.Name} {cycle}", ct).ConfigureAwait(false);
+        var map = TablespaceMapFile.Place(instance.DataDirectory, instance.User, instance.Name, log);
+        try
+        {
+            return await ReadAsync(session, server, cycle, cycleTime, tablespaces, chunker, start, map, watch, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            map.Remove();
+        }
+    }
+
+    /// <summary>The snapshot, the archives, and backup mode's end, once pg_backup_start has returned <paramref name="start"/>.</summary>
+    private async Task<Result> ReadAsync(ServerSession session, ServerSettings server, string cycle, DateTimeOffset cycleTime,
+        IReadOnlyList<TablespaceLocation> tablespaces, string chunker, SessionReply start, TablespaceMapFile map, Stopwatch watch, CancellationToken ct)
+    {
         SessionReply? stop = null;
         string method;
         var stats = new List<BorgArchiveStats>();
@@ -61,6 +83,7 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
             FaultInjection.Point("base-after-snapshot");
             if (method != "direct")
             {
+                map.Remove();
                 stop = await session.StopBackupAsync(ct).ConfigureAwait(false);
             }
             var preliminary = Metadata(server, cycle, start, stop, method, tablespaces, complete: false);
@@ -83,14 +106,25 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
             FaultInjection.Point("base-before-create");
             var baseName = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.BaseKind, [], cycleTime).ToString();
             var dataFilesCache = FilesCache(snapshot.DataPath, snapshot.DataFilesCache);
+            // a tablespace_map left in the data directory is not this base's unless it was placed for it
+            var excludes = map.Placed ? DataExcludes.Where(p => p != "sh:" + TablespaceMapFile.Name) : DataExcludes;
+            var label = new BorgLateFile(BackupLabelName, instance.User.Name, async labelCt =>
+            {
+                // direct: Borg has read the live directory, backup mode ends now
+                stop ??= await session.StopBackupAsync(labelCt).ConfigureAwait(false);
+                return Encoding.UTF8.GetBytes(stop.LabelFile ?? "");
+            });
             var created = await repo.CreateFromPathsAsync(baseName, snapshot.DataPath, ["."], preliminary.ToJson(), ct,
-                [.. DataExcludes, .. UnloggedRelations.Excludes(snapshot.DataPath)], chunker, filesCache: dataFilesCache is not null, progress: heartbeat,
-                tolerateWarning: tolerated, filesCacheMode: dataFilesCache, filesCacheSuffix: FilesCacheSuffix("data"), transfer: transfer).ConfigureAwait(false);
+                [.. excludes, .. UnloggedRelations.Excludes(snapshot.DataPath)], chunker, filesCache: dataFilesCache is not null, progress: heartbeat,
+                tolerateWarning: tolerated, filesCacheMode: dataFilesCache, filesCacheSuffix: FilesCacheSuffix("data"), transfer: transfer, lateFile: label)
+                .ConfigureAwait(false);
             stats.Add(created.Archive.Stats);
+            map.Remove();
             if (stop is null)
             {
-                stop = await session.StopBackupAsync(ct).ConfigureAwait(false);
+                throw new BorgArchiveIncompleteException(baseName, repo.Location, $"Borg stored it without reading its {BackupLabelName}");
             }
+            map.Verify(stop.TablespaceMap ?? "", cycle);
             var total = new BorgArchiveStats(stats.Sum(s => s.OriginalSize), stats.Sum(s => s.CompressedSize), stats.Sum(s => s.DeduplicatedSize), stats.Sum(s => s.NFiles));
             // the final comment (complete, with the sizes) is written once the WAL up to the stop segment is in Borg
             var metadata = Metadata(server, cycle, start, stop, method, tablespaces, complete: false) with

@@ -42,6 +42,7 @@ public sealed class CycleManager
     private readonly SemaphoreSlim _loading = new(1, 1);
     private bool _walRecovered;
     private bool _baseRecovered;
+    private readonly HashSet<string> _droppedReported = new(StringComparer.Ordinal);
 
     public CycleManager(PgInstance instance, ArchiveSettings settings, RepositoryGates gates, string stateDirectory, string host, string binary, ILogger log)
     {
@@ -105,8 +106,10 @@ public sealed class CycleManager
                 _walRecovered = true;
             }
             var cycles = SpoolDirectory.Cycles(_instance.DataDirectory);
+            SpoolLimit.Apply(_instance, _settings.SpoolMaxSize);
             foreach (var cycle in cycles)
             {
+                ReportDropped(cycle);
                 await _ingest.IngestAsync(cycle, ct).ConfigureAwait(false);
             }
             // only then consolidation, which may fail without keeping any spool's WAL from Borg
@@ -116,6 +119,15 @@ public sealed class CycleManager
                 await _consolidation.ConsolidateAsync(cycle, ct, Heartbeat).ConfigureAwait(false);
             }
         }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Logs, once per spool and process, that wal-push dropped WAL from it (spool_max_size).</summary>
+    private void ReportDropped(string cycle)
+    {
+        if (SpoolLimit.DroppedFrom(_instance.DataDirectory, cycle) is { } first && _droppedReported.Add(cycle))
+        {
+            Log.WalDropped(_log, _instance.Name, cycle, first);
+        }
     }
 
     /// <summary>A new cycle if one is due, the retirement of old spools, expiry.</summary>
@@ -211,6 +223,13 @@ public sealed class CycleManager
         {
             return "requested";
         }
+        // the repository takes WAL again (what waits for it is back under half the limit): a new base, because the
+        // current cycle cannot be restored past the first WAL file wal-push dropped
+        if (SpoolLimit.DroppedFrom(_instance.DataDirectory, current) is { } dropped
+            && SpoolBacklog.Read(_instance.DataDirectory).Bytes < (_settings.SpoolMaxSize ?? long.MaxValue) / 2)
+        {
+            return $"wal-push dropped WAL from {dropped} on (spool_max_size), so this cycle cannot be restored past it";
+        }
         var stored = _book.Get(current)!;
         // after a promotion (a restore to a target, a promoted standby) the server writes a new timeline that forked
         // before the end of this base or even before it started — then PostgreSQL refuses to follow the new timeline
@@ -247,6 +266,7 @@ public sealed class CycleManager
         // not release would make every later base fail until a restart
         await SnapshotTaker.CleanupLeftoversAsync(_instance.DataDirectory, Tablespaces.Read(_instance.DataDirectory).Select(t => t.Path), _log, ct).ConfigureAwait(false);
         SpoolManager.Create(_instance, cycle);
+        SpoolLimit.Apply(_instance, _settings.SpoolMaxSize);
         try
         {
             await using var session = await ServerSession.OpenAsync(_instance, ct).ConfigureAwait(false);
@@ -293,6 +313,11 @@ public sealed class CycleManager
                     throw new PgException($"the base backup of cycle {cycle} needs {needed}, which was not ingested");
                 }
                 break;
+            }
+            if (SpoolLimit.DroppedFrom(_instance.DataDirectory, cycle) is { } dropped)
+            {
+                throw new PgException($"the base backup of cycle {cycle} needs WAL up to {needed}, but wal-push dropped {dropped} "
+                    + "from its spool (spool_max_size reached while the base ran); the base is given up");
             }
             var stats = await session.StatsAsync(ct).ConfigureAwait(false);
             if (wait.Observe(stats, DateTimeOffset.UtcNow) is { } giveUp)

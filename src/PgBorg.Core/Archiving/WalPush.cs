@@ -10,6 +10,8 @@ namespace PgBorg.Archiving;
 /// are fsynced again; different content is
 /// an error (never overwrite, <c>.history</c> files above all). No active spool is an error, so PostgreSQL keeps the
 /// WAL and retries. Needs no configuration file: PostgreSQL runs it in the data directory as the service user.
+/// With spool_max_size set (<see cref="SpoolLimit"/>), a segment that would take the spools past it is dropped and
+/// acknowledged, so PostgreSQL does not fill its own disk; timeline history files, a few bytes each, are always stored.
 /// </summary>
 public static class WalPush
 {
@@ -17,8 +19,16 @@ public static class WalPush
     {
         try
         {
-            Push(path);
+            if (Push(path) is { } dropped)
+            {
+                error.WriteLine($"pgborg wal-push: {dropped}");
+            }
             return 0;
+        }
+        catch (IOException e) when (e.HResult == NoSpaceLeft)
+        {
+            error.WriteLine($"pgborg wal-push: no space left on device (ENOSPC) storing {Path.GetFileName(path)} in the spool; PostgreSQL keeps the file and retries");
+            return 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or WalPushException)
         {
@@ -27,7 +37,11 @@ public static class WalPush
         }
     }
 
-    public static void Push(string path)
+    /// <summary>ENOSPC: .NET gives the errno as the IOException's HResult on Linux.</summary>
+    private const int NoSpaceLeft = 28;
+
+    /// <summary>Stores the file; returns null, or what was dropped (spool_max_size reached) for PostgreSQL's log.</summary>
+    public static string? Push(string path)
     {
         var source = Path.GetFullPath(path);
         var dataDirectory = DataDirectoryOf(source);
@@ -37,6 +51,17 @@ public static class WalPush
         if (spools.Count == 0)
         {
             throw new WalPushException($"no active spool in {SpoolDirectory.RootFor(dataDirectory)} for {Path.GetFileName(source)}: is pgcad running for this instance? PostgreSQL keeps the file and retries");
+        }
+        var name = Path.GetFileName(source);
+        // a retry of a file every spool already holds is no new WAL: it is confirmed, never dropped
+        if (SpoolLimit.Read(dataDirectory) is { } limit && WalFileName.Classify(name) != WalFileKind.History
+            && !spools.All(c => File.Exists(Path.Combine(SpoolDirectory.CycleDirectory(dataDirectory, c), name))))
+        {
+            var usage = SpoolLimit.Usage(dataDirectory);
+            if (usage + new FileInfo(source).Length > limit)
+            {
+                return Drop(dataDirectory, spools, name, usage, limit);
+            }
         }
         var stored = 0;
         foreach (var cycle in spools)
@@ -56,6 +81,19 @@ public static class WalPush
         {
             throw new WalPushException($"every spool of {dataDirectory} was retired while storing {Path.GetFileName(source)}; PostgreSQL retries");
         }
+        return null;
+    }
+
+    /// <summary>spool_max_size reached: every active spool records the gap, and PostgreSQL is told the file is archived.</summary>
+    private static string Drop(string dataDirectory, IReadOnlyList<string> spools, string name, long usage, long limit)
+    {
+        foreach (var cycle in spools)
+        {
+            SpoolLimit.MarkDropped(dataDirectory, cycle, name);
+        }
+        var first = SpoolLimit.DroppedFrom(dataDirectory, spools[^1]) ?? name;
+        return $"spool_max_size ({limit} bytes) reached with {usage} bytes spooled: DROPPED {name} and told PostgreSQL it is archived; " +
+            $"cycle {spools[^1]} cannot be restored past {first} (pgcad starts a new cycle once the repository takes WAL again)";
     }
 
     /// <summary>PostgreSQL passes <c>pg_wal/NAME</c> relative to the data directory; a manual call may pass an absolute path.</summary>

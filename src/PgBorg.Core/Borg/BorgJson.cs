@@ -25,6 +25,7 @@ public sealed record BorgCreateResult([property: JsonPropertyName("archive")] Bo
 /// One line of <c>--log-json</c> output on stderr. With <c>--progress</c> Borg 1.2 adds progress lines: create's
 /// <c>archive_progress</c> (<c>original_size</c> read so far, every 0.2 s) and <c>progress_percent</c>
 /// (<c>current</c> of <c>total</c>; in bytes for extract); their last line has <c>finished</c> true and no figures.
+/// With <c>--list</c>, <c>file_status</c> lines give each item's <c>status</c> letter and <c>path</c>.
 /// </summary>
 public sealed record BorgLogLine(
     [property: JsonPropertyName("type")] string? Type,
@@ -34,7 +35,9 @@ public sealed record BorgLogLine(
     [property: JsonPropertyName("original_size")] long? OriginalSize = null,
     [property: JsonPropertyName("current")] long? Current = null,
     [property: JsonPropertyName("total")] long? Total = null,
-    [property: JsonPropertyName("finished")] bool? Finished = null);
+    [property: JsonPropertyName("finished")] bool? Finished = null,
+    [property: JsonPropertyName("status")] string? Status = null,
+    [property: JsonPropertyName("path")] string? Path = null);
 
 public sealed record BorgConfigValue(string Value);
 

@@ -11,6 +11,7 @@ public sealed partial class BorgRepository
     /// Makes sure the repository exists. A local path that does not exist yet (or is an empty directory) is
     /// initialised with repokey-blake2; an existing repository is never re-initialised; a non-empty directory
     /// that is not a repository is an error. A remote repository is initialised only when Borg says it does not exist.
+    /// Neither is initialised where a repository was before (<see cref="OpenedBefore"/>).
     /// </summary>
     public async Task EnsureInitialisedAsync(CancellationToken ct)
     {
@@ -30,6 +31,10 @@ public sealed partial class BorgRepository
             {
                 throw new BorgException("init", dir, 2, "Repository.InvalidRepository", $"{dir} exists, is not empty and is not a Borg repository; refusing to initialise it");
             }
+            if (OpenedBefore())
+            {
+                throw Vanished();
+            }
             await InitAsync(ct).ConfigureAwait(false);
         }
         else
@@ -40,6 +45,10 @@ public sealed partial class BorgRepository
             }
             catch (BorgException e) when (e.MsgId == "Repository.DoesNotExist")
             {
+                if (OpenedBefore())
+                {
+                    throw Vanished();
+                }
                 await InitAsync(ct).ConfigureAwait(false);
             }
         }

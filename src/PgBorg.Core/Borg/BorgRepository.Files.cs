@@ -21,13 +21,15 @@ public sealed partial class BorgRepository
     /// warning is how Borg 1.2 reports a file it could not read and left out, with exit code 1. Any other warning makes
     /// this throw <see cref="BorgArchiveIncompleteException"/>; the archive was committed and the caller removes it.</param>
     /// <param name="transfer">Gets the bytes Borg has read so far (a progress display).</param>
+    /// <param name="lateFile">A file stored after the paths, whose content is produced once Borg has read them.</param>
     /// <param name="filesCacheMode">With <paramref name="filesCache"/>: Borg's <c>--files-cache</c> mode (Borg's default ctime,size,inode if null).</param>
     /// <param name="filesCacheSuffix">With <paramref name="filesCache"/>: <c>BORG_FILES_CACHE_SUFFIX</c>, a files cache of
     /// its own. Each create ages every entry of the cache it loads and forgets those unseen for BORG_FILES_CACHE_TTL
     /// (20) creates; creates of other paths sharing the file would age them out.</param>
     public async Task<BorgCreateResult> CreateFromPathsAsync(string archive, string workingDirectory, IReadOnlyList<string> paths,
         string comment, CancellationToken ct, IReadOnlyList<string>? excludes = null, string? chunkerParams = null, bool filesCache = true, Action? progress = null,
-        Func<string, bool>? tolerateWarning = null, string? filesCacheMode = null, string? filesCacheSuffix = null, IProgress<BorgTransfer>? transfer = null)
+        Func<string, bool>? tolerateWarning = null, string? filesCacheMode = null, string? filesCacheSuffix = null, IProgress<BorgTransfer>? transfer = null,
+        BorgLateFile? lateFile = null)
     {
         var args = Args("create");
         args.AddRange(["--json", "--compression", _settings.Compression, "--comment", EscapePlaceholders(comment)]);
@@ -53,11 +55,21 @@ public sealed partial class BorgRepository
         {
             args.AddRange(["--exclude-from", excludeFile.Path]);
         }
+        if (lateFile is not null)
+        {
+            args.AddRange(["--list", "--filter", "i", "--stdin-name", lateFile.Name, "--stdin-user", lateFile.Owner, "--stdin-group", lateFile.Owner,
+                "--stdin-mode", "0600"]);
+        }
         args.Add("::" + archive);
         args.Add("--");
         args.AddRange(paths);
+        if (lateFile is not null)
+        {
+            args.Add("-");
+        }
         var environment = filesCache && filesCacheSuffix is not null ? new Dictionary<string, string> { ["BORG_FILES_CACHE_SUFFIX"] = filesCacheSuffix } : null;
-        var run = await RunAsync("create", args, ct, workingDirectory, progress, environment: environment, transfer: transfer).ConfigureAwait(false);
+        var run = await RunAsync("create", args, ct, workingDirectory, progress, environment: environment, transfer: transfer, lateFile: lateFile)
+            .ConfigureAwait(false);
         var result = JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgCreateResult)
             ?? throw new BorgException("create", Location, run.ExitCode, null, "no JSON statistics on stdout");
         if (run.ExitCode == 1)

@@ -137,15 +137,28 @@ public sealed partial class BorgRepository
     /// A lock held by another process is waited for (in short attempts) until lock_wait has passed.
     /// </summary>
     /// <param name="transfer">Gets Borg's byte counts when the command runs with <c>--progress</c> (create, extract).</param>
+    /// <param name="lateFile">Fed into Borg's stdin once Borg reports it starts reading it (a create with <c>-</c> last).</param>
     private async Task<BorgRun> RunAsync(string command, List<string> args, CancellationToken ct, string? workingDirectory = null,
         Action? progress = null, OsUser? runAs = null, bool retryLock = true, IProgress<BorgTransfer>? transfer = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, BorgLateFile? lateFile = null)
     {
         var deadline = retryLock ? DateTime.UtcNow + _settings.LockWait : DateTime.MinValue;
         var lockWaitAt = args.IndexOf("--lock-wait") + 1;
         for (var attempt = 0; ; attempt++)
         {
-            var errors = new BorgStderr(_log, command) { OnProgress = progress, OnTransfer = transfer };
+            var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var errors = new BorgStderr(_log, command)
+            {
+                OnProgress = progress,
+                OnTransfer = transfer,
+                OnFileStatus = (status, path) =>
+                {
+                    if (status == "i" && path == lateFile?.Name)
+                    {
+                        reached.TrySetResult();
+                    }
+                },
+            };
             var attemptArgs = args;
             if (retryLock && lockWaitAt > 0 && attempt < QuickLockAttempts)
             {
@@ -163,7 +176,9 @@ public sealed partial class BorgRepository
                 }
                 spec = spec with { Environment = merged };
             }
-            var result = await ChildProcess.RunAsync(spec, ct, errors.OnLine).ConfigureAwait(false);
+            var result = lateFile is null
+                ? await ChildProcess.RunAsync(spec, ct, errors.OnLine).ConfigureAwait(false)
+                : await RunFeedingAsync(spec, errors, lateFile, reached.Task, ct).ConfigureAwait(false);
             try
             {
                 return errors.Check(command, _settings.Location, result.ExitCode, result.Stdout);
@@ -173,6 +188,51 @@ public sealed partial class BorgRepository
                 await Task.Delay(TimeSpan.FromMilliseconds(attempt < QuickLockAttempts ? Random.Shared.Next(10, 60) : Random.Shared.Next(100, 500)), ct).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Runs a create whose last path is stdin: once Borg says it reads <paramref name="lateFile"/> (<paramref name="reached"/>),
+    /// its content is produced, written and stdin closed. Should producing it fail, Borg is stopped first: closing
+    /// stdin would store an empty file and commit the archive. A Borg that fails before (a lock held elsewhere) never
+    /// asked for the content, so the attempt can be repeated.
+    /// </summary>
+    private static async Task<ProcessResult> RunFeedingAsync(ProcessSpec spec, BorgStderr errors, BorgLateFile lateFile, Task reached, CancellationToken ct)
+    {
+        await using var child = ChildProcess.Start(spec, stdin: true, stdout: true, onStderrLine: errors.OnLine);
+        using var reader = new StreamReader(child.StandardOutput, System.Text.Encoding.UTF8);
+        var stdout = reader.ReadToEndAsync(ct);
+        var exited = child.WaitAsync(ct);
+        if (await Task.WhenAny(reached, exited).ConfigureAwait(false) == reached)
+        {
+            byte[] content;
+            try
+            {
+                content = await lateFile.Content(ct).ConfigureAwait(false);
+            }
+            catch
+            {
+                await child.StopAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                throw;
+            }
+            try
+            {
+                await child.StandardInput.WriteAsync(content, ct).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // Borg went away: its exit code and messages say why
+            }
+        }
+        try
+        {
+            child.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // likewise
+        }
+        var rc = await exited.ConfigureAwait(false);
+        return new ProcessResult(spec.Program, rc, await stdout.ConfigureAwait(false), child.StderrTail);
     }
 
     /// <summary>What a Borg process left: its exit code, stdout, and the warnings it logged (why an exit code was 1).</summary>
@@ -196,6 +256,9 @@ public sealed partial class BorgRepository
 
         /// <summary>Gets this process's byte counts from its progress lines (see <see cref="BorgTransfer"/>).</summary>
         public IProgress<BorgTransfer>? OnTransfer { get; init; }
+
+        /// <summary>Gets the status letter and path of each item Borg lists (<c>--list</c>, as its <c>--filter</c> allows).</summary>
+        public Action<string, string>? OnFileStatus { get; init; }
 
         // the figures of the last progress line: Borg's final line (finished) repeats none of them
         private long _done;
@@ -232,6 +295,14 @@ public sealed partial class BorgRepository
                     if (OnTransfer is not null && Transfer(parsed) is { } transfer)
                     {
                         OnTransfer.Report(transfer);
+                    }
+                    return;
+                }
+                if (parsed.Type == "file_status")
+                {
+                    if (parsed.Status is not null && parsed.Path is not null)
+                    {
+                        OnFileStatus?.Invoke(parsed.Status, parsed.Path);
                     }
                     return;
                 }

@@ -3,7 +3,7 @@ namespace PgBorg.Configuration;
 /// <summary>Every key pgborg accepts and its type. Anything else in the file is an error.</summary>
 internal static class ConfigSchema
 {
-    public enum Kind { String, Integer, Boolean, Duration, StringList, Snapshot, Compression }
+    public enum Kind { String, Integer, Boolean, Duration, StringList, Snapshot, Compression, Size }
 
     public static readonly IReadOnlyDictionary<string, Kind> Top = new Dictionary<string, Kind>
     {
@@ -48,6 +48,7 @@ internal static class ConfigSchema
         ["keep_within"] = Kind.Duration,
         ["wal_repository"] = Kind.String,
         ["wal_consolidation"] = Kind.Duration,
+        ["spool_max_size"] = Kind.Size,
     });
 
     public static readonly IReadOnlyDictionary<string, Kind> Dump = With(Repository, new()
@@ -92,6 +93,7 @@ internal static class ConfigSchema
         Kind.Boolean => "true or false",
         Kind.Duration => "a duration such as \"30s\", \"10m\", \"2h\" or \"7d\"",
         Kind.StringList => "an array of strings",
+        Kind.Size => "a size such as \"50GB\" or \"512MB\" (or \"\" for none)",
         Kind.Snapshot => "one of \"auto\", \"btrfs\", \"reflink\", \"lvm\", \"direct\"",
         _ => "a Borg compression spec such as \"lz4\", \"zstd,3\" or \"auto,zstd,6\"",
     };

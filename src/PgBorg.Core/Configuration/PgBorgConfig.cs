@@ -104,6 +104,7 @@ public sealed partial class PgBorgConfig
             s.Duration("keep_within") ?? TimeSpan.FromDays(90))
         {
             WalConsolidation = s.Duration("wal_consolidation") ?? TimeSpan.FromHours(1),
+            SpoolMaxSize = s.Str("spool_max_size") is { Length: > 0 } size && ByteSize.TryParse(size, out var bytes) ? bytes : null,
         };
         return s.Str("wal_repository") is { } wal ? settings with { WalRepository = repository with { Location = wal } } : settings;
     }
@@ -256,6 +257,8 @@ public sealed partial class PgBorgConfig
             ConfigSchema.Kind.Duration => e.Value is string s && Duration.TryParse(s, out var d) && (d > TimeSpan.Zero || p[^1] == "keep_within"),
             ConfigSchema.Kind.StringList => e.Value is List<object> list && list.All(x => x is string),
             ConfigSchema.Kind.Snapshot => e.Value is string s && ConfigSchema.SnapshotMethods.Contains(s),
+            // "" (the default) means no limit: WAL is never acknowledged unless stored
+            ConfigSchema.Kind.Size => e.Value is string s && (s.Length == 0 || ByteSize.TryParse(s, out var b) && b > 0),
             _ => e.Value is string s && CompressionSpec().IsMatch(s),
         };
         if (!ok)

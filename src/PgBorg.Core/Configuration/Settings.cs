@@ -41,6 +41,12 @@ public sealed record ArchiveSettings(
 
     /// <summary>After each window of this length, the window's WAL batches become one archive per instance.</summary>
     public TimeSpan WalConsolidation { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// spool_max_size: past this many bytes in the spools, wal-push drops WAL (and marks the cycle broken) instead of
+    /// failing, so PostgreSQL does not fill its own disk. Null (the default): never acknowledge WAL that was not stored.
+    /// </summary>
+    public long? SpoolMaxSize { get; init; }
 }
 
 /// <summary>

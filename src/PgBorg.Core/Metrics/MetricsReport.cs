@@ -75,6 +75,8 @@ public sealed class MetricsReport(PgBorgConfig config, DateTimeOffset now)
             var (_, files, bytes) = SpoolBacklog.Read(wanted[s.Instance].DataDirectory);
             F("pgborg_spool_files", "gauge", "WAL files in the spool waiting for Borg").Add(files, i);
             F("pgborg_spool_bytes", "gauge", "Bytes of WAL in the spool waiting for Borg").Add(bytes, i);
+            F("pgborg_spool_wal_dropped", "gauge", "1 when wal-push dropped WAL (spool_max_size) from a spool still active: a cycle with a gap")
+                .Add(Flag(SpoolLimit.NewestDrop(wanted[s.Instance].DataDirectory) is not null), i);
         }
         return this;
     }

@@ -186,9 +186,15 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
         return int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && Native.kill(pid, 0) == 0;
     }
 
+    /// <summary>
+    /// backup_label and tablespace_map come from the base's comment: bases made before they were stored as files
+    /// (see <see cref="BaseBackup"/>) hold none, and the extracted map names the original locations, not those of
+    /// --tablespace-map. Both replace what the extract brought back.
+    /// </summary>
     private static void WriteRecoveryFiles(string dataDir, RestorePlan plan, Options options)
     {
-        File.WriteAllText(Path.Combine(dataDir, "backup_label"), plan.Base.BackupLabel);
+        File.WriteAllText(Path.Combine(dataDir, BaseBackup.BackupLabelName), plan.Base.BackupLabel);
+        File.Delete(Path.Combine(dataDir, TablespaceMapFile.Name));
         if (plan.Base.Tablespaces.Count > 0)
         {
             // PostgreSQL recreates the pg_tblspc links from this file at the start of recovery
@@ -203,7 +209,7 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
                 }
                 File.CreateSymbolicLink(link, Location(ts, options));
             }
-            File.WriteAllText(Path.Combine(dataDir, "tablespace_map"), map.ToString());
+            File.WriteAllText(Path.Combine(dataDir, TablespaceMapFile.Name), map.ToString());
         }
         Directory.CreateDirectory(Path.Combine(dataDir, "pg_wal", "archive_status"));
         var auto = Path.Combine(dataDir, "postgresql.auto.conf");

@@ -12,19 +12,26 @@ public static class Tablespaces
     public static IReadOnlyList<TablespaceLocation> Read(string dataDirectory)
     {
         var dir = Path.Combine(dataDirectory, "pg_tblspc");
+        return Links(dataDirectory).Select(l => new TablespaceLocation(l.Oid, Path.GetFullPath(l.Target, dir))).OrderBy(t => t.Oid).ToList();
+    }
+
+    /// <summary>The same symlinks with their targets as written (possibly relative), in directory order, as pg_backup_start reads them.</summary>
+    public static IReadOnlyList<(uint Oid, string Target)> Links(string dataDirectory)
+    {
+        var dir = Path.Combine(dataDirectory, "pg_tblspc");
         if (!Directory.Exists(dir))
         {
             return [];
         }
-        var result = new List<TablespaceLocation>();
+        var result = new List<(uint, string)>();
         foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos())
         {
             if (!uint.TryParse(entry.Name, NumberStyles.None, CultureInfo.InvariantCulture, out var oid) || entry.LinkTarget is not { } target)
             {
                 continue;
             }
-            result.Add(new TablespaceLocation(oid, Path.GetFullPath(target, dir)));
+            result.Add((oid, target));
         }
-        return result.OrderBy(t => t.Oid).ToList();
+        return result;
     }
 }

@@ -61,6 +61,11 @@ public sealed record InstanceStatus(
                 problems.Add(archive.NewestBase is null ? "no complete base backup" : $"newest complete base is {Ago(archive.NewestBase.StoppedAt, now)} old (max_base_age {Duration.Format(alerts.MaxBaseAge!.Value)})");
             }
         }
+        var drop = SpoolLimit.NewestDrop(instance.DataDirectory);
+        if (drop is { } d)
+        {
+            problems.Add($"WAL DROPPED from {d.File} on (spool_max_size reached): cycle {d.Cycle} cannot be restored past it");
+        }
         if (postgres?.Failing == true)
         {
             problems.Add($"archive_command failing: {postgres.LastFailedWal} at {postgres.LastFailedAt:yyyy-MM-dd HH:mm:ss} UTC ({postgres.FailedCount} failures)");
@@ -73,7 +78,7 @@ public sealed record InstanceStatus(
         problems.AddRange(databases.Where(d => d.LastResult != InstanceState.Ok).Select(d => $"dump of {d.Label} failed: {d.LastError}"));
         problems.AddRange(late.Select(d => $"dump of {d} late (max_dump_age {Duration.Format(alerts.MaxDumpAge!.Value)})"));
         return new InstanceStatus(instance.Name, instance.DataDirectory, problems.Count == 0, problems, archive, dump, databases, late,
-            new SpoolStatus(active, files, bytes), starting, postgres, postgresError, lag, walLate, baseLate);
+            new SpoolStatus(active, files, bytes, drop?.File, drop?.Cycle), starting, postgres, postgresError, lag, walLate, baseLate);
     }
 
     /// <summary>pg_stat_archiver now, in a few seconds at most: a server that does not answer is reported, not waited for.</summary>

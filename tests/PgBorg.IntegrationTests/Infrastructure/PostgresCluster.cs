@@ -32,6 +32,9 @@ public sealed class PostgresCluster : IAsyncDisposable
     public string SocketDirectory => _dir.Sub("run");
     public string Root => _dir.Path;
 
+    /// <summary>The server log (pg_ctl -l): where PostgreSQL writes archive_command's stderr.</summary>
+    public string LogFile => _dir.Sub("server.log");
+
     /// <param name="extraConf">Lines appended to postgresql.conf.</param>
     /// <param name="dataDirectory">Where initdb puts the cluster (e.g. a btrfs subvolume); default: inside the cluster's temporary directory.</param>
     /// <param name="initdbArgs">More initdb options (e.g. <c>--wal-segsize=64</c>).</param>

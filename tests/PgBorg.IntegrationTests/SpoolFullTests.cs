@@ -1,0 +1,180 @@
+using PgBorg.IntegrationTests.Infrastructure;
+
+namespace PgBorg.IntegrationTests;
+
+/// <summary>
+/// The spool's filesystem fills up (issue 13, drill 2). Without spool_max_size wal-push fails cleanly on ENOSPC,
+/// PostgreSQL keeps the WAL, pgcad and status report it, and once space returns every segment is archived. With
+/// spool_max_size, WAL past the limit is dropped and acknowledged, the cycle is marked broken, status and the
+/// metrics say so, and pgcad starts a new cycle as soon as the repository takes WAL again.
+/// </summary>
+public sealed class SpoolFullTests : IDisposable
+{
+    private static int _port = 44000 + Environment.ProcessId % 1000 * 3;
+    private readonly Sandbox _sandbox = new();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    private const string Checksum = "SELECT count(*) || ' ' || md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM t";
+
+    [Fact(Timeout = 600_000)]
+    public async Task A_full_disk_fails_wal_push_cleanly_and_every_segment_is_archived_once_space_returns()
+    {
+        // the data directory and the spool next to it share one small filesystem, as on a real host
+        await using var fs = await LoopFilesystem.CreateAsync("ext4");
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "min_wal_size = 128MB\n", fs.Sub("pgdata"));
+        await cluster.SqlAsync("CREATE TABLE t (id int PRIMARY KEY, v text)");
+        _sandbox.WriteConfig(Config(cluster));
+        await OnceAsync();
+        // recycled segments in pg_wal: PostgreSQL can go on writing WAL without new space while wal-push cannot copy
+        for (var i = 0; i < 6; i++)
+        {
+            await cluster.SqlAsync($"INSERT INTO t SELECT g, 'before {i}' FROM generate_series({i * 100 + 1}, {(i + 1) * 100}) g");
+            await cluster.SwitchAndWaitArchivedAsync();
+        }
+        await cluster.SqlAsync("CHECKPOINT");
+        await OnceAsync();
+
+        var filler = fs.Sub("filler");
+        var free = new DriveInfo(fs.MountPoint).AvailableFreeSpace;
+        await Run.CheckedAsync("/usr/bin/fallocate", "-l", (free - (4L << 20)).ToString(), filler);
+        string failed;
+        try
+        {
+            await cluster.SqlAsync("INSERT INTO t SELECT g, 'while full' FROM generate_series(601, 700) g");
+            failed = await cluster.SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
+            await WaitUntilAsync(async () => await cluster.SqlAsync("SELECT coalesce(last_failed_wal, '') FROM pg_stat_archiver") == failed,
+                "the archiver to fail on " + failed);
+
+            // one line naming ENOSPC; no partial file in any spool; PostgreSQL still has the segment
+            var log = await File.ReadAllTextAsync(cluster.LogFile);
+            Assert.Contains($"pgborg wal-push: no space left on device (ENOSPC) storing {failed} in the spool; PostgreSQL keeps the file and retries", log);
+            foreach (var spool in Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool"))
+            {
+                Assert.Empty(Directory.GetFiles(spool, ".*tmp*"));
+                Assert.False(File.Exists(Path.Combine(spool, failed)), $"{failed} is in {spool} though wal-push failed");
+            }
+            Assert.True(File.Exists(Path.Combine(cluster.DataDirectory, "pg_wal", failed)));
+
+            // pgcad reports it; status and the metrics show it
+            var once = await OnceAsync();
+            Assert.Contains($"PostgreSQL's archive_command is failing: {failed}", once.Stderr);
+            var status = await _sandbox.PgBorgAsync("status");
+            Assert.True(status.ExitCode == 1, status.ToString());
+            Assert.Contains($"archive_command failing: {failed}", status.Stdout);
+            var metrics = await _sandbox.PgBorgAsync("metrics");
+            Assert.Matches("pgborg_postgres_archiver_failed_total\\{instance=\"main\"\\} [1-9]", metrics.Stdout);
+        }
+        finally
+        {
+            File.Delete(filler);
+        }
+
+        // space is back: PostgreSQL's next retry succeeds (a reload wakes the archiver) and nothing is missing
+        await cluster.SqlAsync("SELECT pg_reload_conf()");
+        await cluster.WaitArchivedAsync(failed);
+        await cluster.SqlAsync("INSERT INTO t SELECT g, 'after' FROM generate_series(701, 800) g");
+        var last = await cluster.SwitchAndWaitArchivedAsync();
+        await OnceAsync();
+        var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
+        var first = cycles[0].Base!.Value.GetProperty("startWalFile").GetString()!;
+        var stored = cycles.SelectMany(c => c.WalFiles).ToHashSet();
+        var missing = ArchiveInspector.SegmentRange(first, last).Where(s => !stored.Contains(s)).ToList();
+        Assert.True(missing.Count == 0, "lost: " + string.Join(", ", missing));
+        await AssertRestoresAsync(cluster);
+    }
+
+    [Fact(Timeout = 600_000)]
+    public async Task Past_spool_max_size_WAL_is_dropped_and_acknowledged_and_a_new_cycle_starts_once_the_repository_takes_WAL()
+    {
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
+        await cluster.SqlAsync("CREATE TABLE t (id int PRIMARY KEY, v text)");
+        // room for two 16 MiB segments: the third is dropped
+        _sandbox.WriteConfig(Config(cluster, "spool_max_size = \"40MB\""));
+        await OnceAsync();
+        var broken = Assert.Single(Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool"));
+
+        // pgcad is away (the repository unavailable, as far as the spool can tell): WAL piles up to the limit
+        var switched = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            await cluster.SqlAsync($"INSERT INTO t SELECT g, 'round {i}' FROM generate_series({i * 100 + 1}, {(i + 1) * 100}) g");
+            switched.Add(await cluster.SwitchAndWaitArchivedAsync());
+        }
+        // PostgreSQL was told every segment is archived: no failure, nothing piles up in pg_wal
+        Assert.Equal("0", await cluster.SqlAsync("SELECT failed_count FROM pg_stat_archiver"));
+        var dropped = switched.First(s => !File.Exists(Path.Combine(broken, s)));
+        Assert.Equal(dropped, File.ReadAllText(Path.Combine(broken, ".dropped")).Trim());
+        Assert.Contains($"DROPPED {dropped} and told PostgreSQL it is archived", await File.ReadAllTextAsync(cluster.LogFile));
+
+        var status = await _sandbox.PgBorgAsync("status");
+        Assert.True(status.ExitCode == 1, status.ToString());
+        Assert.Contains($"WAL DROPPED from {dropped} on (spool_max_size reached): cycle {Path.GetFileName(broken)} cannot be restored past it", status.Stdout);
+        Assert.Contains("pgborg_spool_wal_dropped{instance=\"main\"} 1", (await _sandbox.PgBorgAsync("metrics")).Stdout);
+
+        // the repository takes WAL again (pgcad runs): the backlog drains, and a new cycle (a new base) starts at once;
+        // the WAL loop goes on draining while the base runs, so the base's own WAL stays under the limit
+        await using (var daemon = new DaemonProcess(_sandbox, ["pgcad"]))
+        {
+            await daemon.WaitForAsync(d => d.Stderr.Contains($"wal-push dropped WAL from {dropped} on (spool_max_size)"), TimeSpan.FromMinutes(2), "a new cycle");
+            Assert.Contains($"wal-push DROPPED WAL from {dropped} on", daemon.Stderr);
+            await daemon.WaitForAsync(d => d.Stderr.Contains("stored (direct)"), TimeSpan.FromMinutes(4), "the new base");
+            await cluster.SqlAsync("INSERT INTO t SELECT g, 'after' FROM generate_series(401, 500) g");
+            var last = await cluster.SwitchAndWaitArchivedAsync();
+            await daemon.WaitForAsync(_ => !Directory.Exists(broken), TimeSpan.FromMinutes(2), "the broken spool to be retired");
+            // ingested: moved out of every spool's waiting files
+            await daemon.WaitForAsync(_ => SpoolBacklogHolds(cluster, last) == false, TimeSpan.FromMinutes(2), $"{last} in Borg");
+            Assert.Equal(0, await daemon.TerminateAsync(TimeSpan.FromSeconds(60)));
+        }
+        var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
+        Assert.Equal(2, cycles.Count(c => c.Base is not null));
+        // the broken spool was drained and retired; status is healthy again, and the latest state restores exactly
+        Assert.DoesNotContain(broken, Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool"));
+        status = await _sandbox.PgBorgAsync("status");
+        Assert.DoesNotContain("DROPPED", status.Stdout);
+        Assert.Contains("pgborg_spool_wal_dropped{instance=\"main\"} 0", (await _sandbox.PgBorgAsync("metrics")).Stdout);
+        await AssertRestoresAsync(cluster);
+    }
+
+    private static bool SpoolBacklogHolds(PostgresCluster cluster, string file) =>
+        Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool").Any(d => File.Exists(Path.Combine(d, file)));
+
+    private string Config(PostgresCluster cluster, string extraArchive = "") => _sandbox.ArchiveConfig(cluster, extraArchive: extraArchive) + $"""
+
+        [metrics]
+        textfile_directory = "{_sandbox.Sub("textfile")}"
+        """;
+
+    private async Task AssertRestoresAsync(PostgresCluster cluster)
+    {
+        var expected = await cluster.SqlAsync(Checksum);
+        using var dir = new TempDir("pgborg-restore");
+        var data = Path.Combine(dir.Path, "data");
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
+        await server.WaitPromotedAsync();
+        Assert.Equal(expected, await server.SqlAsync(Checksum));
+    }
+
+    private async Task<RunResult> OnceAsync()
+    {
+        Directory.CreateDirectory(_sandbox.Sub("textfile"));
+        var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return r;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        for (var i = 0; i < 900; i++)
+        {
+            if (await condition())
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("waited 90 s for " + what);
+    }
+}
