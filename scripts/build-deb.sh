@@ -37,7 +37,7 @@ names=(pgcad pgbuptool pgcarestore pgdumpd pgdumprestore)
 for name in "${names[@]}"; do
   ln -s pgborg "$root/usr/bin/$name"
 done
-install -m 0644 packaging/pgcad.service packaging/pgdumpd.service "$root/lib/systemd/system/"
+install -m 0644 packaging/pgcad.service packaging/pgdumpd.service packaging/pgborg-verify.service packaging/pgborg-verify.timer "$root/lib/systemd/system/"
 install -m 0644 packaging/postgresql@.service.d/pgborg.conf "$root/lib/systemd/system/postgresql@.service.d/"
 # 0600: the administrator may put a passphrase in it, and pgborg refuses a passphrase in a readable file
 install -m 0600 packaging/pgborg.toml "$root/etc/pgborg/pgborg.toml"

@@ -56,6 +56,7 @@ internal static class CommandTree
         root.Subcommands.Add(CheckStatusCommands.Check());
         root.Subcommands.Add(CheckStatusCommands.StatusCommand());
         root.Subcommands.Add(CheckStatusCommands.MetricsCommand());
+        root.Subcommands.Add(VerifyCommand.Create());
         // the documentation is generated from a fresh tree, so it never shows the hidden commands themselves
         root.Subcommands.Add(DocumentationCommands.Man(() => Build([])));
         root.Subcommands.Add(DocumentationCommands.Completion(() => Build([])));

@@ -86,13 +86,9 @@ public sealed class ArchiveSnapshotTests : IDisposable
     public async Task A_tablespace_outside_the_data_directory_is_stored_with_the_base()
     {
         await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
-        var location = Path.Combine(cluster.Root, "tablespace one");
-        Directory.CreateDirectory(location);
-        await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", location);
-        await cluster.SqlAsync($"CREATE TABLESPACE ts_one LOCATION '{location}'");
+        var (location, oid) = await cluster.CreateTablespaceAsync("ts_one", "tablespace one");
         // > 16 MiB, so its file is one of the tablespace's "large" files in the extract hints
         await cluster.SqlAsync("CREATE TABLE in_ts TABLESPACE ts_one AS SELECT g, md5(g::text) FROM generate_series(1, 350000) g");
-        var oid = await cluster.SqlAsync("SELECT oid FROM pg_tablespace WHERE spcname = 'ts_one'");
         var relfile = await cluster.SqlAsync("SELECT pg_relation_filepath('in_ts')");
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, snapshot: "auto"));
         var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));

@@ -72,13 +72,16 @@ public sealed class PackageTests : IAsyncLifetime
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode("/etc/pgborg/pgborg.toml"));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode("/var/lib/pgborg"));
         Assert.True(File.Exists("/usr/share/doc/pgborg/copyright") && File.Exists("/usr/share/doc/pgborg/changelog.gz"));
-        foreach (var unit in new[] { "pgcad.service", "pgdumpd.service" })
+        foreach (var (unit, target) in new[] { ("pgcad.service", "multi-user"), ("pgdumpd.service", "multi-user"), ("pgborg-verify.timer", "timers") })
         {
             Assert.True(File.Exists("/lib/systemd/system/" + unit));
-            Assert.False(File.Exists("/etc/systemd/system/multi-user.target.wants/" + unit), unit + " was enabled");
+            Assert.False(File.Exists($"/etc/systemd/system/{target}.target.wants/{unit}"), unit + " was enabled");
         }
-        var verify = await Run.ProgramAsync("/usr/bin/systemd-analyze", ["verify", "--man=no", "/lib/systemd/system/pgcad.service", "/lib/systemd/system/pgdumpd.service"]);
-        Assert.True(verify.ExitCode == 0 && !verify.Stderr.Contains("pgcad", StringComparison.Ordinal) && !verify.Stderr.Contains("pgdumpd", StringComparison.Ordinal), $"systemd-analyze verify: {verify}");
+        Assert.True(File.Exists("/lib/systemd/system/pgborg-verify.service"));
+        string[] units = ["pgcad.service", "pgdumpd.service", "pgborg-verify.service", "pgborg-verify.timer"];
+        var verify = await Run.ProgramAsync("/usr/bin/systemd-analyze", ["verify", "--man=no", .. units.Select(u => "/lib/systemd/system/" + u)]);
+        Assert.True(verify.ExitCode == 0 && !new[] { "pgcad", "pgdumpd", "pgborg-verify" }.Any(u => verify.Stderr.Contains(u, StringComparison.Ordinal)),
+            $"systemd-analyze verify: {verify}");
 
         // a real dump round with the installed pgdumpd
         _sandbox.WriteConfig(_sandbox.DumpConfig(_cluster));

@@ -141,6 +141,18 @@ public sealed partial class BorgRepository
         }
     }
 
+    /// <summary>
+    /// Reads every chunk of an archive back and checks it (<c>borg extract --dry-run</c>: decrypted, authenticated,
+    /// sizes compared, nothing written) under a shared lock, so ingest and bases go on; <c>check --verify-data</c>
+    /// would lock the repository exclusively for as long.
+    /// </summary>
+    public async Task ReadBackAsync(string archive, CancellationToken ct)
+    {
+        var args = Args("extract");
+        args.AddRange(["--dry-run", "::" + archive]);
+        await RunAsync("extract", args, ct).ConfigureAwait(false);
+    }
+
     /// <summary>Extracts (parts of) an archive into <paramref name="directory"/>.</summary>
     /// <param name="transfer">Gets the bytes extracted so far and Borg's total. Borg then first reads the metadata of
     /// every item to add up their sizes, so only an operator waiting for it asks for this.</param>

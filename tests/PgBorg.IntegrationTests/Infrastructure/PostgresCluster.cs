@@ -95,6 +95,16 @@ public sealed class PostgresCluster : IAsyncDisposable
     public async Task<string> SqlAsync(string sql, string database = "postgres") =>
         (await Run.AsPostgresAsync($"{Bin}/psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-d", ConnInfo(database), "-c", sql)).TrimEnd('\n');
 
+    /// <summary>A tablespace in a new directory below the cluster's root (given to postgres); returns its location and OID.</summary>
+    public async Task<(string Location, string Oid)> CreateTablespaceAsync(string name, string directory)
+    {
+        var location = System.IO.Path.Combine(Root, directory);
+        Directory.CreateDirectory(location);
+        await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", location);
+        await SqlAsync($"CREATE TABLESPACE {Ident(name)} LOCATION {Literal(location)}");
+        return (location, await SqlAsync($"SELECT oid FROM pg_tablespace WHERE spcname = {Literal(name)}"));
+    }
+
     public string ConnInfo(string database) =>
         $"host='{SocketDirectory}' port={Port} dbname='{database.Replace("\\", "\\\\").Replace("'", "\\'")}'";
 

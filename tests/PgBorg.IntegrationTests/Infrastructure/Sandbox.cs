@@ -95,7 +95,10 @@ public sealed class Sandbox : IDisposable
     /// <summary>Real Borg on the sandbox's WAL repository.</summary>
     public Task<RunResult> WalBorgAsync(params string[] args) => BorgOnAsync(WalRepository, args);
 
-    private Task<RunResult> BorgOnAsync(string repository, string[] args) =>
+    /// <summary>Real Borg on the sandbox's WAL repository, run in <paramref name="workingDirectory"/> (what create stores and extract writes).</summary>
+    public Task<RunResult> WalBorgInAsync(string workingDirectory, params string[] args) => BorgOnAsync(WalRepository, args, workingDirectory);
+
+    private Task<RunResult> BorgOnAsync(string repository, string[] args, string? workingDirectory = null) =>
         Run.ProgramAsync("/usr/bin/borg", args, new Dictionary<string, string>
         {
             ["BORG_PASSPHRASE"] = Passphrase,
@@ -105,7 +108,7 @@ public sealed class Sandbox : IDisposable
             ["BORG_RELOCATED_REPO_ACCESS_IS_OK"] = "yes",
             ["LANG"] = "C.UTF-8",
             ["LC_ALL"] = "C.UTF-8",
-        });
+        }, workingDirectory);
 
     /// <summary>All archive names in the repository and the WAL repository (if it exists), checkpoints included.</summary>
     public async Task<List<string>> ArchiveNamesAsync()
