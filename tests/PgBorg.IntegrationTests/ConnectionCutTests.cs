@@ -1,0 +1,138 @@
+using PgBorg.IntegrationTests.Infrastructure;
+
+namespace PgBorg.IntegrationTests;
+
+/// <summary>
+/// Issue 13, drill 4: the connection to a remote repository is cut (the stand-in's <c>borg serve</c> killed) in the
+/// middle of a WAL batch's create and again in the middle of a base's, while pgbench writes and pgcad runs as a daemon.
+/// The killed serve leaves its repository lock behind; Borg breaks it only because its process is gone (Borg's own
+/// stale-lock check), the batch is retried, a new base follows, and no checkpoint archive or lock remains.
+/// </summary>
+public sealed class ConnectionCutTests : IDisposable
+{
+    private static int _port = 47000 + Environment.ProcessId % 1000 * 3;
+    private readonly Sandbox _sandbox = new();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    private string Rsh => _sandbox.Sub("fake-ssh");
+    private string Location => $"ssh://pgborg-remote{_sandbox.Repository}";
+
+    private const string Checksum = "SELECT (SELECT count(*) || ':' || sum(abalance) FROM pgbench_accounts) || ' ' || (SELECT count(*) FROM pgbench_history)";
+
+    [Fact(Timeout = 900_000)]
+    public async Task A_borg_serve_killed_mid_create_is_retried_and_leaves_no_checkpoint_or_lock()
+    {
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "max_wal_size = 256MB\n");
+        await cluster.SqlAsync("CREATE DATABASE bench");
+        await Run.AsPostgresAsync($"{PostgresCluster.Bin}/pgbench", "-i", "-s", "1", "-q", "-h", cluster.SocketDirectory, "-p", cluster.Port.ToString(), "bench");
+        // stands in for ssh: drops ssh's options and the host, runs the remote command (borg serve) here
+        File.WriteAllText(Rsh, """
+            #!/bin/sh
+            while [ $# -gt 0 ]; do
+              case "$1" in
+                -p|-o|-i|-l) shift 2 ;;
+                -*) shift ;;
+                *) shift; break ;;
+              esac
+            done
+            exec "$@"
+            """);
+        File.SetUnixFileMode(Rsh, (UnixFileMode)0b111_101_101);
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster).Replace($"repository = \"{_sandbox.Repository}\"",
+            $"repository = \"{Location}\"\nenvironment = {{ BORG_RSH = \"{Rsh}\" }}", StringComparison.Ordinal));
+
+        // a Borg client that freezes (SIGSTOP) in the create of the armed kind, so the test can cut its connection
+        using var bin = new FakeBin(new Dictionary<string, string>());
+        var frozen = Path.Combine(bin.Path, "frozen");
+        // (once its serve holds the repository's lock: the create is under way)
+        var borg = bin.Script("borg", $"""
+            if [ "$1" = create ]; then
+              for kind in wal base; do
+                if [[ "$*" == *"~$kind~"* ]] && rm '{bin.Path}/armed-'$kind 2>/dev/null; then
+                  if [ $kind = wal ]; then lock='{_sandbox.WalRepository}/lock.exclusive'; else lock='{_sandbox.Repository}/lock.exclusive'; fi
+                  /usr/bin/borg "$@" <&0 & pid=$!
+                  for i in $(seq 400); do [ -d "$lock" ] && break; sleep 0.02; done
+                  kill -STOP $pid; echo $pid > '{frozen}'; wait $pid; exit $?
+                fi
+              done
+            fi
+            exec /usr/bin/borg "$@"
+            """);
+        await using var pgcad = new DaemonProcess(_sandbox, ["pgcad"], new Dictionary<string, string> { ["PGBORG_BORG"] = borg });
+        await pgcad.WaitForAsync(d => d.Stderr.Contains("stored (direct)"), TimeSpan.FromMinutes(3), "the first base");
+        var load = Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{PostgresCluster.Bin}/pgbench",
+            "-T", "150", "-R", "20", "-c", "1", "-h", cluster.SocketDirectory, "-p", cluster.Port.ToString(), "bench"], timeout: TimeSpan.FromMinutes(5));
+
+        // mid-batch: the round fails, the lock of the killed serve is left, and the batch is stored by a later round
+        var cut = await CutAsync(pgcad, bin.Path, "wal", _sandbox.WalRepository);
+        await pgcad.WaitForAsync(d => d.Stderr[cut..].Contains("archiving round failed: archiving WAL"), TimeSpan.FromMinutes(2), "the WAL round to fail");
+        await pgcad.WaitForAsync(d => d.Stderr[cut..].Contains(" WAL files "), TimeSpan.FromMinutes(2), "the batch to be retried");
+
+        // mid-base: the attempt fails, and the request for a new cycle stands until a base is stored
+        cut = await CutAsync(pgcad, bin.Path, "base", _sandbox.Repository);
+        await pgcad.WaitForAsync(d => d.Stderr[cut..].Contains("archiving round failed"), TimeSpan.FromMinutes(2), "the base to fail");
+        await pgcad.WaitForAsync(d => d.Stderr[cut..].Contains("stored (direct)"), TimeSpan.FromMinutes(4), "a new base");
+
+        var pgbench = await load;
+        Assert.True(pgbench.ExitCode == 0, pgbench.ToString());
+        var last = await cluster.SwitchAndWaitArchivedAsync();
+        var spoolRoot = cluster.DataDirectory + ".pgborg-spool";
+        await pgcad.WaitForAsync(_ => !Directory.GetDirectories(spoolRoot).Any(d => File.Exists(Path.Combine(d, last))), TimeSpan.FromMinutes(2), $"{last} in Borg");
+        Assert.Equal(0, await pgcad.TerminateAsync(TimeSpan.FromSeconds(60)));
+
+        foreach (var repository in new[] { _sandbox.Repository, _sandbox.WalRepository })
+        {
+            Assert.False(Directory.Exists(Path.Combine(repository, "lock.exclusive")), $"a lock is left in {repository}");
+            // a Borg of its own (pgcad's knows the repository under its ssh:// location and would ask about the move)
+            using var home = new TempDir("pgborg-borg-home");
+            var list = await Run.ProgramAsync("/usr/bin/borg", ["list", "--short", "--consider-checkpoints", repository],
+                new Dictionary<string, string> { ["BORG_PASSPHRASE"] = Sandbox.Passphrase, ["BORG_BASE_DIR"] = home.Path });
+            Assert.True(list.ExitCode == 0, list.ToString());
+            Assert.DoesNotContain(".checkpoint", list.Stdout);
+        }
+        var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
+        Assert.All(cycles, c => Assert.True(c.Base is { } b && b.GetProperty("complete").GetBoolean(), $"cycle {c.Stamp} is not complete"));
+        var first = cycles[0].Base!.Value.GetProperty("startWalFile").GetString()!;
+        var stored = cycles.SelectMany(c => c.WalFiles).ToHashSet();
+        var missing = ArchiveInspector.SegmentRange(first, last).Where(s => !stored.Contains(s)).ToList();
+        Assert.True(missing.Count == 0, "lost: " + string.Join(", ", missing));
+
+        var expected = await cluster.SqlAsync(Checksum, "bench");
+        using var dir = new TempDir("pgborg-restore");
+        var data = Path.Combine(dir.Path, "data");
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
+        await server.WaitPromotedAsync();
+        Assert.Equal(expected, await server.SqlAsync(Checksum, "bench"));
+    }
+
+    /// <summary>
+    /// Arms the frozen create of <paramref name="kind"/>, waits for it, kill -9s its <c>borg serve</c> (the stand-in's
+    /// child of the frozen client) and lets the client go on into the cut connection. Returns pgcad's stderr position.
+    /// </summary>
+    private static async Task<int> CutAsync(DaemonProcess pgcad, string bin, string kind, string repository)
+    {
+        var frozen = Path.Combine(bin, "frozen");
+        File.Delete(frozen);
+        var at = pgcad.Stderr.Length;
+        File.WriteAllText(Path.Combine(bin, "armed-" + kind), "");
+        if (kind == "base")
+        {
+            await Run.CheckedAsync("/bin/kill", "-USR1", pgcad.Pid.ToString());
+        }
+        await pgcad.WaitForAsync(_ => File.Exists(frozen) && File.ReadAllText(frozen).Trim().Length > 0, TimeSpan.FromMinutes(3), $"a {kind} create");
+        var client = File.ReadAllText(frozen).Trim();
+        var serve = (await Run.ProgramAsync("/usr/bin/pgrep", ["-P", client])).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(serve);
+        foreach (var pid in serve)
+        {
+            await Run.CheckedAsync("/bin/kill", "-KILL", pid);
+        }
+        // the serve died holding the repository's lock: Borg finds it stale later, because its process is gone
+        Assert.True(Directory.Exists(Path.Combine(repository, "lock.exclusive")), $"no lock of the killed serve in {repository}");
+        await Run.CheckedAsync("/bin/kill", "-CONT", client);
+        return at;
+    }
+}
