@@ -20,7 +20,7 @@ cleanup() { as_pg "$PGBIN/pg_ctl" -D "$B/data" -m immediate stop >/dev/null 2>&1
 trap cleanup EXIT
 rm -rf "$B"; mkdir -p "$B/wal"; chown postgres "$B" "$B/wal"
 as_pg "$PGBIN/initdb" -D "$B/data" -A trust >/dev/null
-as_pg "$PGBIN/pg_ctl" -D "$B/data" -l "$B/log" -o "-p $PORT -k $B -c listen_addresses= -c max_wal_size=4GB" start >/dev/null
+as_pg "$PGBIN/pg_ctl" -D "$B/data" -l "$B/log" -o "-p $PORT -k $B -c listen_addresses= -c max_wal_size=4GB -c wal_keep_size=4GB" start >/dev/null
 psql() { as_pg "$PGBIN/psql" -h "$B" -p "$PORT" -d postgres -XAtq "$@"; }
 as_pg "$PGBIN/pgbench" -h "$B" -p "$PORT" -i -s "$SCALE" -q postgres >/dev/null 2>&1
 start=$(psql -c "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
@@ -37,12 +37,18 @@ while :; do
   sleep 1
 done
 kill "$bench"; wait "$bench" 2>/dev/null || true
-psql -c "CHECKPOINT" >/dev/null
-# the segments pgbench filled (TPC-B: small commits), copied as wal-push spools them, owned by the service user
+# the segments pgbench filled (TPC-B: small commits; kept by wal_keep_size), copied as wal-push spools them, owned by the service user
 for f in $(psql -c "SELECT name FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' AND name >= '$start' AND name < '$now' ORDER BY name" | head -n "$SEGMENTS"); do
   cp "$B/data/pg_wal/$f" "$B/wal/$f"
 done
 chown postgres "$B"/wal/*
 echo "$(ls "$B/wal" | wc -l) segments of pgbench -c $CLIENTS (scale $SCALE) WAL, $(nproc) cores"
-dotnet run -c Release --project "$HERE/WalIndexCost.csproj" -- "$B/wal" 15 "$ROUNDS"
-dotnet run -c Release --project "$HERE/WalIndexCost.csproj" -- "$B/wal" 14 "$ROUNDS"
+# wall time per segment (the machine's load shows in it) and CPU time (user + sys of the indexer, pg_waldump and
+# setpriv, start-up of the .NET runtime included) per segment indexed
+dotnet build -c Release -o "$B/bin" "$HERE/WalIndexCost.csproj" >/dev/null
+uptime
+for major in 15 14; do
+  /usr/bin/time -f "%U %S" -o "$B/cpu" dotnet "$B/bin/WalIndexCost.dll" "$B/wal" "$major" "$ROUNDS"
+  n=$(ls "$B/wal" | wc -l)
+  awk -v n="$n" -v r="$ROUNDS" -v m="$major" '{ printf "major %s: %.1f ms CPU per segment (user %.2f s + sys %.2f s over %d segments x %d rounds)\n", m, ($1 + $2) * 1000 / (n * r), $1, $2, n, r }' "$B/cpu"
+done

@@ -41,7 +41,8 @@ public static class WalBatchDescriber
         Stamp.TryParse(cycle, out var cycleTime);
         var files = entries.Select(e => e.File).ToList();
         var name = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.WalKind, [files[0], files[^1]], cycleTime).ToString();
-        var metadata = new WalBatchMetadata(WalBatchMetadata.CurrentFormat, host, instance.Name, cycle, files, entries.Sum(e => e.Size), DateTimeOffset.UtcNow, entries);
+        var metadata = new WalBatchMetadata(WalBatchMetadata.CurrentFormat, host, instance.Name, cycle, files, entries.Sum(e => e.Size), DateTimeOffset.UtcNow,
+            entries);
         return new Description(name, metadata);
     }
 }

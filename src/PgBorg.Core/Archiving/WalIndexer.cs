@@ -104,7 +104,11 @@ public sealed partial class WalIndexer(PgInstance instance, ILogger log)
         args.AddRange([stretch[0], stretch[^1]]);
         var environment = instance.ChildEnvironment();
         environment["TZ"] = "UTC";
-        var spec = new ProcessSpec(instance.Tool("pg_waldump"), args) { Environment = environment, RunAs = instance.User, KeepReadAccess = true, WorkingDirectory = "/" };
+        // as the service user, whose files they are, but able to read them whoever owns them (root runs ingest)
+        var spec = new ProcessSpec(instance.Tool("pg_waldump"), args)
+        {
+            Environment = environment, RunAs = instance.User, KeepReadAccess = true, WorkingDirectory = "/",
+        };
         DateTimeOffset? lastTime = null;
         await using var child = ChildProcess.Start(spec, stdout: true);
         using (var reader = new StreamReader(child.StandardOutput, Encoding.UTF8))

@@ -6,8 +6,8 @@ namespace PgBorg.Archiving;
 
 /// <summary>
 /// Moves a spool's WAL into the WAL repository: one archive per batch, named with the batch's first and last file,
-/// whose comment lists every file with its index (<see cref="WalIndexer"/>: checksum, restore points, commit times); then moves exactly the files archived into the spool's <c>.stored/</c>, where
-/// <see cref="WalConsolidation"/> finds them. A crash at any point loses nothing: the files stay until their archive
+/// whose comment lists every file with its index (<see cref="WalIndexer"/>: checksum, restore points, commit times);
+/// then moves exactly the files archived into the spool's <c>.stored/</c>, where <see cref="WalConsolidation"/> finds them. A crash at any point loses nothing: the files stay until their archive
 /// is committed; after a crash between commit and move, the archive found under the same name is checked file by
 /// file before the spooled files move.
 /// </summary>

@@ -82,7 +82,8 @@ public static class RestorePlanner
             TargetKind.Xid => b => XidAfterStart(b, target.Xid!.Value),
             _ => b => pointLsn is not { } lsn || WalFileName.ParseLsn(b.StopLsn) <= lsn,
         };
-        var note = index?.Unchecked;
+        // what the index could not check bounds what a time target's checks prove (info reports it on its own line)
+        var note = target.Kind == TargetKind.Time ? index?.Unchecked : null;
         if (target.Kind == TargetKind.RestorePoint)
         {
             (pointLsn, note) = FindPoint(points, target.Name!, index, complete[0].Base!);
@@ -122,7 +123,8 @@ public static class RestorePlanner
         {
             // PostgreSQL stops at the first record of that name it replays: an older one after the chosen base comes first
             return (WalFileName.ParseLsn(found[^1].Lsn), found.Count > 1
-                ? $"{found.Count} restore points are named {name}; targeting the newest (LSN {found[^1].Lsn}), recovery stops at the first one after the chosen base"
+                ? $"{found.Count} restore points are named {name}; targeting the newest (LSN {found[^1].Lsn}), "
+                  + "recovery stops at the first one after the chosen base"
                 : null);
         }
         if (index is null || index.UnindexedSegments > 0)
