@@ -14,8 +14,9 @@ namespace PgBorg.Archiving;
 /// <para>
 /// The records are read by the instance's own <c>pg_waldump</c>, which knows every version's record format: one run
 /// per stretch of consecutive segments of one timeline, so a record crossing from one segment into the next is read
-/// whole. pg_waldump stops cleanly at <c>--end</c>; it is set one page into the segment after the stretch when that
-/// file is spooled too, so a record crossing the stretch's end is read as well. pg_waldump prints no time for a
+/// whole. pg_waldump stops cleanly at <c>--end</c>; it is set 64 KiB (the largest WAL page) into the segment after the
+/// stretch when that file is spooled too, so a record crossing the stretch's end is read as well (one crossing into a
+/// segment not spooled yet is not: a restore point or commit there is missed, as a gap in the index, not an error). pg_waldump prints no time for a
 /// restore point, so its <c>rp_time</c> is read from the segment at the record's LSN (<see cref="WalRecordBytes"/>).
 /// </para>
 /// </summary>
@@ -93,7 +94,7 @@ public sealed partial class WalIndexer(PgInstance instance, ILogger log)
         var args = new List<string> { "--path", dir };
         if (File.Exists(Path.Combine(dir, WalFileName.Of(timeline, end / (ulong)segmentSize, segmentSize))))
         {
-            // records starting before the stretch's end and crossing it are read from the next segment's first page
+            // records starting before the stretch's end and crossing it are read from the next segment's first page(s)
             args.AddRange(["--end", WalFileName.FormatLsn(end + WalRecordBytes.MaxPageSize)]);
         }
         // PostgreSQL 15 and later filter by several resource managers; before, every record is printed and filtered here
