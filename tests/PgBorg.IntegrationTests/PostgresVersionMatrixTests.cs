@@ -100,12 +100,17 @@ public sealed class PostgresVersionMatrixTests(ITestOutputHelper output) : IDisp
         await InsertAsync(401, 500);
         var point = await _sandbox.PgBorgAsync("pgbuptool", "restorepoint", $"matrix-{major}");
         Assert.True(point.ExitCode == 0, point.ToString());
+        // one made with plain SQL: this major's pg_waldump must find it at ingest (the WAL index)
+        await _cluster.SqlAsync($"SELECT pg_create_restore_point('plain-{major}')");
         var afterSecondBase = await _cluster.SqlAsync("SELECT now()");
         await InsertAsync(501, 600);
         await _cluster.SwitchAndWaitArchivedAsync();
         Step("switched");
         await AssertArchiverClean();
         await OnceAsync();
+        var list = await _sandbox.PgBorgAsync("pgbuptool", "list");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Matches($@"(?m)^plain-{major}\t\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC\tLSN [0-9A-F]+/[0-9A-F]+\ttimeline 1\twal$", list.Stdout);
 
         // side by side, each into its own directory on its own port: they only read the repository, and most of
         // each one's time is Borg's and PostgreSQL's start-up, so together they take little longer than one

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using PgBorg.IntegrationTests.Infrastructure;
 
 namespace PgBorg.IntegrationTests;
@@ -31,6 +33,16 @@ public sealed class WalRepositoryTests : IDisposable
         var legacy = await WalArchivesInAsync(wal: false);
         Assert.NotEmpty(legacy);
         Assert.False(Directory.Exists(_sandbox.WalRepository));
+        // and from before the WAL index: format 1, a file list without segments
+        foreach (var (name, comment) in (await new ArchiveInspector(_sandbox).ArchivesAsync()).Where(a => legacy.Contains(a.Name)))
+        {
+            var old = JsonNode.Parse(comment)!.AsObject();
+            old.Remove("segments");
+            old["format"] = "pgborg-wal/1";
+            var escaped = old.ToJsonString().Replace("{", "{{", StringComparison.Ordinal).Replace("}", "}}", StringComparison.Ordinal);
+            var recreate = await _sandbox.BorgAsync("recreate", "--comment", escaped, "::" + name);
+            Assert.True(recreate.ExitCode == 0, recreate.ToString());
+        }
 
         // the upgrade: the default WAL repository, the same cycle goes on
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster));
@@ -45,6 +57,16 @@ public sealed class WalRepositoryTests : IDisposable
 
         // restore to the latest state: the first WAL from the archive repository, the rest from the WAL repository
         await AssertRestoresAsync(cluster);
+
+        // info says in one line what it could not check: the segments only the format-1 archives hold
+        var files = await new ArchiveInspector(_sandbox).WalArchivesAsync();
+        var unindexed = files.Where(w => legacy.Contains(w.Name)).SelectMany(w => w.Files).Where(f => f.Length == 24).ToHashSet();
+        unindexed.ExceptWith(files.Where(w => !legacy.Contains(w.Name)).SelectMany(w => w.Files));
+        Assert.NotEmpty(unindexed);
+        var info = await _sandbox.PgBorgAsync("pgcarestore", "info");
+        Assert.True(info.ExitCode == 0, info.ToString());
+        Assert.Contains($"\nunchecked:    {unindexed.Count} WAL segment(s) have no index (archived before pgborg indexed WAL, or unreadable to pg_waldump): "
+            + "their restore points and commit times could not be checked\n", info.Stdout);
     }
 
     [Fact(Timeout = 600_000)]
@@ -66,6 +88,15 @@ public sealed class WalRepositoryTests : IDisposable
         Assert.True(batches.Count >= 5, $"{batches.Count} WAL archives before consolidation");
         var stored = Path.Combine(cluster.DataDirectory + ".pgborg-spool", cycle.Stamp, ".stored");
         Assert.NotEmpty(Directory.GetFiles(stored));
+        // ingest indexed every file of every batch with its size and SHA-256
+        var indexed = (await new ArchiveInspector(_sandbox).WalIndexAsync()).Where(w => w.Name.EndsWith(cycle.Stamp, StringComparison.Ordinal)).ToList();
+        Assert.Equal(batches.Select(b => b.Files.Order().ToList()), indexed.Select(w => w.Index.Keys.Order().ToList()));
+        var index = indexed.SelectMany(w => w.Index).DistinctBy(e => e.Key).ToDictionary();
+        foreach (var path in Directory.GetFiles(stored))
+        {
+            await using var file = File.OpenRead(path);
+            Assert.Equal($"{file.Length} {Convert.ToHexStringLower(await SHA256.HashDataAsync(file))}", index[Path.GetFileName(path)]);
+        }
 
         // a window of a second has closed by the next round: one archive holds the cycle's WAL
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, extraArchive: "wal_consolidation = \"1s\""));
@@ -74,6 +105,10 @@ public sealed class WalRepositoryTests : IDisposable
         Assert.Contains("consolidated", r.Stderr);
         var after = (await new ArchiveInspector(_sandbox).WalArchivesAsync()).Where(w => w.Cycle == cycle.Stamp).ToList();
         var consolidated = Assert.Single(after);
+        // the consolidated archive carries the batches' index over
+        var carried = (await new ArchiveInspector(_sandbox).WalIndexAsync()).Single(w => w.Name == consolidated.Name).Index;
+        Assert.Equal(consolidated.Files.Order(), carried.Keys.Order());
+        Assert.All(carried, e => Assert.Equal(index[e.Key], e.Value));
         Assert.True(batches.SelectMany(b => b.Files).ToHashSet().IsSubsetOf(consolidated.Files), "a file of the batches is not in the consolidated archive");
         Assert.Empty(Directory.GetFiles(stored));
         var first = (await new ArchiveInspector(_sandbox).CyclesAsync())[0].Base!.Value.GetProperty("startWalFile").GetString()!;

@@ -19,15 +19,22 @@ public sealed record ArchiveRepositories(BorgRepository Archive, BorgRepository 
     /// tablespaces, restore points and WAL from before WAL had its own repository: few archives), the WAL repository's
     /// names (from the manifest alone), and the comments of the WAL archives of the one cycle <paramref name="choose"/>
     /// picks from the bases. Also returns the archive repository's listing (for the restore points).
+    /// When <paramref name="allWalComments"/> says so (given that listing), the comments of every WAL archive of the
+    /// instance are read instead: the WAL index, for targets and reports that need it.
     /// </summary>
     public async Task<(IReadOnlyList<StoredCycle> Cycles, IReadOnlyList<BorgArchiveEntry> Archives)> CyclesForAsync(string host, string instance,
-        Func<IReadOnlyList<StoredCycle>, IReadOnlyList<BorgArchiveEntry>, StoredCycle> choose, CancellationToken ct)
+        Func<IReadOnlyList<StoredCycle>, IReadOnlyList<BorgArchiveEntry>, StoredCycle> choose, CancellationToken ct,
+        Func<IReadOnlyList<BorgArchiveEntry>, bool>? allWalComments = null)
     {
         var glob = ArchiveName.InstanceGlob(host, instance);
         var archives = await Archive.ListAsync(glob, ct).ConfigureAwait(false);
         if (Shared)
         {
             return (CycleCatalog.Build([], archives, host, instance, basesFromWalListing: true), archives);
+        }
+        if (allWalComments?.Invoke(archives) == true)
+        {
+            return (CycleCatalog.Build(archives, await CycleCatalog.ListWalAsync(Wal, glob, ct).ConfigureAwait(false), host, instance), archives);
         }
         var names = await CycleCatalog.ListWalAsync(Wal, glob, ct, comments: false).ConfigureAwait(false);
         var chosen = choose(CycleCatalog.Build(archives, names, host, instance), archives);

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using PgBorg.Borg;
-using PgBorg.Naming;
 using PgBorg.PostgreSql;
 
 namespace PgBorg.Archiving;
@@ -47,15 +46,22 @@ public sealed class WalConsolidation(BorgRepository walRepo, string host, PgInst
 
     private long WindowOf(DateTimeOffset t) => t.ToUnixTimeSeconds() / Math.Max(1, (long)window.TotalSeconds);
 
-    /// <summary>Consolidates the spool's stored files (at most <see cref="MaxStoredFiles"/> per archive); every window's batches end up in one archive.</summary>
+    /// <summary>
+    /// Consolidates the spool's stored files (at most <see cref="MaxStoredFiles"/> per archive, fewer when their index
+    /// fills the comment); every window's batches end up in one archive or a few.
+    /// </summary>
     public async Task ConsolidateAsync(string cycle, CancellationToken ct, Action? progress = null)
     {
         var dir = SpoolDirectory.StoredDirectory(instance.DataDirectory, cycle);
         var all = SpoolDirectory.StoredFiles(instance.DataDirectory, cycle);
-        foreach (var files in all.Chunk(MaxStoredFiles))
+        for (var i = 0; i < all.Count;)
         {
+            var entries = await EntriesAsync(cycle, dir, [.. all.Skip(i).Take(MaxStoredFiles)], ct).ConfigureAwait(false);
+            var description = WalBatchDescriber.Describe(host, instance, cycle, entries, MaxStoredFiles);
+            var files = description.Metadata.Files.ToArray();
+            i += files.Length;
             var set = files.ToHashSet(StringComparer.Ordinal);
-            var cover = await CoverAsync(cycle, dir, files, set, ct).ConfigureAwait(false);
+            var cover = await CoverAsync(cycle, dir, files, set, description, ct).ConfigureAwait(false);
             FaultInjection.Point("consolidate-after-create");
             var replaced = (book.Get(cycle)?.WalBatches ?? [])
                 .Where(w => w.InWalRepository && w.Archive != cover.Archive && w.Metadata is not null && w.Files.All(cover.Covered.Contains))
@@ -76,10 +82,33 @@ public sealed class WalConsolidation(BorgRepository walRepo, string host, PgInst
     }
 
     /// <summary>
+    /// The index entries of stored files, carried over from the batches that hold them; the files of batches stored
+    /// before the index existed are indexed now (they are still on disk).
+    /// </summary>
+    private async Task<List<WalSegmentIndex>> EntriesAsync(string cycle, string dir, string[] files, CancellationToken ct)
+    {
+        var known = new Dictionary<string, WalSegmentIndex>(StringComparer.Ordinal);
+        foreach (var e in (book.Get(cycle)?.WalBatches ?? []).SelectMany(w => w.Metadata?.Segments ?? []))
+        {
+            known.TryAdd(e.File, e);
+        }
+        var missing = files.Where(f => !known.ContainsKey(f)).ToList();
+        if (missing.Count > 0)
+        {
+            foreach (var (f, e) in await new WalIndexer(instance, log).IndexAsync(dir, missing, ct).ConfigureAwait(false))
+            {
+                known[f] = e;
+            }
+        }
+        return [.. files.Select(f => known[f])];
+    }
+
+    /// <summary>
     /// An archive holding every one of <paramref name="files"/>: one already in the book (verified against the files
     /// on disk, since a crash may have cut it short before its file count was checked), else a new one.
     /// </summary>
-    private async Task<(string Archive, HashSet<string> Covered)> CoverAsync(string cycle, string dir, string[] files, HashSet<string> set, CancellationToken ct)
+    private async Task<(string Archive, HashSet<string> Covered)> CoverAsync(string cycle, string dir, string[] files, HashSet<string> set,
+        WalBatchDescriber.Description description, CancellationToken ct)
     {
         var existing = (book.Get(cycle)?.WalBatches ?? [])
             .Where(w => w.InWalRepository && w.Metadata is not null && set.IsSubsetOf(w.Files))
@@ -89,10 +118,7 @@ public sealed class WalConsolidation(BorgRepository walRepo, string host, PgInst
             await WalIngest.VerifyAsync(walRepo, existing.Archive, dir, files, ct).ConfigureAwait(false);
             return (existing.Archive, existing.Files.ToHashSet(StringComparer.Ordinal));
         }
-        Stamp.TryParse(cycle, out var cycleTime);
-        var name = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.WalKind, [files[0], files[^1]], cycleTime).ToString();
-        var bytes = files.Sum(f => new FileInfo(Path.Combine(dir, f)).Length);
-        var metadata = new WalBatchMetadata(WalBatchMetadata.CurrentFormat, host, instance.Name, cycle, [.. files], bytes, DateTimeOffset.UtcNow);
+        var (name, metadata) = description;
         if (book.HasWalArchive(name))
         {
             // the name is taken by an archive without metadata we could read: it cannot be trusted to cover the files

@@ -1,14 +1,13 @@
 using Microsoft.Extensions.Logging;
 using PgBorg.Borg;
-using PgBorg.Naming;
 using PgBorg.PostgreSql;
 
 namespace PgBorg.Archiving;
 
 /// <summary>
 /// Moves a spool's WAL into the WAL repository: one archive per batch, named with the batch's first and last file,
-/// whose comment lists every file; then moves exactly the files archived into the spool's <c>.stored/</c>, where
-/// <see cref="WalConsolidation"/> finds them. A crash at any point loses nothing: the files stay until their archive
+/// whose comment lists every file with its index (<see cref="WalIndexer"/>: checksum, restore points, commit times);
+/// then moves exactly the files archived into the spool's <c>.stored/</c>, where <see cref="WalConsolidation"/> finds them. A crash at any point loses nothing: the files stay until their archive
 /// is committed; after a crash between commit and move, the archive found under the same name is checked file by
 /// file before the spooled files move.
 /// </summary>
@@ -28,15 +27,22 @@ public sealed class WalIngest(BorgRepository walRepo, string host, PgInstance in
         var stored = SpoolDirectory.StoredDirectory(instance.DataDirectory, cycle);
         var files = SpoolDirectory.Files(instance.DataDirectory, cycle);
         var done = new List<Batch>();
-        Stamp.TryParse(cycle, out var cycleTime);
-        for (var i = 0; i < files.Count; i += MaxBatch)
+        var indexer = new WalIndexer(instance, log);
+        var index = new Dictionary<string, WalSegmentIndex>(StringComparer.Ordinal);
+        for (var i = 0; i < files.Count;)
         {
             ct.ThrowIfCancellationRequested();
-            var batch = files.Skip(i).Take(MaxBatch).ToList();
-            var name = new ArchiveName(host, instance.Name, instance.MajorVersion, ArchiveName.WalKind, [batch[0], batch[^1]], cycleTime).ToString();
+            var candidates = files.Skip(i).Take(MaxBatch).ToList();
+            // the files a comment had no room for start the next batch: indexed once
+            var fresh = await indexer.IndexAsync(dir, [.. candidates.Where(f => !index.ContainsKey(f))], ct).ConfigureAwait(false);
+            foreach (var (f, e) in fresh)
+            {
+                index[f] = e;
+            }
+            var (name, metadata) = WalBatchDescriber.Describe(host, instance, cycle, [.. candidates.Select(f => index[f])], MaxBatch);
+            var batch = metadata.Files;
+            i += batch.Count;
             long compressed = 0;
-            var bytes = batch.Sum(f => new FileInfo(Path.Combine(dir, f)).Length);
-            var metadata = new WalBatchMetadata(WalBatchMetadata.CurrentFormat, host, instance.Name, cycle, batch, bytes, DateTimeOffset.UtcNow);
             if (book.HasWalArchive(name))
             {
                 await VerifyStoredAsync(name, dir, batch, ct).ConfigureAwait(false);

@@ -7,13 +7,16 @@ namespace PgBorg.Restore;
 
 /// <summary>
 /// Chooses the base for a target — the newest complete base that ended before it — and checks that the cycle's WAL
-/// has no gap from the base's start to the target. Choosing reads archive names and comments only.
+/// has no gap from the base's start to the target. Choosing reads archive names and comments only. With the WAL
+/// index (<see cref="WalIndexView"/>, read for <c>--time</c> and for a restore point pgbuptool did not record), a
+/// target outside the archive is refused (exit 3) before anything is extracted.
 /// </summary>
 public static class RestorePlanner
 {
-    public static RestorePlan Plan(IReadOnlyList<StoredCycle> cycles, IReadOnlyList<RestorePointMetadata> points, RestoreTarget target, string action, string walFetchCommand)
+    public static RestorePlan Plan(IReadOnlyList<StoredCycle> cycles, IReadOnlyList<RestorePointMetadata> points, RestoreTarget target, string action, string walFetchCommand,
+        WalIndexView? index = null)
     {
-        var (chosen, note) = Choose(cycles, points, target);
+        var (chosen, note) = Choose(cycles, points, target, index);
         var b = chosen.Base!;
         var files = chosen.WalFiles;
         var segments = files.Where(f => WalFileName.Classify(f) == WalFileKind.Segment).ToList();
@@ -23,11 +26,11 @@ public static class RestorePlanner
         CheckNoGap(files, b, lastWal);
         CheckNewerTimelinesFollowable(files, b);
         var newestWal = chosen.WalBatches.Select(w => w.Metadata?.CreatedAt).Max();
-        if (target.Kind == TargetKind.Time && newestWal is { } stored && target.Time!.Value > stored)
+        if (target.Kind == TargetKind.Time && index?.NewestCommit is null && newestWal is { } stored && target.Time!.Value > stored)
         {
-            note = (note is null ? "" : note + "; ") +
+            note = Join(note,
                 $"the newest WAL in the archive was stored at {stored.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC: if nothing was committed after that before the target, fine; "
-                + "otherwise recovery ends before the target and PostgreSQL stops ('recovery ended before configured recovery target was reached') — let pgcad archive first";
+                + "otherwise recovery ends before the target and PostgreSQL stops ('recovery ended before configured recovery target was reached') — let pgcad archive first");
         }
         var settings = new Dictionary<string, string>
         {
@@ -59,39 +62,84 @@ public static class RestorePlanner
 
     /// <summary>
     /// The cycle a target restores from: the newest complete base that ended before the target, chosen from base
-    /// metadata alone, so a caller reads the WAL archives' comments of that one cycle only.
+    /// metadata (and, given <paramref name="index"/>, the WAL index), so a caller reads the WAL archives' comments of
+    /// that one cycle only when the target needs no index.
     /// </summary>
-    public static (StoredCycle Cycle, string? Note) Choose(IReadOnlyList<StoredCycle> cycles, IReadOnlyList<RestorePointMetadata> points, RestoreTarget target)
+    public static (StoredCycle Cycle, string? Note) Choose(IReadOnlyList<StoredCycle> cycles, IReadOnlyList<RestorePointMetadata> points, RestoreTarget target,
+        WalIndexView? index = null)
     {
         var complete = cycles.Where(c => c.IsComplete).OrderBy(c => c.Stamp, StringComparer.Ordinal).ToList();
         if (complete.Count == 0)
         {
             throw new NotFoundException("the archive holds no complete base backup for this instance" + (cycles.Count > 0 ? $" ({cycles.Count} incomplete cycle(s))" : ""));
         }
-        RestorePointMetadata? point = null;
+        ulong? pointLsn = null;
         Func<BaseMetadata, bool> usable = target.Kind switch
         {
             TargetKind.Latest => _ => true,
             TargetKind.Time => b => b.StoppedAt < target.Time!.Value,
             TargetKind.Lsn => b => WalFileName.ParseLsn(b.StopLsn) <= target.Lsn!.Value,
             TargetKind.Xid => b => XidAfterStart(b, target.Xid!.Value),
-            _ => b => point is null || WalFileName.ParseLsn(b.StopLsn) <= WalFileName.ParseLsn(point.Lsn),
+            _ => b => pointLsn is not { } lsn || WalFileName.ParseLsn(b.StopLsn) <= lsn,
         };
-        string? note = null;
+        // what the index could not check bounds what a time target's checks prove (info reports it on its own line)
+        var note = target.Kind == TargetKind.Time ? index?.Unchecked : null;
         if (target.Kind == TargetKind.RestorePoint)
         {
-            point = points.LastOrDefault(p => p.Name == target.Name);
-            if (point is null)
+            (pointLsn, note) = FindPoint(points, target.Name!, index, complete[0].Base!);
+            if (pointLsn is null)
             {
-                note = $"restore point {target.Name} is not recorded by pgbuptool; using the oldest complete base, which reaches it if it was created after {complete[0].Base!.StoppedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC";
                 complete = [complete[0]];
             }
         }
+        if (target.Kind == TargetKind.Time && index?.NewestCommit is { } newest && target.Time!.Value > newest.Time)
+        {
+            throw new NotFoundException($"nothing was archived to reach {target}: the newest archived commit is at {RecoverableWindow.Format(newest.Time)} UTC "
+                + $"(LSN {newest.Lsn}); {index.WindowText}. WAL still in pg_wal or in pgcad's spool is not in the archive yet");
+        }
         var chosen = complete.LastOrDefault(c => usable(c.Base!))
             ?? throw new NotFoundException($"no base backup ended before {target}; the oldest ended at {complete[0].Base!.StoppedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC (LSN {complete[0].Base!.StopLsn})"
-                + (target.Kind == TargetKind.Xid ? " and transaction ids from that base on can be targeted" : ""));
+                + (target.Kind == TargetKind.Xid ? " and transaction ids from that base on can be targeted" : "")
+                + (target.Kind == TargetKind.Time && index is not null ? "; " + index.WindowText : ""));
         return (chosen, note);
     }
+
+    /// <summary>How many known points an error lists: the newest.</summary>
+    private const int ListedPoints = 20;
+
+    /// <summary>
+    /// The LSN of restore point <paramref name="name"/>: pgbuptool's record, else the newest such record the WAL index
+    /// found. Null (restore from the oldest base, which reaches any point made after it) when the index is missing for
+    /// some segments, which might hold it; an exception (exit 3) listing the known points when every segment is indexed.
+    /// </summary>
+    private static (ulong? Lsn, string? Note) FindPoint(IReadOnlyList<RestorePointMetadata> points, string name, WalIndexView? index, BaseMetadata oldest)
+    {
+        if (points.LastOrDefault(p => p.Name == name) is { } recorded)
+        {
+            return (WalFileName.ParseLsn(recorded.Lsn), null);
+        }
+        var found = index?.Points.Where(p => p.Name == name).ToList() ?? [];
+        if (found.Count > 0)
+        {
+            // PostgreSQL stops at the first record of that name it replays: an older one after the chosen base comes first
+            return (WalFileName.ParseLsn(found[^1].Lsn), found.Count > 1
+                ? $"{found.Count} restore points are named {name}; targeting the newest (LSN {found[^1].Lsn}), "
+                  + "recovery stops at the first one after the chosen base"
+                : null);
+        }
+        if (index is null || index.UnindexedSegments > 0)
+        {
+            return (null, $"restore point {name} is not recorded by pgbuptool nor found in the indexed WAL; using the oldest complete base, which reaches it "
+                + $"if it was created after {oldest.StoppedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC" + (index?.Unchecked is { } u ? $" ({u})" : ""));
+        }
+        var known = index.Points;
+        throw new NotFoundException($"restore point {name} is not in the archive (neither recorded by pgbuptool nor found in the archived WAL); "
+            + (known.Count == 0 ? "the archive holds no restore point"
+                : $"known restore points{(known.Count > ListedPoints ? $" (the newest {ListedPoints} of {known.Count})" : "")}:\n  "
+                  + string.Join("\n  ", known.TakeLast(ListedPoints))));
+    }
+
+    private static string Join(string? note, string more) => note is null ? more : note + "; " + more;
 
     /// <summary>
     /// A base can replay up to the commit of transaction X only if X had not finished when the base started: X is at

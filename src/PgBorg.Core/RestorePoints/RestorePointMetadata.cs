@@ -22,10 +22,4 @@ public sealed record RestorePointMetadata(
 }
 
 [JsonSerializable(typeof(RestorePointMetadata))]
-[JsonSerializable(typeof(List<RestorePointMetadata>))]
 internal sealed partial class RestorePointJsonContext : JsonSerializerContext;
-
-public static class RestorePointJson
-{
-    public static string Serialize(List<RestorePointMetadata> points) => JsonSerializer.Serialize(points, RestorePointJsonContext.Default.ListRestorePointMetadata);
-}

@@ -37,12 +37,30 @@ internal static class RestoreCommand
 
     private static Command Info()
     {
-        var c = new Command("info", "What restore would do: which base, which WAL range, which settings, whether the target is reachable");
+        var c = new Command("info", "What restore would do (which base, which WAL range, which settings, whether the target is reachable), "
+            + "the recoverable window per timeline and every restore point");
         AddTarget(c);
         c.SetAction((parse, ct) => CommandContext.RunAsync(parse, async ctx =>
         {
-            var (plan, _, _) = await PlanAsync(parse, ctx, "pause", ct);
+            var (plan, _, _, index) = await PlanAsync(parse, ctx, "pause", ct, info: true);
+            if (parse.GetValue(CommandTree.Json))
+            {
+                Console.WriteLine(RestoreInfo.Of(plan, index!).ToJson());
+                return 0;
+            }
             Print(plan, null);
+            foreach (var w in index!.Windows)
+            {
+                Console.WriteLine($"window:       {w}");
+            }
+            foreach (var p in index.Points)
+            {
+                Console.WriteLine($"point:        {p}");
+            }
+            if (index.Unchecked is { } u)
+            {
+                Console.WriteLine($"unchecked:    {u}");
+            }
             return 0;
         }));
         return c;
@@ -70,7 +88,7 @@ internal static class RestoreCommand
             {
                 throw new FormatException("--standby follows the archive without end: it takes no --time, --restore-point, --lsn, --xid or --target-action");
             }
-            var (plan, instance, repos) = await PlanAsync(parse, ctx, parse.GetValue(action), ct);
+            var (plan, instance, repos, _) = await PlanAsync(parse, ctx, parse.GetValue(action), ct);
             var dir = parse.GetValue(targetDir) ?? instance.DataDirectory;
             var tablespaces = ParseMap(parse.GetValue(map) ?? []);
             if (parse.GetValue(dryRun))
@@ -120,17 +138,26 @@ internal static class RestoreCommand
         return c;
     }
 
-    private static async Task<(RestorePlan Plan, PgInstance Instance, ArchiveRepositories Repos)> PlanAsync(ParseResult parse, CommandContext ctx, string? action, CancellationToken ct)
+    /// <summary>
+    /// The plan for the target given. The WAL archives' comments (the WAL index) are read for <c>info</c>, for
+    /// <c>--time</c> and for a restore point pgbuptool did not record; other targets read those of the chosen cycle only.
+    /// </summary>
+    private static async Task<(RestorePlan Plan, PgInstance Instance, ArchiveRepositories Repos, WalIndexView? Index)> PlanAsync(ParseResult parse, CommandContext ctx,
+        string? action, CancellationToken ct, bool info = false)
     {
         var instance = InstanceCatalog.Select(ctx.Instances, parse.GetValue(CommandTree.Instance));
         var time = parse.GetValue(Time) is { } t ? TimeArgument.Parse(t) : (DateTimeOffset?)null;
         var target = RestoreTarget.From(time, parse.GetValue(RestorePoint), parse.GetValue(Lsn), parse.GetValue(Xid));
         var repos = ctx.ArchiveRepositories(instance);
+        bool NeedsIndex(IReadOnlyList<BorgArchiveEntry> listed) => info || target.Kind == TargetKind.Time
+            || (target.Kind == TargetKind.RestorePoint && RestorePointBook.FromListing(listed, ctx.Host, instance.Name).All(p => p.Name != target.Name));
         var (cycles, archives) = await repos.CyclesForAsync(ctx.Host, instance.Name,
-            (outline, listed) => RestorePlanner.Choose(outline, RestorePointBook.FromListing(listed, ctx.Host, instance.Name), target).Cycle, ct);
+            (outline, listed) => RestorePlanner.Choose(outline, RestorePointBook.FromListing(listed, ctx.Host, instance.Name), target).Cycle, ct, NeedsIndex);
         var points = RestorePointBook.FromListing(archives, ctx.Host, instance.Name);
-        var plan = RestorePlanner.Plan(cycles, points, target, action ?? (target.Kind == TargetKind.Latest ? "promote" : "pause"), $"{CommandContext.Binary} wal-fetch %f %p");
-        return (plan, instance, repos);
+        var index = NeedsIndex(archives) ? WalIndexView.Of(cycles, points) : null;
+        var plan = RestorePlanner.Plan(cycles, points, target, action ?? (target.Kind == TargetKind.Latest ? "promote" : "pause"), $"{CommandContext.Binary} wal-fetch %f %p",
+            index);
+        return (plan, instance, repos, index);
     }
 
     private static Dictionary<uint, string> ParseMap(string[] entries)

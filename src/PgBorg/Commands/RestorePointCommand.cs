@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PgBorg.PostgreSql;
+using PgBorg.Restore;
 using PgBorg.RestorePoints;
 
 namespace PgBorg.Cli.Commands;
@@ -21,20 +22,23 @@ internal static class RestorePointCommand
             Console.WriteLine(point.Name);
             return 0;
         }));
-        var list = new Command("list", "Restore points with time, LSN and timeline");
+        var list = new Command("list", "Restore points with time, LSN and timeline: pgbuptool's, and those found in the archived WAL (plain SQL pg_create_restore_point)");
         list.SetAction((parse, ct) => CommandContext.RunAsync(parse, async ctx =>
         {
             var instance = InstanceCatalog.Select(ctx.Instances, parse.GetValue(CommandTree.Instance));
-            var repo = ctx.ArchiveRepository(instance);
-            var points = await RestorePointBook.ListAsync(repo, ctx.Host, instance.Name, ct);
+            var index = await WalIndexView.ReadAsync(ctx.ArchiveRepositories(instance), ctx.Host, instance.Name, ct);
             if (parse.GetValue(CommandTree.Json))
             {
-                Console.WriteLine(RestorePointJson.Serialize(points.ToList()));
+                Console.WriteLine(RestoreInfo.ToJson([.. index.Points]));
                 return 0;
             }
-            foreach (var p in points)
+            foreach (var p in index.Points)
             {
-                Console.WriteLine($"{p.Name}\t{p.Time.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC\tLSN {p.Lsn}\ttimeline {p.Timeline}");
+                Console.WriteLine($"{p.Name}\t{p.Time.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC\tLSN {p.Lsn}\ttimeline {p.Timeline}\t{p.Source}");
+            }
+            if (index.Unchecked is { } u)
+            {
+                Console.Error.WriteLine($"note: {u}");
             }
             return 0;
         }));

@@ -34,6 +34,14 @@ public sealed class ArchiveInspector(Sandbox sandbox)
             .Select(a => (a.Name, a.Name.Split('~')[^1], JsonDocument.Parse(a.Comment).RootElement.GetProperty("files").EnumerateArray().Select(e => e.GetString()!).ToHashSet()))
             .ToList();
 
+    /// <summary>Every WAL archive's index (its comment's <c>segments</c>): file name to "size sha256", empty for an archive without one.</summary>
+    public async Task<List<(string Name, Dictionary<string, string> Index)>> WalIndexAsync() =>
+        (await ArchivesAsync()).Where(a => a.Name.Split('~')[3] == "wal")
+            .Select(a => (a.Name, JsonDocument.Parse(a.Comment).RootElement.TryGetProperty("segments", out var segments)
+                ? segments.EnumerateArray().ToDictionary(e => e.GetProperty("file").GetString()!, e => $"{e.GetProperty("size").GetInt64()} {e.GetProperty("sha256").GetString()}")
+                : []))
+            .ToList();
+
     public async Task<List<Cycle>> CyclesAsync()
     {
         var cycles = new SortedDictionary<string, Cycle>(StringComparer.Ordinal);

@@ -1,0 +1,11 @@
+using Microsoft.Extensions.Logging;
+
+namespace PgBorg;
+
+/// <summary>Messages of the WAL index (issue 11): 400-419.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(400, LogLevel.Warning, "{Instance}: pg_waldump could not read all records of {First}..{Last} (exit {Exit}: {Error}); "
+        + "those segments are stored without restore points and commit times")]
+    public static partial void WalNotIndexed(ILogger logger, string instance, string first, string last, int exit, string error);
+}
