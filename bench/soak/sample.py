@@ -1,0 +1,66 @@
+#!/usr/bin/python3
+"""Every second until STOPFILE exists: the age of the newest WAL in Borg, the segments PostgreSQL completed that Borg
+lacks, and each daemon's RSS.
+
+usage: sample.py OUT_TSV STATE_JSON STOPFILE SOCKETDIR PORT PGCAD_PIDFILE PGDUMPD_PIDFILE
+
+Age: now - newestWalStoredAt of pgcad's state file (rewritten after every WAL round; reading it takes no Borg lock).
+Lag: WAL segments between pg_walfile_name(pg_current_wal_lsn()) - 1 and the state file's newestWal (16 MiB segments).
+Rows: epoch  age_s  lag_segments  pgcad_pid  pgcad_rss_kib  pgdumpd_pid  pgdumpd_rss_kib
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime
+
+out, state_path, stop_file, sock, port, pgcad_pid, pgdumpd_pid = sys.argv[1:8]
+
+
+def rss(pid_file):
+    try:
+        pid = open(pid_file).read().strip()
+        for line in open(f'/proc/{pid}/status'):
+            if line.startswith('VmRSS:'):
+                return pid, line.split()[1]
+    except OSError:
+        pass
+    return '-', '-'
+
+
+def segno(name):
+    # timeline ignored: the soak stays on timeline 1
+    return int(name[8:16], 16) * 256 + int(name[16:24], 16)
+
+
+def current():
+    try:
+        r = subprocess.run(['/usr/lib/postgresql/15/bin/psql', '-X', '-At', '-h', sock, '-p', port, '-U', 'postgres',
+                            '-d', 'postgres', '-c', 'select pg_walfile_name(pg_current_wal_lsn())'],
+                           capture_output=True, text=True, timeout=3)
+        return r.stdout.strip() if r.returncode == 0 else None
+    except subprocess.TimeoutExpired:
+        return None
+
+
+with open(out, 'a', buffering=1) as o:
+    nxt = time.time()
+    while not os.path.exists(stop_file):
+        now = time.time()
+        age = lag = '-'
+        try:
+            inst = json.load(open(state_path))['instances'][0]
+            stored = inst.get('newestWalStoredAt')
+            if stored:
+                age = f"{now - datetime.fromisoformat(stored.replace('Z', '+00:00')).timestamp():.1f}"
+            cur = current()
+            if cur and inst.get('newestWal'):
+                lag = str(max(0, segno(cur) - 1 - segno(inst['newestWal'])))
+        except (OSError, ValueError, KeyError, IndexError):
+            pass
+        p1, r1 = rss(pgcad_pid)
+        p2, r2 = rss(pgdumpd_pid)
+        o.write(f'{int(now)}\t{age}\t{lag}\t{p1}\t{r1}\t{p2}\t{r2}\n')
+        nxt += 1
+        time.sleep(max(0.0, nxt - time.time()))
