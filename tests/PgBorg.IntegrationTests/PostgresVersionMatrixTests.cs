@@ -110,7 +110,17 @@ public sealed class PostgresVersionMatrixTests(ITestOutputHelper output) : IDisp
         await OnceAsync();
         var list = await _sandbox.PgBorgAsync("pgbuptool", "list");
         Assert.True(list.ExitCode == 0, list.ToString());
-        Assert.Matches($@"(?m)^plain-{major}\t\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC\tLSN [0-9A-F]+/[0-9A-F]+\ttimeline 1\twal$", list.Stdout);
+        if (File.Exists(Path.Combine(_cluster.ServerBin, "pg_waldump")))
+        {
+            Assert.Matches($@"(?m)^plain-{major}\t\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC\tLSN [0-9A-F]+/[0-9A-F]+\ttimeline 1\twal$", list.Stdout);
+        }
+        else
+        {
+            // the npm server builds hold initdb, pg_ctl and postgres only: without this major's pg_waldump nothing is
+            // indexed, and list says so instead of claiming there is no such point (a Debian install has pg_waldump)
+            Assert.DoesNotContain($"plain-{major}", list.Stdout);
+            Assert.Matches(@"WAL segment\(s\) have no index", list.Stdout + list.Stderr);
+        }
 
         // side by side, each into its own directory on its own port: they only read the repository, and most of
         // each one's time is Borg's and PostgreSQL's start-up, so together they take little longer than one

@@ -22,6 +22,8 @@ namespace PgBorg.Archiving;
 /// </summary>
 public sealed partial class WalIndexer(PgInstance instance, ILogger log)
 {
+    private bool _missingReported;
+
     public async Task<Dictionary<string, WalSegmentIndex>> IndexAsync(string dir, IReadOnlyList<string> files, CancellationToken ct)
     {
         var found = new Dictionary<string, SegmentRecords>(StringComparer.Ordinal);
@@ -91,6 +93,22 @@ public sealed partial class WalIndexer(PgInstance instance, ILogger log)
         {
             found[s] = new SegmentRecords();
         }
+        var tool = instance.Tool("pg_waldump");
+        if (!File.Exists(tool))
+        {
+            // an install without it (a server built from source without contrib tools): WAL is stored all the same,
+            // unindexed, and restores say what they could not check
+            foreach (var s in stretch)
+            {
+                found[s].Unread = $"{tool} does not exist";
+            }
+            if (!_missingReported)
+            {
+                _missingReported = true; // once per run: every batch would say the same
+                Log.WalIndexerMissing(log, instance.Name, tool);
+            }
+            return;
+        }
         var args = new List<string> { "--path", dir };
         if (File.Exists(Path.Combine(dir, WalFileName.Of(timeline, end / (ulong)segmentSize, segmentSize))))
         {
@@ -106,7 +124,7 @@ public sealed partial class WalIndexer(PgInstance instance, ILogger log)
         var environment = instance.ChildEnvironment();
         environment["TZ"] = "UTC";
         // as the service user, whose files they are, but able to read them whoever owns them (root runs ingest)
-        var spec = new ProcessSpec(instance.Tool("pg_waldump"), args)
+        var spec = new ProcessSpec(tool, args)
         {
             Environment = environment, RunAs = instance.User, KeepReadAccess = true, WorkingDirectory = "/",
         };
