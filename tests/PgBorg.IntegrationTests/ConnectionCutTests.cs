@@ -91,13 +91,11 @@ public sealed class ConnectionCutTests : IDisposable
             Assert.True(list.ExitCode == 0, list.ToString());
             Assert.DoesNotContain(".checkpoint", list.Stdout);
         }
-        var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
-        Assert.All(cycles, c => Assert.True(c.Base is { } b && b.GetProperty("complete").GetBoolean(), $"cycle {c.Stamp} is not complete"));
-        var first = cycles[0].Base!.Value.GetProperty("startWalFile").GetString()!;
-        var stored = cycles.SelectMany(c => c.WalFiles).ToHashSet();
-        var missing = ArchiveInspector.SegmentRange(first, last).Where(s => !stored.Contains(s)).ToList();
-        Assert.True(missing.Count == 0, "lost: " + string.Join(", ", missing));
-
+        // nothing lost: every kept cycle complete and its WAL continuous, checked by pgborg verify (the test's own Borg
+        // knows these repositories under their local paths, and Borg asks before it opens a repository that "moved")
+        var verify = await _sandbox.PgBorgAsync("verify");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        Assert.Contains("all holds", verify.Stdout);
         var expected = await cluster.SqlAsync(Checksum, "bench");
         using var dir = new TempDir("pgborg-restore");
         var data = Path.Combine(dir.Path, "data");
