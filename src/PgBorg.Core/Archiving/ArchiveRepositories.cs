@@ -38,10 +38,28 @@ public sealed record ArchiveRepositories(BorgRepository Archive, BorgRepository 
         }
         var names = await CycleCatalog.ListWalAsync(Wal, glob, ct, comments: false).ConfigureAwait(false);
         var chosen = choose(CycleCatalog.Build(archives, names, host, instance), archives);
-        var cycleGlob = $"{glob}{ArchiveName.Separator}{ArchiveName.WalKind}{ArchiveName.Separator}*{ArchiveName.Separator}{chosen.Stamp}";
-        var comments = (await CycleCatalog.ListWalAsync(Wal, cycleGlob, ct).ConfigureAwait(false)).ToDictionary(a => a.Name, StringComparer.Ordinal);
-        var wal = names.Select(a => comments.GetValueOrDefault(a.Name) ?? a).ToList();
+        var wal = await WithWalCommentsAsync(glob, names, [chosen.Stamp], ct).ConfigureAwait(false);
         return (CycleCatalog.Build(archives, wal, host, instance), archives);
+    }
+
+    /// <summary>
+    /// A names-only listing of the WAL repository (the manifest alone) with the comments of <paramref name="cycles"/>'
+    /// WAL archives filled in: one <c>borg list</c> per cycle, each reading only the archives its glob selects, where
+    /// reading every comment would cost Borg 0.1 ms per archive of the repository (BORG.md, "At scale").
+    /// </summary>
+    public async Task<IReadOnlyList<BorgArchiveEntry>> WithWalCommentsAsync(string instanceGlob, IReadOnlyList<BorgArchiveEntry> names,
+        IEnumerable<string> cycles, CancellationToken ct)
+    {
+        var comments = new Dictionary<string, BorgArchiveEntry>(StringComparer.Ordinal);
+        foreach (var stamp in cycles.Distinct(StringComparer.Ordinal))
+        {
+            var cycleGlob = $"{instanceGlob}{ArchiveName.Separator}{ArchiveName.WalKind}{ArchiveName.Separator}*{ArchiveName.Separator}{stamp}";
+            foreach (var a in await CycleCatalog.ListWalAsync(Wal, cycleGlob, ct).ConfigureAwait(false))
+            {
+                comments[a.Name] = a;
+            }
+        }
+        return names.Select(a => comments.GetValueOrDefault(a.Name) ?? a).ToList();
     }
 
     /// <summary>The instance's cycles from both repositories (a WAL repository that does not exist yet holds none).</summary>

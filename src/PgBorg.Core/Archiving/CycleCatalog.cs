@@ -64,8 +64,39 @@ public static class CycleCatalog
         foreach (var c in cycles.Values)
         {
             // WAL order, whichever repository a batch is in (a consolidated archive sorts before the batches it replaced)
-            c.WalBatches.Sort((x, y) => string.CompareOrdinal(x.Files.FirstOrDefault(), y.Files.FirstOrDefault()));
+            c.WalBatches.Sort((x, y) => string.CompareOrdinal(x.FirstFile, y.FirstFile));
         }
         return cycles.Values.ToList();
+    }
+
+    /// <summary>
+    /// The cycles whose WAL archives pgcad needs with their comments (the files of each batch and their index): those
+    /// it still writes or consolidates (a spool here), those without a complete base (in progress, or failed and to
+    /// be removed, whose WAL is compared with the cycle before), the complete cycle before each of them, and the newest
+    /// complete one (its timeline, the newest stored segment). Older complete cycles only await expiry, which needs
+    /// their names alone: they are most of a long retention's archives.
+    /// </summary>
+    public static IReadOnlySet<string> WalCommentsNeeded(IReadOnlyList<StoredCycle> cycles, IEnumerable<string> spooled)
+    {
+        var needed = new HashSet<string>(spooled, StringComparer.Ordinal);
+        StoredCycle? previousComplete = null;
+        foreach (var c in cycles.OrderBy(c => c.Stamp, StringComparer.Ordinal))
+        {
+            if (c.IsComplete)
+            {
+                previousComplete = c;
+                continue;
+            }
+            needed.Add(c.Stamp);
+            if (previousComplete is not null)
+            {
+                needed.Add(previousComplete.Stamp);
+            }
+        }
+        if (previousComplete is not null)
+        {
+            needed.Add(previousComplete.Stamp);
+        }
+        return needed;
     }
 }

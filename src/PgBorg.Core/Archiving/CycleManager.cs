@@ -175,9 +175,18 @@ public sealed class CycleManager
             await _gates.WithArchiveAsync(() => _repo.EnsureInitialisedAsync(ct), ct).ConfigureAwait(false);
             await _gates.WithWalAsync(() => _walRepo.EnsureInitialisedAsync(ct), ct).ConfigureAwait(false);
             var glob = ArchiveName.InstanceGlob(_host, _instance.Name);
-            var wal = await _walRepo.ListAsync(glob, ct, considerCheckpoints: true).ConfigureAwait(false);
-            var shared = _repos.Shared;
-            _book.Load(shared ? [] : await _repo.ListAsync(glob, ct, considerCheckpoints: true).ConfigureAwait(false), wal, shared);
+            if (_repos.Shared)
+            {
+                _book.Load([], await _walRepo.ListAsync(glob, ct, considerCheckpoints: true).ConfigureAwait(false), shared: true);
+                return;
+            }
+            // names of every archive (the manifest), comments of the archive repository's few and of the WAL archives
+            // of the cycles pgcad still works with: not of every WAL archive of a long retention
+            var archives = await _repo.ListAsync(glob, ct, considerCheckpoints: true).ConfigureAwait(false);
+            var names = await _walRepo.ListAsync(glob, ct, considerCheckpoints: true, comments: false).ConfigureAwait(false);
+            var needed = CycleCatalog.WalCommentsNeeded(CycleCatalog.Build(archives, names, _host, _instance.Name),
+                SpoolDirectory.Cycles(_instance.DataDirectory));
+            _book.Load(archives, await _repos.WithWalCommentsAsync(glob, names, needed, ct).ConfigureAwait(false));
         }
         finally
         {

@@ -1,3 +1,5 @@
+using PgBorg.Naming;
+
 namespace PgBorg.Archiving;
 
 /// <summary>
@@ -6,5 +8,10 @@ namespace PgBorg.Archiving;
 /// </summary>
 public sealed record WalBatch(string Archive, WalBatchMetadata? Metadata, bool InWalRepository = true)
 {
+    /// <summary>The batch's files, from its comment; none when the comment was not read (or not understood).</summary>
     public IReadOnlyList<string> Files => Metadata?.Files ?? [];
+
+    /// <summary>The batch's first file: from the comment, else from the name (<c>…~wal~FIRST~LAST~CYCLE</c>), for ordering.</summary>
+    public string? FirstFile => Files.Count > 0 ? Files[0]
+        : ArchiveName.TryParse(Archive, out var n) && n.BareKind == ArchiveName.WalKind ? n.Fields[0] : null;
 }
