@@ -28,9 +28,9 @@ a postmaster or daemon that was running killed, a `borg serve` killed, the files
 CUT_WAIT s for a `borg serve` to start (pgcad and pgdumpd start one per Borg command, so there are gaps of seconds
 between them); if none comes, it is recorded as cut-missed and another kind is drawn at once. The pause between
 draws is FAULT_EVERY +-5 s (8: 3-13 s), shorter than the issue's "about every 20 s" because a draw also lasts as long
-as its fault (a repository away 10-40 s, a full disk 15-30 s, a restart): in the 5-minute trial one draw took 26 s
-on average with 12 s pauses, so 8 s pauses give ~22 s, ~80 draws in 30 minutes, and the run goes on to ~37 minutes
-for 100 effective faults (cap 45).
+as its fault (a repository away 10-40 s, a full disk 15-30 s, a restart): in the trials (load average ~20 on 2
+cores) one draw took 26 s on average with 12 s pauses and 19 s with 8 s pauses, so 30 minutes give ~95 draws and the
+run goes on to ~32-35 minutes for 100 effective faults (cap 45).
 
 **The full disk.** The data directory and the spool (pgborg puts it next to the data directory, DATADIR.pgborg-spool)
 share one small ext4 loop filesystem (FS_MB, no blocks reserved for root), made at the start and unmounted, detached
