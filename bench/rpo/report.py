@@ -10,32 +10,14 @@ detail) and BENCH_DIR/logs/pgcad-VARIANT.log. Lag at a sample time t, per instan
             this is the RPO at t: the WAL that a loss of the host at t would lose, measured by its age.
 """
 import collections
+import os
 import re
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from walstat import pct, segno  # noqa: E402
+
 B, out, cmdline = sys.argv[1], sys.argv[2], sys.argv[3]
-SEG_PER_XLOGID = 0x100000000 // (16 * 1024 * 1024)
-
-
-def segno(name):
-    if name in ('-', '') or len(name) < 24:
-        return None
-    try:
-        return int(name[8:16], 16) * SEG_PER_XLOGID + int(name[16:24], 16)
-    except ValueError:
-        return None
-
-
-def pct(values, p):
-    if not values:
-        return float('nan')
-    v = sorted(values)
-    k = (len(v) - 1) * p / 100.0
-    f = int(k)
-    c = min(f + 1, len(v) - 1)
-    return v[f] + (v[c] - v[f]) * (k - f)
-
-
 env, events = collections.OrderedDict(), collections.defaultdict(list)
 for line in open(f'{B}/events.tsv'):
     f = line.rstrip('\n').split('\t')

@@ -20,9 +20,8 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
 CMDLINE="$(for v in BENCH_DIR SIZE_GB SIZE2_GB RATE RATE2 STEADY_S POST_S INGEST COMPARE COMPARE_ON PORT1 PORT2 PGBORG; do [ -n "${!v:-}" ] && printf '%s=%q ' $v "${!v}"; done)bash bench/rpo/run.sh"
-B=${BENCH_DIR:?set BENCH_DIR to a scratch directory under /var/tmp (it is wiped), e.g. /var/tmp/pgborg-bench-rpo}
-case "$B" in /?*/?*) ;; *) echo "BENCH_DIR must be an absolute path at least two levels deep (it is wiped): $B" >&2; exit 2;; esac
-B=${B%/}
+. "$HERE/../lib/common.sh"
+bench_dir /var/tmp/pgborg-bench-rpo
 RESULTS=${RESULTS:-$HERE/RESULTS.md}
 SIZE_GB=${SIZE_GB:-10}
 SIZE2_GB=${SIZE2_GB:-2}
@@ -37,7 +36,6 @@ case "$COMPARE_ON" in main|small) ;; *) echo "COMPARE_ON is main or small" >&2; 
 PORT1=${PORT1:-55441}
 PORT2=${PORT2:-55442}
 PGBORG_SRC=${PGBORG:-$REPO_ROOT/artifacts/publish/pgborg}
-PGBIN=/usr/lib/postgresql/15/bin
 SOCK=$B/run
 PASS=bench-passphrase
 PGB=$B/bin/pgborg
@@ -46,7 +44,6 @@ LOGDIR=$B/logs
 export LC_ALL=C TZ=UTC
 ingest_s=${INGEST%s}
 
-asp() { runuser -u postgres -- "$@"; }
 psqlc() { $PGBIN/psql -X -At -v ON_ERROR_STOP=1 -h $SOCK -p "$1" -U postgres -d "${DB:-bench}" -c "$2"; }
 log() { echo "[$(date +%T)] $*" | tee -a $LOGDIR/run.log >&2; }
 val() { printf 'V\t%s\t%s\n' "$1" "$2" >> $EV; }
@@ -56,17 +53,7 @@ phase() { echo "$1" > $B/phase; }
 PIDS_PGBENCH=""
 PID_PGCAD=""
 PID_SAMPLER=""
-stop_pgcad() {
-  [ -n "$PID_PGCAD" ] || return 0
-  if kill -0 "$PID_PGCAD" 2>/dev/null; then
-    kill -TERM "$PID_PGCAD" 2>/dev/null
-    for _ in $(seq 1 120); do kill -0 "$PID_PGCAD" 2>/dev/null || break; sleep 1; done
-    # still there: its whole process group (pgcad was started with setsid, so the group is its own)
-    kill -0 "$PID_PGCAD" 2>/dev/null && kill -KILL -- "-$PID_PGCAD" 2>/dev/null
-  fi
-  wait "$PID_PGCAD" 2>/dev/null
-  PID_PGCAD=""
-}
+stop_pgcad() { stop_pid "$PID_PGCAD"; PID_PGCAD=""; }
 stop_sampler() {
   [ -n "$PID_SAMPLER" ] || return 0
   touch $B/stop-sampler; wait "$PID_SAMPLER" 2>/dev/null; rm -f $B/stop-sampler; PID_SAMPLER=""
@@ -76,38 +63,21 @@ stop_pgbench() {
   for p in $PIDS_PGBENCH; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   PIDS_PGBENCH=""
 }
-teardown() {
-  local rc=$?
-  trap - EXIT INT TERM
+cleanup() {
   stop_sampler; stop_pgbench; stop_pgcad
-  local c
-  for c in c1 c2; do
-    if [ -f $B/$c/data/postmaster.pid ]; then asp $PGBIN/pg_ctl -D $B/$c/data -m immediate -w stop >> $LOGDIR/pg_ctl.log 2>&1; fi
-  done
-  if [ "${KEEP:-0}" != 1 ]; then
-    rm -rf $B/c1 $B/c2 $B/repo-* $B/state-* $B/bin
-  fi
-  echo "[$(date +%T)] teardown done (exit $rc); logs in $LOGDIR" >&2
-  exit $rc
+  pg_stop $B/c1/data immediate; pg_stop $B/c2/data immediate
+  [ "${KEEP:-0}" = 1 ] || rm -rf $B/c1 $B/c2 $B/repo-* $B/state-* $B/bin
 }
 
 # ---------------------------------------------------------------- setup
-need=
-command -v borg >/dev/null || need="$need borgbackup"
-[ -x $PGBIN/pgbench ] || need="$need postgresql-15 postgresql-contrib-15"
-if [ -n "$need" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $need; fi
-id postgres >/dev/null 2>&1 || useradd -r -m -d /var/lib/postgresql -s /bin/bash postgres
-[ -x "$PGBORG_SRC" ] || { echo "pgborg binary not found: $PGBORG_SRC (dotnet publish src/PgBorg -c Release -o artifacts/publish, or PGBORG=...)" >&2; exit 2; }
-for c in c1 c2; do
-  if [ -f $B/$c/data/postmaster.pid ]; then asp $PGBIN/pg_ctl -D $B/$c/data -m immediate -w stop || true; fi
-done
-rm -rf "$B"
+bench_prereqs
+bench_pgborg_check
+bench_fresh $B/c1/data $B/c2/data
 mkdir -p $B/logs $B/bin $B/run $B/c1 $B/c2
 chown postgres: $B/run $B/c1 $B/c2 $B/logs
-chmod 755 $B $B/bin $B/run
-trap teardown EXIT
-trap 'exit 130' INT TERM
-cp "$PGBORG_SRC" $PGB && chmod 755 $PGB && $PGB --version >/dev/null 2>&1 || { echo "the copied pgborg does not run" >&2; exit 2; }
+chmod 755 $B/bin $B/run
+bench_trap cleanup
+bench_pgborg_copy
 : > $EV
 val date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 val machine "$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
@@ -128,14 +98,7 @@ log "run start: $CMDLINE"
 # ---------------------------------------------------------------- clusters
 mkcluster() { # DIR PORT SCALE
   local d=$B/$1/data port=$2 scale=$3 t0
-  asp $PGBIN/initdb -D $d -U postgres --auth=trust -E UTF8 --locale=C >> $LOGDIR/initdb.log 2>&1 || { log "initdb $1 failed"; exit 1; }
-  cat >> $d/postgresql.conf <<CONF
-# --- bench/rpo
-listen_addresses = ''
-port = $port
-unix_socket_directories = '$SOCK'
-wal_level = replica
-archive_mode = on
+  pg_initdb $d $port <<CONF || { log "initdb $1 failed"; exit 1; }
 archive_command = '/bin/true'       # while pgbench -i loads; wal-push from the first pgcad round on
 archive_timeout = 60
 shared_buffers = 256MB
@@ -143,7 +106,7 @@ maintenance_work_mem = 256MB
 max_wal_size = 2GB
 log_checkpoints = on
 CONF
-  asp $PGBIN/pg_ctl -D $d -l $LOGDIR/postgres-$1.log -w start >> $LOGDIR/pg_ctl.log 2>&1 || { log "start $1 failed"; exit 1; }
+  pg_start $d $LOGDIR/postgres-$1.log || { log "start $1 failed"; exit 1; }
   DB=postgres psqlc $port "CREATE DATABASE bench" >/dev/null || exit 1
   t0=$(date +%s)
   asp $PGBIN/pgbench -h $SOCK -p $port -i -s $scale -q bench >> $LOGDIR/pgbench-init-$1.log 2>&1 || { log "pgbench -i $1 failed"; exit 1; }
@@ -170,13 +133,12 @@ mkconf() { # VARIANT INSTANCES... (c1:main c2:small) [--shared]
   local v=$1 shared=0; shift
   local f=$B/pgborg-$v.toml
   {
-    echo "state_directory = \"$B/state-$v\""
-    echo "[discovery]"; echo "debian = false"; echo "systemd = false"
+    pgborg_conf_head $B/state-$v
     for spec in "$@"; do
       [ "$spec" = --shared ] && { shared=1; continue; }
       local c=${spec%%:*} name=${spec#*:} port
       port=$([ $c = c1 ] && echo $PORT1 || echo $PORT2)
-      printf '[instances.%s]\ndata_directory = "%s"\nport = %s\nsocket_directory = "%s"\n' $name $B/$c/data $port $SOCK
+      pgborg_conf_instance $name $B/$c/data $port
     done
     echo "[archive]"
     echo "repository = \"$B/repo-$v\""

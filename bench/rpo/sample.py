@@ -14,9 +14,11 @@ Rows: epoch  phase  instance  current_wal  last_archived_wal  newest_in_borg  ne
 """
 import json
 import os
-import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from walstat import psql  # noqa: E402
 
 out, interval, state_path, phase_file, stop_file = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 instances = [a.split(':') for a in sys.argv[6:]]
@@ -24,15 +26,10 @@ SQL = ("select pg_walfile_name(pg_current_wal_lsn()), coalesce(last_archived_wal
 
 
 def pg(sock, port):
-    try:
-        r = subprocess.run(['/usr/lib/postgresql/15/bin/psql', '-X', '-At', '-F', '\t', '-h', sock, '-p', port,
-                            '-U', 'postgres', '-d', 'postgres', '-c', SQL],
-                           capture_output=True, text=True, timeout=5)
-        if r.returncode == 0 and '\t' in r.stdout:
-            cur, arch = r.stdout.strip().split('\t')
-            return cur, arch or '-', 1
-    except subprocess.TimeoutExpired:
-        pass
+    r = psql(sock, port, SQL, timeout=5)
+    if r and '\t' in r:
+        cur, arch = r.split('\t')
+        return cur, arch or '-', 1
     return '-', '-', 0
 
 

@@ -24,16 +24,14 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
 CMDLINE="$(for v in BENCH_DIR STEPS REPS CONS_S PORT PGBORG; do [ -n "${!v:-}" ] && printf '%s=%q ' $v "${!v}"; done)bash bench/scale/pgborg.sh"
-B=${BENCH_DIR:?set BENCH_DIR to a scratch directory under /var/tmp (it is wiped), e.g. /var/tmp/pgborg-bench-scale-pgborg}
-case "$B" in /?*/?*) ;; *) echo "BENCH_DIR must be an absolute path at least two levels deep (it is wiped): $B" >&2; exit 2;; esac
-B=${B%/}
+. "$HERE/../lib/common.sh"
+bench_dir /var/tmp/pgborg-bench-scale-pgborg
 RESULTS=${RESULTS:-$HERE/PGBORG-RESULTS.md}
 STEPS=${STEPS:-"1000 10000 100000"}
 REPS=${REPS:-3}
 CONS_S=${CONS_S:-300}
 PORT=${PORT:-55451}
 PGBORG_SRC=${PGBORG:-$REPO_ROOT/artifacts/publish/pgborg}
-PGBIN=/usr/lib/postgresql/15/bin
 SOCK=$B/run
 PGDATA=$B/pg/data
 PASS=bench-passphrase
@@ -44,50 +42,29 @@ HOSTNAME_=scale
 export LC_ALL=C TZ=UTC BORG_PASSPHRASE=$PASS BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 MAXN=0; for n in $STEPS; do [ "$n" -gt "$MAXN" ] && MAXN=$n; done
 
-asp() { runuser -u postgres -- "$@"; }
 psqlc() { $PGBIN/psql -X -At -v ON_ERROR_STOP=1 -h $SOCK -p $PORT -U postgres -d "${DB:-bench}" -c "$1"; }
 log() { echo "[$(date +%T)] $*" | tee -a $LOGDIR/run.log >&2; }
 val() { printf 'V\t%s\t%s\n' "$1" "$2" >> $RES; }
 
 PID_PGCAD=""
 PID_SWITCH=""
-stop_pgcad() {
-  [ -n "$PID_PGCAD" ] || return 0
-  if kill -0 "$PID_PGCAD" 2>/dev/null; then
-    kill -TERM "$PID_PGCAD" 2>/dev/null
-    for _ in $(seq 1 120); do kill -0 "$PID_PGCAD" 2>/dev/null || break; sleep 1; done
-    kill -0 "$PID_PGCAD" 2>/dev/null && kill -KILL -- "-$PID_PGCAD" 2>/dev/null
-  fi
-  wait "$PID_PGCAD" 2>/dev/null
-  PID_PGCAD=""
-}
+stop_pgcad() { stop_pid "$PID_PGCAD"; PID_PGCAD=""; }
 stop_switch() { [ -n "$PID_SWITCH" ] && { kill "$PID_SWITCH" 2>/dev/null; wait "$PID_SWITCH" 2>/dev/null; }; PID_SWITCH=""; }
-teardown() {
-  local rc=$?
-  trap - EXIT INT TERM
+cleanup() {
   stop_switch; stop_pgcad
-  if [ -f $PGDATA/postmaster.pid ]; then asp $PGBIN/pg_ctl -D $PGDATA -m immediate -w stop >> $LOGDIR/pg_ctl.log 2>&1; fi
+  pg_stop $PGDATA immediate
   [ "${KEEP:-0}" = 1 ] || rm -rf $B/pg $B/repo-* $B/state-* $B/reader $B/bin
-  echo "[$(date +%T)] teardown done (exit $rc); logs in $LOGDIR" >&2
-  exit $rc
 }
 
 # ---------------------------------------------------------------- setup
-need=
-command -v borg >/dev/null || need="$need borgbackup"
-[ -x $PGBIN/pgbench ] || need="$need postgresql-15 postgresql-contrib-15"
-[ -x /usr/bin/time ] || need="$need time"
-if [ -n "$need" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $need; fi
-id postgres >/dev/null 2>&1 || useradd -r -m -d /var/lib/postgresql -s /bin/bash postgres
-[ -x "$PGBORG_SRC" ] || { echo "pgborg binary not found: $PGBORG_SRC (dotnet publish src/PgBorg -c Release -o artifacts/publish, or PGBORG=...)" >&2; exit 2; }
-if [ -f $PGDATA/postmaster.pid ]; then asp $PGBIN/pg_ctl -D $PGDATA -m immediate -w stop || true; fi
-rm -rf "$B"
+bench_prereqs $([ -x /usr/bin/time ] || echo time)
+bench_pgborg_check
+bench_fresh $PGDATA
 mkdir -p $B/logs $B/bin $B/run $B/pg $B/reader
 chown postgres: $B/run $B/pg $B/logs
-chmod 755 $B $B/bin $B/run
-trap teardown EXIT
-trap 'exit 130' INT TERM
-cp "$PGBORG_SRC" $PGB && chmod 755 $PGB && $PGB --version >/dev/null 2>&1 || { echo "the copied pgborg does not run" >&2; exit 2; }
+chmod 755 $B/bin $B/run
+bench_trap cleanup
+bench_pgborg_copy
 # every Borg call pgborg makes, with the operation it belongs to ($B/current-op: pgborg gives Borg an environment of
 # its own, so an environment variable would not get through) and its wall time
 cat > $B/bin/borg-timed <<EOF
@@ -109,19 +86,14 @@ val settings "STEPS=$STEPS REPS=$REPS CONS_S=$CONS_S"
 log "run start: $CMDLINE"
 
 # ---------------------------------------------------------------- cluster
-asp $PGBIN/initdb -D $PGDATA -U postgres --auth=trust -E UTF8 --locale=C >> $LOGDIR/initdb.log 2>&1 || { log "initdb failed"; exit 1; }
+pg_initdb $PGDATA $PORT < /dev/null || { log "initdb failed"; exit 1; }
 # WAL above the generated history (segments 1 .. STEPS' largest), so the real cycle continues it
 asp $PGBIN/pg_resetwal -l 000000010000020000000000 -D $PGDATA >> $LOGDIR/initdb.log 2>&1 || { log "pg_resetwal failed"; exit 1; }
 cat >> $PGDATA/postgresql.conf <<CONF
-listen_addresses = ''
-port = $PORT
-unix_socket_directories = '$SOCK'
-wal_level = replica
-archive_mode = on
 archive_command = '$PGB wal-push %p'
 archive_timeout = 60
 CONF
-asp $PGBIN/pg_ctl -D $PGDATA -l $LOGDIR/postgres.log -w start >> $LOGDIR/pg_ctl.log 2>&1 || { log "pg start failed"; exit 1; }
+pg_start $PGDATA $LOGDIR/postgres.log || { log "pg start failed"; exit 1; }
 DB=postgres psqlc "CREATE DATABASE bench" >/dev/null || exit 1
 asp $PGBIN/pgbench -h $SOCK -p $PORT -i -s 10 -q bench >> $LOGDIR/pgbench-init.log 2>&1 || { log "pgbench -i failed"; exit 1; }
 psqlc "CREATE TABLE tick (t timestamptz)" >/dev/null
@@ -130,15 +102,9 @@ SVN=$(psqlc "show server_version_num")
 
 mkconf() { # NAME EXTRA-ARCHIVE-LINES
   cat > $B/$1.toml <<CONF
-state_directory = "$B/state-$1"
 host_name = "$HOSTNAME_"
-[discovery]
-debian = false
-systemd = false
-[instances.main]
-data_directory = "$PGDATA"
-port = $PORT
-socket_directory = "$SOCK"
+$(pgborg_conf_head $B/state-$1)
+$(pgborg_conf_instance main $PGDATA $PORT)
 [archive]
 repository = "$B/repo-$1"
 passphrase = "$PASS"

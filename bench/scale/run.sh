@@ -9,7 +9,8 @@
 # Env: STEPS (default "0 1000 2000 4000 8000"), REPS (default 3), RESULTS (default bench/scale/RESULTS.md).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-B=${BENCH_DIR:?set BENCH_DIR, e.g. /var/tmp/pgborg-bench-scale (wiped first)}
+. "$HERE/../lib/common.sh"
+bench_dir /var/tmp/pgborg-bench-scale
 STEPS=${STEPS:-"0 1000 2000 4000 8000"}
 REPS=${REPS:-3}
 RESULTS=${RESULTS:-$HERE/RESULTS.md}

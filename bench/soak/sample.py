@@ -10,10 +10,12 @@ Rows: epoch  age_s  lag_segments  pgcad_pid  pgcad_rss_kib  pgdumpd_pid  pgdumpd
 """
 import json
 import os
-import subprocess
 import sys
 import time
 from datetime import datetime
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'lib'))
+from walstat import psql, segno  # noqa: E402
 
 out, state_path, stop_file, sock, port, pgcad_pid, pgdumpd_pid = sys.argv[1:8]
 
@@ -29,19 +31,8 @@ def rss(pid_file):
     return '-', '-'
 
 
-def segno(name):
-    # timeline ignored: the soak stays on timeline 1
-    return int(name[8:16], 16) * 256 + int(name[16:24], 16)
-
-
 def current():
-    try:
-        r = subprocess.run(['/usr/lib/postgresql/15/bin/psql', '-X', '-At', '-h', sock, '-p', port, '-U', 'postgres',
-                            '-d', 'postgres', '-c', 'select pg_walfile_name(pg_current_wal_lsn())'],
-                           capture_output=True, text=True, timeout=3)
-        return r.stdout.strip() if r.returncode == 0 else None
-    except subprocess.TimeoutExpired:
-        return None
+    return psql(sock, port, 'select pg_walfile_name(pg_current_wal_lsn())')
 
 
 with open(out, 'a', buffering=1) as o:
