@@ -66,7 +66,7 @@ public sealed class LeftoverCycles(BorgRepository repo, BorgRepository walRepo, 
     /// <summary>
     /// Deletes a failed cycle's archives (Borg deletes at most 1000 names per call): its WAL from the book, then what
     /// the base left in the archive repository, looked up by name (a base that failed before it was recorded is not in
-    /// the book). Returns how many archives went. Also the first step of abandoning a cycle whose base just failed.
+    /// the book). Returns how many archives went. Abandoning a cycle whose base just failed does the same once its spool is gone.
     /// </summary>
     public async Task<int> DeleteAsync(string cycle, CycleBook book, RepositoryGates gates, CancellationToken ct)
     {
