@@ -75,6 +75,9 @@ internal static partial class Log
     [LoggerMessage(34, LogLevel.Information, "{Instance}: expired cycle {Cycle} ({Archives} archives)")]
     public static partial void CycleExpired(ILogger logger, string instance, string cycle, int archives);
 
+    [LoggerMessage(42, LogLevel.Information, "{Instance}: deleted the {Archives} archive(s) left by cycle {Cycle}, whose base failed (its WAL is held by a complete cycle)")]
+    public static partial void LeftoverCycleDeleted(ILogger logger, string instance, string cycle, int archives);
+
     [LoggerMessage(35, LogLevel.Error, "{Instance}: archiving round failed: {Reason}")]
     public static partial void ArchiveRoundFailed(ILogger logger, string instance, string reason);
 

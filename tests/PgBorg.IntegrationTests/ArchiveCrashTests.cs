@@ -23,7 +23,10 @@ public sealed class ArchiveCrashTests : IDisposable
         "consolidate-after-create", // a window's consolidated archive committed, its batches not deleted yet
         "consolidate-after-delete", // batches deleted, the consolidated files still in the spool's .stored
         "borg-cwd:.stored",      // while borg create of a consolidation runs (in the spool's .stored)
+        AbandonPoint,            // a base failed (its comment not set), its spool removed, its archives not deleted yet
     };
+
+    private const string AbandonPoint = "abandon-before-delete";
 
     [Theory(Timeout = 600_000)]
     [MemberData(nameof(Points))]
@@ -66,12 +69,28 @@ public sealed class ArchiveCrashTests : IDisposable
         {
             env["PGBORG_FAULT_POINT"] = point;
         }
+        if (point == AbandonPoint)
+        {
+            // the base is stored with its WAL up to the stop segment, then marking it complete fails as a cut
+            // connection would: pgcad abandons the cycle and is killed before deleting its archives
+            env["PGBORG_BORG"] = bin.Script("borg", """
+                if [ "$1" = recreate ] && [[ "$*" == *"~base~"* ]]; then echo "Connection closed by remote host" >&2; exit 2; fi
+                exec /usr/bin/borg "$@"
+                """);
+        }
         var crashed = await CrashAtAsync(env, point.StartsWith("borg", StringComparison.Ordinal) ? () => File.Exists(marker) : null);
         Assert.True(crashed, $"pgcad never reached {point}");
 
+        (string Stamp, int Archives)? failed = point == AbandonPoint ? await FailedCycleAsync(cluster) : null;
+
         // PostgreSQL goes on archiving into the spools while pgcad is down
         var last = await WorkAsync(cluster);
-        await OnceAsync();
+        var round = await OnceAsync();
+        if (failed is not null)
+        {
+            Assert.Contains($"main: deleted the {failed.Value.Archives} archive(s) left by cycle {failed.Value.Stamp}, whose base failed "
+                + "(its WAL is held by a complete cycle)", round.Stderr);
+        }
         last = await WorkAsync(cluster);
         await OnceAsync();
 
@@ -95,12 +114,29 @@ public sealed class ArchiveCrashTests : IDisposable
         {
             Assert.False(wal.Any(b => b.Name != a.Name && b.Cycle == a.Cycle && a.Files.IsSubsetOf(b.Files)), $"{a.Name} is contained in another archive of its cycle");
         }
+        if (failed is not null)
+        {
+            var verify = await _sandbox.PgBorgAsync(["verify"], null, timeout: TimeSpan.FromMinutes(4));
+            Assert.True(verify.ExitCode == 0, verify.ToString());
+        }
     }
 
-    private async Task OnceAsync()
+    /// <summary>The abandoned cycle as the crash left it: an incomplete base and WAL archives, no spool. Its stamp and archive count.</summary>
+    private async Task<(string Stamp, int Archives)> FailedCycleAsync(PostgresCluster cluster)
+    {
+        var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
+        var failed = Assert.Single(cycles, c => c.Base is null || !c.Base.Value.GetProperty("complete").GetBoolean());
+        Assert.NotNull(failed.Base);
+        Assert.NotEmpty(failed.WalArchives);
+        Assert.False(Directory.Exists(Path.Combine(cluster.DataDirectory + ".pgborg-spool", failed.Stamp)), "the failed cycle's spool is left");
+        return (failed.Stamp, failed.WalArchives.Count + failed.TablespaceArchives.Count + 1);
+    }
+
+    private async Task<RunResult> OnceAsync()
     {
         var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
         Assert.True(r.ExitCode == 0, r.ToString());
+        return r;
     }
 
     /// <summary>Some writes and a WAL switch; waits until PostgreSQL archived the finished segment. Returns its name.</summary>

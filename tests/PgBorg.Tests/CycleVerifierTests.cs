@@ -11,13 +11,13 @@ public sealed class CycleVerifierTests
     private const string C2 = "20261206T080000Z";
     private const string C3 = "20261206T120000Z";
 
-    private static string Seg(uint tli, ulong n) => WalFileName.Of(tli, n, SegmentSize);
+    internal static string Seg(uint tli, ulong n) => WalFileName.Of(tli, n, SegmentSize);
 
-    private static BaseMetadata Base(string cycle, ulong start, ulong stop, uint tli = 1, bool complete = true, params TablespaceInfo[] tablespaces) =>
+    internal static BaseMetadata Base(string cycle, ulong start, ulong stop, uint tli = 1, bool complete = true, params TablespaceInfo[] tablespaces) =>
         new(BaseMetadata.CurrentFormat, complete, "h", "main", cycle, 15, 150000, "1", tli, SegmentSize, $"0/{start * (ulong)SegmentSize + 40:X}", Seg(tli, start),
             $"0/{stop * (ulong)SegmentSize + 256:X}", Seg(tli, stop), DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, "direct", "", "", [.. tablespaces]);
 
-    private static StoredCycle Cycle(string stamp, BaseMetadata? b, params string[][] batches)
+    internal static StoredCycle Cycle(string stamp, BaseMetadata? b, params string[][] batches)
     {
         var cycle = new StoredCycle(stamp) { Base = b, BaseArchive = b is null ? null : $"h~main~pg15~base~{stamp}" };
         foreach (var files in batches)
@@ -31,7 +31,7 @@ public sealed class CycleVerifierTests
         cycle.WalBatches.Add(new WalBatch(name ?? $"h~main~pg15~wal~{files[0]}~{files[^1]}~{cycle.Stamp}",
             new WalBatchMetadata(WalBatchMetadata.CurrentFormat, "h", "main", cycle.Stamp, [.. files], 0, DateTimeOffset.UnixEpoch, index)));
 
-    private static string[] Range(uint tli, ulong from, ulong to) => Enumerable.Range((int)from, (int)(to - from + 1)).Select(n => Seg(tli, (ulong)n)).ToArray();
+    internal static string[] Range(uint tli, ulong from, ulong to) => Enumerable.Range((int)from, (int)(to - from + 1)).Select(n => Seg(tli, (ulong)n)).ToArray();
 
     private static List<string> Lines(params StoredCycle[] cycles) => CycleVerifier.Check(cycles).Problems.Select(p => p.Line).ToList();
 
@@ -99,13 +99,26 @@ public sealed class CycleVerifierTests
         var findings = CycleVerifier.Check([
             Cycle(C1, null, Range(1, 1, 3)),
             Cycle(C2, Base(C2, 4, 5), Range(1, 4, 8)),
-            Cycle("20261206T100000Z", null, Range(1, 6, 8)),
+            Cycle("20261206T100000Z", null, Range(1, 6, 10)), // segment 10: in neither complete neighbour
             Cycle(C3, Base(C3, 7, 8), Range(1, 7, 9)),
             Cycle("20261206T160000Z", null, Range(1, 9, 9)),
         ]);
         Assert.Equal(["cycle 20261206T100000Z: base archive missing"], findings.Problems.Select(p => p.Line));
         Assert.Contains(findings.Notes, n => n.StartsWith($"cycle {C1}: WAL without a base, older than every complete cycle", StringComparison.Ordinal));
         Assert.Contains("cycle 20261206T160000Z: no base yet (its base backup is in progress)", findings.Notes);
+    }
+
+    [Fact]
+    public void A_cycle_without_base_whose_WAL_its_complete_neighbours_hold_is_a_leftover_note()
+    {
+        var findings = CycleVerifier.Check([
+            Cycle(C2, Base(C2, 4, 5), Range(1, 4, 8)),
+            Cycle("20261206T100000Z", null, Range(1, 6, 7), Range(1, 8, 9)), // 6..8 in C2, 9 in C3
+            Cycle(C3, Base(C3, 7, 8), Range(1, 7, 9)),
+        ]);
+        Assert.Empty(findings.Problems);
+        Assert.Contains("cycle 20261206T100000Z: leftover of a failed base, 2 archive(s) whose WAL a complete cycle also holds (pgcad deletes them)",
+            findings.Notes);
     }
 
     [Fact]

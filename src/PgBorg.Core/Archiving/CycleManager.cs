@@ -39,6 +39,7 @@ public sealed class CycleManager
     private readonly WalIngest _ingest;
     private readonly WalConsolidation _consolidation;
     private readonly Expiry _expiry;
+    private readonly LeftoverCycles _leftovers;
     private readonly SemaphoreSlim _loading = new(1, 1);
     private bool _walRecovered;
     private bool _baseRecovered;
@@ -59,6 +60,7 @@ public sealed class CycleManager
         _ingest = new WalIngest(_walRepo, host, instance, _book, log);
         _consolidation = new WalConsolidation(_walRepo, host, instance, _book, settings.WalConsolidation, log);
         _expiry = new Expiry(_repo, _walRepo, instance, settings, log, () => Heartbeat?.Invoke());
+        _leftovers = new LeftoverCycles(_repo, _walRepo, host, instance, log, () => Heartbeat?.Invoke());
     }
 
     public PgInstance Instance => _instance;
@@ -140,6 +142,8 @@ public sealed class CycleManager
             await _gates.WithArchiveAsync(() => RemoveCheckpointsAsync(_repo, walRepository: false, ct), ct).ConfigureAwait(false);
             _baseRecovered = true;
         }
+        // before a new base, which may fail again: a round that cannot take a base still finishes earlier failures
+        await _leftovers.RunAsync(_book, _gates, ct).ConfigureAwait(false);
         var reason = NewCycleReason(newCycleRequested);
         if (reason is not null)
         {
@@ -263,19 +267,9 @@ public sealed class CycleManager
         return null;
     }
 
-    /// <summary>
-    /// A new cycle's stamp: now, unless a spool or a stored cycle is as new or newer — the same second, or a clock
-    /// stepped back — then one second after the newest. Cycle names must stay unique and in order (a restore takes the
-    /// newest name as the newest cycle), and waiting for the clock to pass the newest could mean an hour without a base.
-    /// </summary>
-    internal static string NextCycleStamp(IEnumerable<string> spools, IEnumerable<string> stored, DateTimeOffset now)
-    {
-        var candidate = Stamp.Of(now);
-        var newest = spools.Concat(stored).Where(c => Stamp.TryParse(c, out _)).Max(StringComparer.Ordinal);
-        return newest is not null && string.CompareOrdinal(newest, candidate) >= 0 && Stamp.TryParse(newest, out var t)
-            ? Stamp.Of(t.AddSeconds(1))
-            : candidate;
-    }
+    /// <summary>A new cycle's stamp (<see cref="Stamp.Next"/>): never before a spool or a stored cycle, even after a clock step back.</summary>
+    internal static string NextCycleStamp(IEnumerable<string> spools, IEnumerable<string> stored, DateTimeOffset now) =>
+        Stamp.Of(Stamp.Next(spools.Concat(stored), now));
 
     private async Task StartCycleAsync(string reason, Action<string> status, CancellationToken ct)
     {
@@ -358,30 +352,24 @@ public sealed class CycleManager
         _book.AddBase(cycle, result.Archive, complete, tablespaces, result.Stats.CompressedSize);
     }
 
-    /// <summary>A cycle whose base failed: its spool is drained and removed, its archives are deleted.</summary>
+    /// <summary>
+    /// A cycle whose base failed: its spool is removed, its archives are deleted. When that is cut short (a repository
+    /// away, a connection cut, pgcad killed), a later round's <see cref="LeftoverCycles"/> finishes it.
+    /// </summary>
     private async Task AbandonAsync(string cycle)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         try
         {
-            await _gates.WithWalAsync(async () =>
+            await _gates.WithWalAsync(() =>
             {
                 SpoolManager.MarkClosing(_instance, cycle);
                 SpoolManager.Remove(_instance, cycle);
-                // WAL the spool held is in the other spools too (every active spool receives every file)
-                var wal = _book.Get(cycle)?.WalRepositoryArchives.ToList() ?? [];
-                await _walRepo.DeleteAsync(wal, timeout.Token, Heartbeat).ConfigureAwait(false);
-                _book.Forget(wal, walRepository: true);
+                return Task.CompletedTask;
             }, timeout.Token).ConfigureAwait(false);
-            await _gates.WithArchiveAsync(async () =>
-            {
-                // what the failed base left (its archive, tablespaces) is not in the book: look for it by name
-                var glob = $"{ArchiveName.InstanceGlob(_host, _instance.Name)}{ArchiveName.Separator}{cycle}";
-                var left = (await _repo.ListAsync(glob, timeout.Token, considerCheckpoints: true, comments: false).ConfigureAwait(false))
-                    .Select(a => a.Name).ToList();
-                await _repo.DeleteAsync(left, timeout.Token, Heartbeat).ConfigureAwait(false);
-                _book.Forget(left, walRepository: false);
-            }, timeout.Token).ConfigureAwait(false);
+            FaultInjection.Point("abandon-before-delete");
+            // WAL the spool held is in the other spools too (every active spool receives every file)
+            await _leftovers.DeleteAsync(cycle, _book, _gates, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is BorgException or IOException or OperationCanceledException or ProcessFailedException)
         {

@@ -114,7 +114,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
             {
                 break;
             }
-            var current = DumpOneAsync(instance, inventory, repo, writer, database, predecessor, outcomes, dumped.Created, ct);
+            var current = DumpOneAsync(instance, inventory, repo, writer, database, predecessor, dumped, outcomes, ct);
             await Task.WhenAny(chained).ConfigureAwait(false);
             // the successor starts once this one holds the lock, so the two never race for it (that would reorder them)
             await repo.WaitUntilExclusivelyLockedAsync(current, TimeSpan.FromSeconds(3), ct).ConfigureAwait(false);
@@ -131,12 +131,17 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
     }
 
     private async Task DumpOneAsync(PgInstance instance, ServerInventory inventory, BorgRepository repo, DumpWriter writer, string? database,
-        Task predecessor, List<Outcome> outcomes, List<string> created, CancellationToken ct)
+        Task predecessor, Dumped dumped, List<Outcome> outcomes, CancellationToken ct)
     {
         var what = database is null ? "globals" : $"database {database}";
+        var created = dumped.Created;
         try
         {
-            var result = await DumpPipelinedAsync(instance, inventory, repo, writer, database, predecessor, what, ct).ConfigureAwait(false);
+            // the series' names so far: a dump's name follows them even after the clock stepped back. A listing that
+            // failed fails the pruning, not the dumps: their names then follow the clock alone
+            await Task.WhenAny(dumped.Listing).ConfigureAwait(false);
+            List<string> existing = dumped.Listing.IsCompletedSuccessfully ? [.. dumped.Listing.Result.Select(a => a.Name)] : [];
+            var result = await DumpPipelinedAsync(instance, inventory, repo, writer, database, predecessor, what, existing, ct).ConfigureAwait(false);
             Log.Dumped(log, instance.Name, what, result.Archive.ToString(), BorgRepository.FormatBytes(result.Stats.OriginalSize),
                 BorgRepository.FormatBytes(result.Stats.DeduplicatedSize), result.Elapsed.TotalSeconds);
             lock (outcomes)
@@ -166,14 +171,14 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
     /// starts no dump unless it got the lock); a predecessor that takes longer is awaited, then the normal attempt.
     /// </summary>
     private async Task<DumpWriter.Result> DumpPipelinedAsync(PgInstance instance, ServerInventory inventory, BorgRepository repo, DumpWriter writer,
-        string? database, Task predecessor, string what, CancellationToken ct)
+        string? database, Task predecessor, string what, IReadOnlyList<string> existing, CancellationToken ct)
     {
         status?.Invoke($"{instance.Name}: dumping {what}");
         for (var attempt = 0; attempt < 3 && !predecessor.IsCompleted; attempt++)
         {
             try
             {
-                return await writer.DumpAsync(instance, inventory.ServerVersionNum, repo, host, database, ct, quickLock: true).ConfigureAwait(false);
+                return await writer.DumpAsync(instance, inventory.ServerVersionNum, repo, host, database, existing, ct, quickLock: true).ConfigureAwait(false);
             }
             catch (BorgException e) when (e.IsLockTimeout)
             {
@@ -181,7 +186,7 @@ public sealed class DumpRound(PgBorgConfig config, string host, ILogger log, Act
             }
         }
         await Task.WhenAny(predecessor).ConfigureAwait(false);
-        return await writer.DumpAsync(instance, inventory.ServerVersionNum, repo, host, database, ct).ConfigureAwait(false);
+        return await writer.DumpAsync(instance, inventory.ServerVersionNum, repo, host, database, existing, ct).ConfigureAwait(false);
     }
 
     /// <summary>Refuses to dump a server that is not the configured instance (wrong socket or port).</summary>

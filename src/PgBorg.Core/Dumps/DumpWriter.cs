@@ -18,14 +18,18 @@ public sealed class DumpWriter(Action? heartbeat = null)
 
     public const string EnvProgram = "/usr/bin/env";
 
+    /// <param name="existing">The names the repository held for this instance before the round: a dump's name never sorts
+    /// before an older dump of its series (<see cref="Stamp.Next"/>), even after the clock stepped back.</param>
     /// <param name="quickLock">One short attempt at the repository lock (see <see cref="BorgRepository.CreateFromCommandAsync"/>);
     /// a lock still held then throws the <see cref="BorgException"/> with msgid LockTimeout, and nothing was dumped.</param>
-    public async Task<Result> DumpAsync(PgInstance instance, int serverVersionNum, BorgRepository repo, string host, string? database, CancellationToken ct, bool quickLock = false)
+    public async Task<Result> DumpAsync(PgInstance instance, int serverVersionNum, BorgRepository repo, string host, string? database,
+        IEnumerable<string> existing, CancellationToken ct, bool quickLock = false)
     {
         var watch = Stopwatch.StartNew();
         var started = DateTimeOffset.UtcNow;
         var kind = database is null ? ArchiveName.GlobalsKind : ArchiveName.DumpKind;
-        var name = new ArchiveName(host, instance.Name, instance.MajorVersion, kind, database, started);
+        var name = new ArchiveName(host, instance.Name, instance.MajorVersion, kind, database,
+            Stamp.Next(SeriesStamps(existing, host, instance.Name, kind, database), started));
         var metadata = new DumpMetadata(DumpMetadata.CurrentFormat, kind, host, instance.Name, instance.MajorVersion, serverVersionNum,
             database, started, database is null ? "pg_dumpall --globals-only" : "pg_dump -Fc --compress=0", database is null ? "sql" : "custom");
         var stdinName = database is null ? "globals.sql" : NameCodec.Encode(database) + ".pgsql";
@@ -45,6 +49,12 @@ public sealed class DumpWriter(Action? heartbeat = null)
             throw;
         }
     }
+
+    /// <summary>The stamps of one series (a database's dumps, or the globals; partial ones too) among <paramref name="names"/>.</summary>
+    internal static IEnumerable<string> SeriesStamps(IEnumerable<string> names, string host, string instance, string kind, string? database) =>
+        names.Select(n => ArchiveName.TryParse(n, out var a) ? a : null)
+            .Where(a => a is not null && a.Host == host && a.Instance == instance && a.BareKind == kind && a.Database == database)
+            .Select(a => Stamp.Of(a!.Time));
 
     /// <summary>Stopped mid-dump (SIGTERM): Borg may have left NAME.checkpoint; remove it now rather than next round.</summary>
     private static async Task RemoveCheckpointAsync(BorgRepository repo, string name)

@@ -38,6 +38,13 @@ public static class CycleVerifier
                     findings.Notes.Add($"cycle {cycle.Stamp}: WAL without a base, older than every complete cycle "
                         + "(left by an interrupted expiry; the next one deletes it)");
                 }
+                else if (LeftoverCycles.WalHeldByNeighbour(cycle, ordered))
+                {
+                    // a failed base whose clean-up was cut short: nothing of it is needed, pgcad's next round deletes it
+                    var archives = cycle.ArchiveRepositoryArchives.Count() + cycle.WalRepositoryArchives.Count();
+                    findings.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"cycle {cycle.Stamp}: leftover of a failed base, {archives} archive(s) whose WAL a complete cycle also holds (pgcad deletes them)"));
+                }
                 else
                 {
                     findings.Problems.Add(VerifyProblem.Of(cycle.Stamp, "base archive missing"));
