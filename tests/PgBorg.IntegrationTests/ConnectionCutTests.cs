@@ -10,37 +10,17 @@ namespace PgBorg.IntegrationTests;
 /// </summary>
 public sealed class ConnectionCutTests : IDisposable
 {
-    private static int _port = 47000 + Environment.ProcessId % 1000 * 3;
     private readonly Sandbox _sandbox = new();
 
     public void Dispose() => _sandbox.Dispose();
-
-    private string Rsh => _sandbox.Sub("fake-ssh");
-    private string Location => $"ssh://pgborg-remote{_sandbox.Repository}";
-
-    private const string Checksum = "SELECT (SELECT count(*) || ':' || sum(abalance) FROM pgbench_accounts) || ' ' || (SELECT count(*) FROM pgbench_history)";
 
     [Fact(Timeout = 900_000)]
     public async Task A_borg_serve_killed_mid_create_is_retried_and_leaves_no_checkpoint_or_lock()
     {
         await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "max_wal_size = 256MB\n");
-        await cluster.SqlAsync("CREATE DATABASE bench");
-        await Run.AsPostgresAsync($"{PostgresCluster.Bin}/pgbench", "-i", "-s", "1", "-q", "-h", cluster.SocketDirectory, "-p", cluster.Port.ToString(), "bench");
-        // stands in for ssh: drops ssh's options and the host, runs the remote command (borg serve) here
-        File.WriteAllText(Rsh, """
-            #!/bin/sh
-            while [ $# -gt 0 ]; do
-              case "$1" in
-                -p|-o|-i|-l) shift 2 ;;
-                -*) shift ;;
-                *) shift; break ;;
-              esac
-            done
-            exec "$@"
-            """);
-        File.SetUnixFileMode(Rsh, (UnixFileMode)0b111_101_101);
-        _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster).Replace($"repository = \"{_sandbox.Repository}\"",
-            $"repository = \"{Location}\"\nenvironment = {{ BORG_RSH = \"{Rsh}\" }}", StringComparison.Ordinal));
+        await PgBench.InitAsync(cluster);
+        var ssh = new SshStandIn(_sandbox);
+        _sandbox.WriteConfig(ssh.Remote(_sandbox.ArchiveConfig(cluster), _sandbox.Repository));
 
         // a Borg client that freezes (SIGSTOP) in the create of the armed kind, so the test can cut its connection
         using var bin = new FakeBin(new Dictionary<string, string>());
@@ -61,8 +41,7 @@ public sealed class ConnectionCutTests : IDisposable
             """);
         await using var pgcad = new DaemonProcess(_sandbox, ["pgcad"], new Dictionary<string, string> { ["PGBORG_BORG"] = borg });
         await pgcad.WaitForAsync(d => d.Stderr.Contains("stored (direct)"), TimeSpan.FromMinutes(3), "the first base");
-        var load = Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{PostgresCluster.Bin}/pgbench",
-            "-T", "150", "-R", "20", "-c", "1", "-h", cluster.SocketDirectory, "-p", cluster.Port.ToString(), "bench"], timeout: TimeSpan.FromMinutes(5));
+        var load = PgBench.StartAsync(cluster, TimeSpan.FromSeconds(150));
 
         // mid-batch: the round fails, the lock of the killed serve is left, and the batch is stored by a later round
         var cut = await CutAsync(pgcad, bin.Path, "wal", _sandbox.WalRepository);
@@ -77,33 +56,17 @@ public sealed class ConnectionCutTests : IDisposable
         var pgbench = await load;
         Assert.True(pgbench.ExitCode == 0, pgbench.ToString());
         var last = await cluster.SwitchAndWaitArchivedAsync();
-        var spoolRoot = cluster.DataDirectory + ".pgborg-spool";
-        await pgcad.WaitForAsync(_ => !Directory.GetDirectories(spoolRoot).Any(d => File.Exists(Path.Combine(d, last))), TimeSpan.FromMinutes(2), $"{last} in Borg");
+        await pgcad.WaitForAsync(_ => !cluster.SpoolHolds(last), TimeSpan.FromMinutes(2), $"{last} in Borg");
         Assert.Equal(0, await pgcad.TerminateAsync(TimeSpan.FromSeconds(60)));
 
-        foreach (var repository in new[] { _sandbox.Repository, _sandbox.WalRepository })
-        {
-            Assert.False(Directory.Exists(Path.Combine(repository, "lock.exclusive")), $"a lock is left in {repository}");
-            // a Borg of its own (pgcad's knows the repository under its ssh:// location and would ask about the move)
-            using var home = new TempDir("pgborg-borg-home");
-            var list = await Run.ProgramAsync("/usr/bin/borg", ["list", "--short", "--consider-checkpoints", repository],
-                new Dictionary<string, string> { ["BORG_PASSPHRASE"] = Sandbox.Passphrase, ["BORG_BASE_DIR"] = home.Path });
-            Assert.True(list.ExitCode == 0, list.ToString());
-            Assert.DoesNotContain(".checkpoint", list.Stdout);
-        }
+        // the test reads the repositories by their local paths through a Borg state of its own (LeftBehind)
+        await LeftBehind.AssertNothingAsync(_sandbox, cluster);
         // nothing lost: every kept cycle complete and its WAL continuous, checked by pgborg verify (the test's own Borg
         // knows these repositories under their local paths, and Borg asks before it opens a repository that "moved")
         var verify = await _sandbox.PgBorgAsync("verify");
         Assert.True(verify.ExitCode == 0, verify.ToString());
         Assert.Contains("all holds", verify.Stdout);
-        var expected = await cluster.SqlAsync(Checksum, "bench");
-        using var dir = new TempDir("pgborg-restore");
-        var data = Path.Combine(dir.Path, "data");
-        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(4));
-        Assert.True(r.ExitCode == 0, r.ToString());
-        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
-        await server.WaitPromotedAsync();
-        Assert.Equal(expected, await server.SqlAsync(Checksum, "bench"));
+        await RestoredServer.AssertLatestMatchesAsync(_sandbox, cluster, PgBench.Checksum, PgBench.Database);
     }
 
     /// <summary>

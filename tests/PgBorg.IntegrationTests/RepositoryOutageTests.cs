@@ -11,7 +11,6 @@ namespace PgBorg.IntegrationTests;
 /// </summary>
 public sealed partial class RepositoryOutageTests : IAsyncLifetime
 {
-    private static int _port = 45000 + Environment.ProcessId % 1000 * 3;
     private static readonly TimeSpan Outage = TimeSpan.FromMinutes(5);
     private PostgresCluster _cluster = null!;
     private readonly Sandbox _sandbox = new();
@@ -19,8 +18,7 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "max_wal_size = 256MB\n");
-        await _cluster.SqlAsync("CREATE DATABASE bench");
-        await Run.AsPostgresAsync($"{PostgresCluster.Bin}/pgbench", "-i", "-s", "1", "-q", "-h", _cluster.SocketDirectory, "-p", _cluster.Port.ToString(), "bench");
+        await PgBench.InitAsync(_cluster);
     }
 
     public async ValueTask DisposeAsync()
@@ -28,8 +26,6 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
         await _cluster.DisposeAsync();
         _sandbox.Dispose();
     }
-
-    private const string Checksum = "SELECT (SELECT count(*) || ':' || sum(abalance) FROM pgbench_accounts) || ' ' || (SELECT count(*) FROM pgbench_history)";
 
     private string DumpRepository => _sandbox.Sub("dump-repo");
 
@@ -55,9 +51,7 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
         {
             await pgcad.WaitForAsync(d => d.Stderr.Contains("stored (direct)"), TimeSpan.FromMinutes(3), "the first base");
             await pgdumpd.WaitForAsync(d => d.Stderr.Contains("dump round of"), TimeSpan.FromMinutes(3), "the first dump round");
-            var load = Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", $"{PostgresCluster.Bin}/pgbench",
-                "-T", ((int)Outage.TotalSeconds + 30).ToString(), "-R", "20", "-c", "1", "-h", _cluster.SocketDirectory, "-p", _cluster.Port.ToString(), "bench"],
-                timeout: Outage + TimeSpan.FromMinutes(3));
+            var load = PgBench.StartAsync(_cluster, Outage + TimeSpan.FromSeconds(30));
 
             // the disk goes away
             foreach (var repository in Repositories)
@@ -65,27 +59,22 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
                 Directory.Move(repository, repository + ".away");
             }
             var gone = DateTime.UtcNow;
-            bool statusSawIt = false, metricsSawIt = false, restarted = false;
-            while (DateTime.UtcNow - gone < Outage)
+            await using (var watch = new FaultWatch(_sandbox, TimeSpan.FromSeconds(5)))
             {
-                await Task.Delay(5000);
-                var status = await _sandbox.PgBorgAsync("status");
-                statusSawIt |= status.ExitCode == 1 && status.Stdout.Contains("archiving failing") && SpoolWaiting(status.Stdout) > 0;
-                var metrics = (await _sandbox.PgBorgAsync("metrics")).Stdout;
-                metricsSawIt |= metrics.Contains("pgborg_archive_round_success{instance=\"main\"} 0") && SpoolFilesMetric(metrics) > 0;
-                if (!restarted && DateTime.UtcNow - gone > TimeSpan.FromMinutes(1))
-                {
-                    // a pgcad started while the disk is away must not create a new, empty repository where the old one was
-                    Assert.Equal(0, await pgcad.TerminateAsync(TimeSpan.FromSeconds(60)));
-                    await pgcad.DisposeAsync();
-                    pgcad = new DaemonProcess(_sandbox, ["pgcad"]);
-                    await pgcad.WaitForAsync(d => d.Stderr.Contains("is gone, but this host has used a repository there before"),
-                        TimeSpan.FromMinutes(2), "the refusal to initialise a vanished repository");
-                    restarted = true;
-                }
+                await Task.Delay(TimeSpan.FromMinutes(1));
+                // a pgcad started while the disk is away must not create a new, empty repository where the old one was
+                Assert.Equal(0, await pgcad.TerminateAsync(TimeSpan.FromSeconds(60)));
+                await pgcad.DisposeAsync();
+                pgcad = new DaemonProcess(_sandbox, ["pgcad"]);
+                await pgcad.WaitForAsync(d => d.Stderr.Contains("is gone, but this host has used a repository there before"),
+                    TimeSpan.FromMinutes(2), "the refusal to initialise a vanished repository");
+                await Task.Delay(Outage - (DateTime.UtcNow - gone) is { Ticks: > 0 } rest ? rest : TimeSpan.Zero);
+                await watch.StopAsync();
+                watch.AssertSaw(s => s.Failing && s.StatusOf().Contains("archiving failing") && s.SpoolWaiting() > 0,
+                    "the failure with a spool backlog in status");
+                watch.AssertSaw(s => s.Metric("pgborg_archive_round_success") == 0 && s.Metric("pgborg_spool_files") > 0,
+                    "a failed round with a spool backlog in the metrics");
             }
-            Assert.True(statusSawIt, "pgborg status never showed the failure with a spool backlog");
-            Assert.True(metricsSawIt, "the metrics never showed a failed round with a spool backlog");
             Assert.All(Repositories, r => Assert.False(Directory.Exists(r), $"{r} was created while the repository was away"));
             Assert.Matches(@"finished: \d+ succeeded, [1-9]\d* failed", pgdumpd.Stderr);
 
@@ -98,7 +87,7 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
             var pgbench = await load;
             Assert.True(pgbench.ExitCode == 0, pgbench.ToString());
             var last = await _cluster.SwitchAndWaitArchivedAsync();
-            await pgcad.WaitForAsync(_ => !SpoolHolds(last), TimeSpan.FromMinutes(3), $"{last} to be ingested");
+            await pgcad.WaitForAsync(_ => !_cluster.SpoolHolds(last), TimeSpan.FromMinutes(3), $"{last} to be ingested");
 
             // drained in order: after the return, each cycle's batches follow one another (cycles overlap, and while a
             // new base is taken both spools receive every segment)
@@ -117,9 +106,9 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
             Assert.Equal(0, await pgcad.TerminateAsync(TimeSpan.FromSeconds(60)));
             Assert.Equal(0, await pgdumpd.TerminateAsync(TimeSpan.FromSeconds(60)));
 
-            await AssertNothingLostAsync(last);
-            await AssertNothingLeftBehindAsync();
-            await AssertRestoresAsync();
+            await new ArchiveInspector(_sandbox).AssertNoSegmentMissingAsync(last);
+            await LeftBehind.AssertNothingAsync(_sandbox, _cluster, Repositories);
+            await RestoredServer.AssertLatestMatchesAsync(_sandbox, _cluster, PgBench.Checksum, PgBench.Database);
         }
         finally
         {
@@ -134,19 +123,6 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
     [GeneratedRegex(@"archived \d+ WAL files ([0-9A-F]{24})\.\.([0-9A-F]{24}) into \S+~(\d{8}T\d{6}Z)")]
     private static partial Regex IngestedBatch();
 
-    [GeneratedRegex(@"(\d+) file\(s\) waiting")]
-    private static partial Regex Waiting();
-
-    [GeneratedRegex("pgborg_spool_files\\{instance=\"main\"\\} (\\d+)")]
-    private static partial Regex SpoolFiles();
-
-    private static int SpoolWaiting(string status) => Waiting().Match(status) is { Success: true } m ? int.Parse(m.Groups[1].Value) : 0;
-
-    private static int SpoolFilesMetric(string metrics) => SpoolFiles().Match(metrics) is { Success: true } m ? int.Parse(m.Groups[1].Value) : 0;
-
-    private bool SpoolHolds(string file) =>
-        Directory.GetDirectories(_cluster.DataDirectory + ".pgborg-spool").Any(d => File.Exists(Path.Combine(d, file)));
-
     private async Task WaitHealthyAsync()
     {
         RunResult status = null!;
@@ -160,38 +136,5 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
             await Task.Delay(3000);
         }
         Assert.Fail("status did not become healthy within 3 minutes of the repositories' return:\n" + status);
-    }
-
-    private async Task AssertNothingLostAsync(string last)
-    {
-        var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
-        var first = cycles.First(c => c.Base is not null).Base!.Value.GetProperty("startWalFile").GetString()!;
-        var stored = cycles.SelectMany(c => c.WalFiles).ToHashSet();
-        var missing = ArchiveInspector.SegmentRange(first, last).Where(s => !stored.Contains(s)).ToList();
-        Assert.True(missing.Count == 0, "lost: " + string.Join(", ", missing));
-    }
-
-    private async Task AssertNothingLeftBehindAsync()
-    {
-        Assert.Equal("0", await _cluster.SqlAsync("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgborg%'"));
-        Assert.DoesNotContain(await _sandbox.ArchiveNamesAsync(), n => n.EndsWith(".checkpoint", StringComparison.Ordinal));
-        Assert.All(Repositories, r => Assert.False(File.Exists(Path.Combine(r, "lock.roster")) || Directory.Exists(Path.Combine(r, "lock.exclusive")), $"a lock is left in {r}"));
-        Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(_cluster.DataDirectory)!, "*.pgborg-snapshot*"));
-        foreach (var spool in Directory.GetDirectories(_cluster.DataDirectory + ".pgborg-spool"))
-        {
-            Assert.Empty(Directory.GetFiles(spool, ".*tmp*"));
-        }
-    }
-
-    private async Task AssertRestoresAsync()
-    {
-        var expected = await _cluster.SqlAsync(Checksum, "bench");
-        using var dir = new TempDir("pgborg-restore");
-        var data = Path.Combine(dir.Path, "data");
-        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(4));
-        Assert.True(r.ExitCode == 0, r.ToString());
-        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
-        await server.WaitPromotedAsync();
-        Assert.Equal(expected, await server.SqlAsync(Checksum, "bench"));
     }
 }

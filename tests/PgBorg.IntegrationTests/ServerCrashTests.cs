@@ -11,12 +11,9 @@ namespace PgBorg.IntegrationTests;
 /// </summary>
 public sealed class ServerCrashTests : IDisposable
 {
-    private static int _port = 46000 + Environment.ProcessId % 1000 * 3;
     private readonly Sandbox _sandbox = new();
 
     public void Dispose() => _sandbox.Dispose();
-
-    private const string Checksum = "SELECT (SELECT count(*) || ':' || sum(abalance) FROM pgbench_accounts) || ' ' || (SELECT count(*) FROM pgbench_history)";
 
     [Theory(Timeout = 900_000)]
     [InlineData("direct")]
@@ -25,8 +22,7 @@ public sealed class ServerCrashTests : IDisposable
     {
         await using var fs = method == "reflink" ? await LoopFilesystem.CreateAsync("xfs") : null;
         await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "max_wal_size = 256MB\n", fs?.Sub("pgdata"));
-        await cluster.SqlAsync("CREATE DATABASE bench");
-        await Run.AsPostgresAsync($"{PostgresCluster.Bin}/pgbench", "-i", "-s", "1", "-q", "-h", cluster.SocketDirectory, "-p", cluster.Port.ToString(), "bench");
+        await PgBench.InitAsync(cluster);
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, snapshot: method));
 
         // a Borg that freezes (SIGSTOP) in the base's create once the test arms it
@@ -42,9 +38,7 @@ public sealed class ServerCrashTests : IDisposable
             """);
         await using var pgcad = new DaemonProcess(_sandbox, ["pgcad"], new Dictionary<string, string> { ["PGBORG_BORG"] = borg });
         await pgcad.WaitForAsync(d => d.Stderr.Contains($"stored ({method})"), TimeSpan.FromMinutes(3), "the first base");
-        var load = Run.AsPostgresAsync($"{PostgresCluster.Bin}/pgbench", "-T", "20", "-R", "50", "-c", "1",
-            "-h", cluster.SocketDirectory, "-p", cluster.Port.ToString(), "bench");
-        await load;
+        await PgBench.RunAsync(cluster, TimeSpan.FromSeconds(20), rate: 50);
 
         var armedAt = pgcad.Stderr.Length;
         File.WriteAllText(armed, "");
@@ -73,36 +67,16 @@ public sealed class ServerCrashTests : IDisposable
             await pgcad.WaitForAsync(d => d.Stderr[armedAt..].Contains($"stored ({method})"), TimeSpan.FromMinutes(4), "the base to complete");
             await StartAgainAsync(cluster);
         }
-        await Run.AsPostgresAsync($"{PostgresCluster.Bin}/pgbench", "-T", "10", "-R", "50", "-c", "1",
-            "-h", cluster.SocketDirectory, "-p", cluster.Port.ToString(), "bench");
+        await PgBench.RunAsync(cluster, TimeSpan.FromSeconds(10), rate: 50);
         var last = await cluster.SwitchAndWaitArchivedAsync();
-        var spoolRoot = cluster.DataDirectory + ".pgborg-spool";
+        var spoolRoot = cluster.SpoolRoot;
         await pgcad.WaitForAsync(_ => Directory.GetDirectories(spoolRoot).Length == 1
             && !Directory.GetDirectories(spoolRoot).Any(d => File.Exists(Path.Combine(d, last))), TimeSpan.FromMinutes(2), "one spool, drained");
         Assert.Equal(0, await pgcad.TerminateAsync(TimeSpan.FromSeconds(60)));
 
-        // nothing left behind
-        Assert.Equal("0", await cluster.SqlAsync("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'pgborg%'"));
-        Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(cluster.DataDirectory)!, "*.pgborg-snapshot*"));
-        Assert.DoesNotContain(await _sandbox.ArchiveNamesAsync(), n => n.EndsWith(".checkpoint", StringComparison.Ordinal));
-        Assert.Empty(Directory.GetFiles(Directory.GetDirectories(spoolRoot)[0], ".*tmp*"));
-        Assert.False(File.Exists(Path.Combine(cluster.DataDirectory, "tablespace_map")));
-
-        // nothing lost: every cycle complete, every segment from the first base on, the latest state exact
-        var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
-        Assert.All(cycles, c => Assert.True(c.Base is { } b && b.GetProperty("complete").GetBoolean(), $"cycle {c.Stamp} is not complete"));
-        var first = cycles[0].Base!.Value.GetProperty("startWalFile").GetString()!;
-        var stored = cycles.SelectMany(c => c.WalFiles).ToHashSet();
-        var missing = ArchiveInspector.SegmentRange(first, last).Where(s => !stored.Contains(s)).ToList();
-        Assert.True(missing.Count == 0, "lost: " + string.Join(", ", missing));
-        var expected = await cluster.SqlAsync(Checksum, "bench");
-        using var dir = new TempDir("pgborg-restore");
-        var data = Path.Combine(dir.Path, "data");
-        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(4));
-        Assert.True(r.ExitCode == 0, r.ToString());
-        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
-        await server.WaitPromotedAsync();
-        Assert.Equal(expected, await server.SqlAsync(Checksum, "bench"));
+        await LeftBehind.AssertNothingAsync(_sandbox, cluster);
+        await new ArchiveInspector(_sandbox).AssertNoSegmentMissingAsync(last, everyBaseComplete: true);
+        await RestoredServer.AssertLatestMatchesAsync(_sandbox, cluster, PgBench.Checksum, PgBench.Database);
     }
 
     /// <summary>pg_ctl start once the killed postmaster's backends have noticed its death and released its shared memory.</summary>

@@ -10,12 +10,9 @@ namespace PgBorg.IntegrationTests;
 /// </summary>
 public sealed class SpoolFullTests : IDisposable
 {
-    private static int _port = 44000 + Environment.ProcessId % 1000 * 3;
     private readonly Sandbox _sandbox = new();
 
     public void Dispose() => _sandbox.Dispose();
-
-    private const string Checksum = "SELECT count(*) || ' ' || md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM t";
 
     [Fact(Timeout = 600_000)]
     public async Task A_full_disk_fails_wal_push_cleanly_and_every_segment_is_archived_once_space_returns()
@@ -49,11 +46,11 @@ public sealed class SpoolFullTests : IDisposable
             // one line naming ENOSPC; no partial file in any spool; PostgreSQL still has the segment
             var log = await File.ReadAllTextAsync(cluster.LogFile);
             Assert.Contains($"pgborg wal-push: no space left on device (ENOSPC) storing {failed} in the spool; PostgreSQL keeps the file and retries", log);
-            foreach (var spool in Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool"))
+            foreach (var spool in Directory.GetDirectories(cluster.SpoolRoot))
             {
                 Assert.Empty(Directory.GetFiles(spool, ".*tmp*"));
-                Assert.False(File.Exists(Path.Combine(spool, failed)), $"{failed} is in {spool} though wal-push failed");
             }
+            Assert.False(cluster.SpoolHolds(failed), $"{failed} is in a spool though wal-push failed");
             Assert.True(File.Exists(Path.Combine(cluster.DataDirectory, "pg_wal", failed)));
 
             // pgcad reports it; status and the metrics show it
@@ -76,12 +73,8 @@ public sealed class SpoolFullTests : IDisposable
         await cluster.SqlAsync("INSERT INTO t SELECT g, 'after' FROM generate_series(701, 800) g");
         var last = await cluster.SwitchAndWaitArchivedAsync();
         await OnceAsync();
-        var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
-        var first = cycles[0].Base!.Value.GetProperty("startWalFile").GetString()!;
-        var stored = cycles.SelectMany(c => c.WalFiles).ToHashSet();
-        var missing = ArchiveInspector.SegmentRange(first, last).Where(s => !stored.Contains(s)).ToList();
-        Assert.True(missing.Count == 0, "lost: " + string.Join(", ", missing));
-        await AssertRestoresAsync(cluster);
+        await new ArchiveInspector(_sandbox).AssertNoSegmentMissingAsync(last);
+        await RestoredServer.AssertLatestMatchesAsync(_sandbox, cluster, RestoredServer.TableChecksum);
     }
 
     [Fact(Timeout = 600_000)]
@@ -92,7 +85,7 @@ public sealed class SpoolFullTests : IDisposable
         // room for two 16 MiB segments: the third is dropped
         _sandbox.WriteConfig(Config(cluster, "spool_max_size = \"40MB\""));
         await OnceAsync();
-        var broken = Assert.Single(Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool"));
+        var broken = Assert.Single(Directory.GetDirectories(cluster.SpoolRoot));
 
         // pgcad is away (the repository unavailable, as far as the spool can tell): WAL piles up to the limit
         var switched = new List<string>();
@@ -123,39 +116,24 @@ public sealed class SpoolFullTests : IDisposable
             var last = await cluster.SwitchAndWaitArchivedAsync();
             await daemon.WaitForAsync(_ => !Directory.Exists(broken), TimeSpan.FromMinutes(2), "the broken spool to be retired");
             // ingested: moved out of every spool's waiting files
-            await daemon.WaitForAsync(_ => SpoolBacklogHolds(cluster, last) == false, TimeSpan.FromMinutes(2), $"{last} in Borg");
+            await daemon.WaitForAsync(_ => !cluster.SpoolHolds(last), TimeSpan.FromMinutes(2), $"{last} in Borg");
             Assert.Equal(0, await daemon.TerminateAsync(TimeSpan.FromSeconds(60)));
         }
         var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
         Assert.Equal(2, cycles.Count(c => c.Base is not null));
         // the broken spool was drained and retired; status is healthy again, and the latest state restores exactly
-        Assert.DoesNotContain(broken, Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool"));
+        Assert.DoesNotContain(broken, Directory.GetDirectories(cluster.SpoolRoot));
         status = await _sandbox.PgBorgAsync("status");
         Assert.DoesNotContain("DROPPED", status.Stdout);
         Assert.Contains("pgborg_spool_wal_dropped{instance=\"main\"} 0", (await _sandbox.PgBorgAsync("metrics")).Stdout);
-        await AssertRestoresAsync(cluster);
+        await RestoredServer.AssertLatestMatchesAsync(_sandbox, cluster, RestoredServer.TableChecksum);
     }
-
-    private static bool SpoolBacklogHolds(PostgresCluster cluster, string file) =>
-        Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool").Any(d => File.Exists(Path.Combine(d, file)));
 
     private string Config(PostgresCluster cluster, string extraArchive = "") => _sandbox.ArchiveConfig(cluster, extraArchive: extraArchive) + $"""
 
         [metrics]
         textfile_directory = "{_sandbox.Sub("textfile")}"
         """;
-
-    private async Task AssertRestoresAsync(PostgresCluster cluster)
-    {
-        var expected = await cluster.SqlAsync(Checksum);
-        using var dir = new TempDir("pgborg-restore");
-        var data = Path.Combine(dir.Path, "data");
-        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(3));
-        Assert.True(r.ExitCode == 0, r.ToString());
-        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
-        await server.WaitPromotedAsync();
-        Assert.Equal(expected, await server.SqlAsync(Checksum));
-    }
 
     private async Task<RunResult> OnceAsync()
     {
