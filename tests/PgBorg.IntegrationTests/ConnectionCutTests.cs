@@ -4,7 +4,8 @@ namespace PgBorg.IntegrationTests;
 
 /// <summary>
 /// Issue 13, drill 4: the connection to a remote repository is cut (the stand-in's <c>borg serve</c> killed) in the
-/// middle of a WAL batch's create and again in the middle of a base's, while pgbench writes and pgcad runs as a daemon.
+/// middle of a WAL batch's create and again in the middle of a base's, while pgbench writes and pgcad and pgdumpd run as
+/// daemons. Status and the metrics show each failed round.
 /// The killed serve leaves its repository lock behind; Borg breaks it only because its process is gone (Borg's own
 /// stale-lock check), the batch is retried, a new base follows, and no checkpoint archive or lock remains.
 /// </summary>
@@ -20,7 +21,14 @@ public sealed class ConnectionCutTests : IDisposable
         await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "max_wal_size = 256MB\n");
         await PgBench.InitAsync(cluster);
         var ssh = new SshStandIn(_sandbox);
-        _sandbox.WriteConfig(ssh.Remote(_sandbox.ArchiveConfig(cluster), _sandbox.Repository));
+        var dumps = _sandbox.Sub("dump-repo");
+        _sandbox.WriteConfig(ssh.Remote(_sandbox.ArchiveConfig(cluster), _sandbox.Repository) + $"""
+
+            [dump]
+            repository = "{dumps}"
+            passphrase = "{Sandbox.Passphrase}"
+            interval = "30s"
+            """);
 
         // a Borg client that freezes (SIGSTOP) in the create of the armed kind, so the test can cut its connection
         using var bin = new FakeBin(new Dictionary<string, string>());
@@ -40,27 +48,40 @@ public sealed class ConnectionCutTests : IDisposable
             exec /usr/bin/borg "$@"
             """);
         await using var pgcad = new DaemonProcess(_sandbox, ["pgcad"], new Dictionary<string, string> { ["PGBORG_BORG"] = borg });
+        await using var pgdumpd = new DaemonProcess(_sandbox, ["pgdumpd"]);
         await pgcad.WaitForAsync(d => d.Stderr.Contains("stored (direct)"), TimeSpan.FromMinutes(3), "the first base");
+        await pgdumpd.WaitForAsync(d => d.Stderr.Contains("dump round of"), TimeSpan.FromMinutes(3), "the first dump round");
         var load = PgBench.StartAsync(cluster, TimeSpan.FromSeconds(150));
+        await using var watch = new FaultWatch(_sandbox, TimeSpan.FromSeconds(2));
 
-        // mid-batch: the round fails, the lock of the killed serve is left, and the batch is stored by a later round
-        var cut = await CutAsync(pgcad, bin.Path, "wal", _sandbox.WalRepository);
-        await pgcad.WaitForAsync(d => d.Stderr[cut..].Contains("archiving round failed: archiving WAL"), TimeSpan.FromMinutes(2), "the WAL round to fail");
+        // mid-batch: the round fails, the lock of the killed serve is left, and the batch is stored by a later round; the
+        // stand-in refuses connections until status and the metrics have shown the failed round (the WAL loop retries
+        // within seconds, faster than an operator looks)
+        var cut = await CutAsync(pgcad, ssh, bin.Path, "wal", _sandbox.WalRepository);
+        await pgcad.WaitForAsync(d => d.Stderr[cut..].Contains("main: archiving round failed: archiving WAL"), TimeSpan.FromMinutes(2), "the WAL round to fail");
+        await ShowsFailureAsync(watch, ssh);
         await pgcad.WaitForAsync(d => d.Stderr[cut..].Contains(" WAL files "), TimeSpan.FromMinutes(2), "the batch to be retried");
 
         // mid-base: the attempt fails, and the request for a new cycle stands until a base is stored
-        cut = await CutAsync(pgcad, bin.Path, "base", _sandbox.Repository);
-        await pgcad.WaitForAsync(d => d.Stderr[cut..].Contains("archiving round failed"), TimeSpan.FromMinutes(2), "the base to fail");
+        cut = await CutAsync(pgcad, ssh, bin.Path, "base", _sandbox.Repository);
+        await pgcad.WaitForAsync(d => d.Stderr[cut..].Contains("main: archiving round failed: "), TimeSpan.FromMinutes(2), "the base to fail");
+        await ShowsFailureAsync(watch, ssh);
         await pgcad.WaitForAsync(d => d.Stderr[cut..].Contains("stored (direct)"), TimeSpan.FromMinutes(4), "a new base");
+        await watch.StopAsync();
 
         var pgbench = await load;
         Assert.True(pgbench.ExitCode == 0, pgbench.ToString());
         var last = await cluster.SwitchAndWaitArchivedAsync();
         await pgcad.WaitForAsync(_ => !cluster.SpoolHolds(last), TimeSpan.FromMinutes(2), $"{last} in Borg");
+        await FaultWatch.WaitHealthyAsync(_sandbox);
         Assert.Equal(0, await pgcad.TerminateAsync(TimeSpan.FromSeconds(60)));
+        // the dumps, in a repository of their own, went on through the cuts
+        Assert.Equal(0, await pgdumpd.TerminateAsync(TimeSpan.FromSeconds(60)));
+        Assert.Matches(@"dump round of main finished: [1-9]\d* succeeded, 0 failed", pgdumpd.Stderr);
+        Assert.DoesNotMatch(@"finished: \d+ succeeded, [1-9]\d* failed", pgdumpd.Stderr);
 
         // the test reads the repositories by their local paths through a Borg state of its own (LeftBehind)
-        await LeftBehind.AssertNothingAsync(_sandbox, cluster);
+        await LeftBehind.AssertNothingAsync(_sandbox, cluster, _sandbox.Repository, _sandbox.WalRepository, dumps);
         // nothing lost: every kept cycle complete and its WAL continuous, checked by pgborg verify (the test's own Borg
         // knows these repositories under their local paths, and Borg asks before it opens a repository that "moved")
         var verify = await _sandbox.PgBorgAsync("verify");
@@ -69,11 +90,21 @@ public sealed class ConnectionCutTests : IDisposable
         await RestoredServer.AssertLatestMatchesAsync(_sandbox, cluster, PgBench.Checksum, PgBench.Database);
     }
 
+    /// <summary>Waits until status and the metrics show the failed round, then lets the stand-in connect again.</summary>
+    private static async Task ShowsFailureAsync(FaultWatch watch, SshStandIn ssh)
+    {
+        var since = DateTime.UtcNow;
+        await watch.WaitForAsync(s => s.At > since && s.Failing && s.StatusOf().Contains("  problem:     archiving failing (")
+            && s.Metric("pgborg_archive_round_success") == 0, TimeSpan.FromMinutes(1), "the failed round");
+        ssh.Refusing = false;
+    }
+
     /// <summary>
     /// Arms the frozen create of <paramref name="kind"/>, waits for it, kill -9s its <c>borg serve</c> (the stand-in's
-    /// child of the frozen client) and lets the client go on into the cut connection. Returns pgcad's stderr position.
+    /// child of the frozen client), makes the stand-in refuse new connections and lets the client go on into the cut
+    /// connection. Returns pgcad's stderr position.
     /// </summary>
-    private static async Task<int> CutAsync(DaemonProcess pgcad, string bin, string kind, string repository)
+    private static async Task<int> CutAsync(DaemonProcess pgcad, SshStandIn ssh, string bin, string kind, string repository)
     {
         var frozen = Path.Combine(bin, "frozen");
         File.Delete(frozen);
@@ -93,6 +124,7 @@ public sealed class ConnectionCutTests : IDisposable
         }
         // the serve died holding the repository's lock: Borg finds it stale later, because its process is gone
         Assert.True(Directory.Exists(Path.Combine(repository, "lock.exclusive")), $"no lock of the killed serve in {repository}");
+        ssh.Refusing = true;
         await Run.CheckedAsync("/bin/kill", "-CONT", client);
         return at;
     }

@@ -102,7 +102,7 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
                     Assert.True(string.CompareOrdinal(own[i - 1].Last, own[i].First) < 0, $"batch {own[i]} after {own[i - 1]}");
                 }
             }
-            await WaitHealthyAsync();
+            await FaultWatch.WaitHealthyAsync(_sandbox);
             Assert.Equal(0, await pgcad.TerminateAsync(TimeSpan.FromSeconds(60)));
             Assert.Equal(0, await pgdumpd.TerminateAsync(TimeSpan.FromSeconds(60)));
 
@@ -122,19 +122,4 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
 
     [GeneratedRegex(@"archived \d+ WAL files ([0-9A-F]{24})\.\.([0-9A-F]{24}) into \S+~(\d{8}T\d{6}Z)")]
     private static partial Regex IngestedBatch();
-
-    private async Task WaitHealthyAsync()
-    {
-        RunResult status = null!;
-        for (var i = 0; i < 60; i++)
-        {
-            status = await _sandbox.PgBorgAsync("status");
-            if (status.ExitCode == 0)
-            {
-                return;
-            }
-            await Task.Delay(3000);
-        }
-        Assert.Fail("status did not become healthy within 3 minutes of the repositories' return:\n" + status);
-    }
 }

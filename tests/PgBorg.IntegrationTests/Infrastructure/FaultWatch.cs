@@ -40,15 +40,18 @@ public sealed partial class FaultWatch : IAsyncDisposable
     }
 
     private readonly Sandbox _sandbox;
+    private readonly IDictionary<string, string>? _env;
     private readonly TimeSpan _every;
     private readonly List<Sample> _samples = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
     /// <summary>Starts sampling at once, then every <paramref name="every"/> (default 3 s) until stopped.</summary>
-    public FaultWatch(Sandbox sandbox, TimeSpan? every = null)
+    /// <param name="env">The environment of status and metrics (e.g. the daemons' faked clock).</param>
+    public FaultWatch(Sandbox sandbox, TimeSpan? every = null, IDictionary<string, string>? env = null)
     {
         _sandbox = sandbox;
+        _env = env;
         _every = every ?? TimeSpan.FromSeconds(3);
         _loop = SampleAsync();
     }
@@ -96,12 +99,30 @@ public sealed partial class FaultWatch : IAsyncDisposable
         return null!;
     }
 
+    /// <summary>Waits until <c>pgborg status</c> exits 0 (every instance healthy), at most <paramref name="timeout"/> (default 3 minutes).</summary>
+    public static async Task WaitHealthyAsync(Sandbox sandbox, TimeSpan? timeout = null, IDictionary<string, string>? env = null)
+    {
+        var until = DateTime.UtcNow + (timeout ?? TimeSpan.FromMinutes(3));
+        RunResult status;
+        do
+        {
+            status = await sandbox.PgBorgAsync(["status"], env);
+            if (status.ExitCode == 0)
+            {
+                return;
+            }
+            await Task.Delay(2000);
+        }
+        while (DateTime.UtcNow < until);
+        Assert.Fail("status did not become healthy:\n" + status);
+    }
+
     private async Task SampleAsync()
     {
         while (!_stop.IsCancellationRequested)
         {
-            var status = await _sandbox.PgBorgAsync("status");
-            var metrics = await _sandbox.PgBorgAsync("metrics");
+            var status = await _sandbox.PgBorgAsync(["status"], _env);
+            var metrics = await _sandbox.PgBorgAsync(["metrics"], _env);
             lock (_samples)
             {
                 _samples.Add(new Sample(DateTime.UtcNow, status, metrics.Stdout));
