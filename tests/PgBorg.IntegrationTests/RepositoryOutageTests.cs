@@ -42,7 +42,7 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
 
     private string[] Repositories => [_sandbox.Repository, _sandbox.WalRepository, DumpRepository];
 
-    [Fact(Timeout = 1_200_000)]
+    [Fact(Timeout = 1_800_000)]
     public async Task Five_minutes_without_the_repositories_lose_nothing_and_the_backlog_drains_in_order()
     {
         Directory.CreateDirectory(_sandbox.Sub("textfile"));
@@ -69,7 +69,7 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
         await using var pgdumpd = new DaemonProcess(_sandbox, ["pgdumpd"]);
         try
         {
-            await pgcad.WaitForAsync(d => Instances.All(i => Regex.IsMatch(d.Stderr, $@"{i}: base backup of cycle \S+ stored \(direct\)")), TimeSpan.FromMinutes(4), "the first bases");
+            await pgcad.WaitForAsync(d => Instances.All(i => Regex.IsMatch(d.Stderr, $@"{i}: base backup of cycle \S+ stored \(direct\)")), TimeSpan.FromMinutes(8), "the first bases");
             await pgdumpd.WaitForAsync(d => d.Stderr.Contains("dump round of"), TimeSpan.FromMinutes(3), "the first dump round");
             var load = PgBench.StartAsync(_cluster, Outage + TimeSpan.FromSeconds(30));
             var remoteLoad = PgBench.StartAsync(remote, Outage + TimeSpan.FromSeconds(30));
