@@ -15,7 +15,7 @@ public sealed class ConnectionCutTests : IDisposable
 
     public void Dispose() => _sandbox.Dispose();
 
-    [Fact(Timeout = 900_000)]
+    [Fact(Timeout = 1_200_000)]
     public async Task A_borg_serve_killed_mid_create_is_retried_and_leaves_no_checkpoint_or_lock()
     {
         await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "max_wal_size = 256MB\n");
@@ -49,8 +49,8 @@ public sealed class ConnectionCutTests : IDisposable
             """);
         await using var pgcad = new DaemonProcess(_sandbox, ["pgcad"], new Dictionary<string, string> { ["PGBORG_BORG"] = borg });
         await using var pgdumpd = new DaemonProcess(_sandbox, ["pgdumpd"]);
-        await pgcad.WaitForAsync(d => d.Stderr.Contains("stored (direct)"), TimeSpan.FromMinutes(3), "the first base");
-        await pgdumpd.WaitForAsync(d => d.Stderr.Contains("dump round of"), TimeSpan.FromMinutes(3), "the first dump round");
+        await pgcad.WaitForAsync(d => d.Stderr.Contains("stored (direct)"), TimeSpan.FromMinutes(6), "the first base");
+        await pgdumpd.WaitForAsync(d => d.Stderr.Contains("dump round of"), TimeSpan.FromMinutes(6), "the first dump round");
         var load = PgBench.StartAsync(cluster, TimeSpan.FromSeconds(150));
         await using var watch = new FaultWatch(_sandbox, TimeSpan.FromSeconds(2));
 
