@@ -99,8 +99,9 @@ public sealed partial class RepositoryOutageTests : IAsyncLifetime
                     watch.AssertSaw(s => s.Metric("pgborg_archive_round_success", instance) == 0 && s.Metric("pgborg_spool_files", instance) > 0,
                         $"a failed round of {instance} with a spool backlog in the metrics");
                 }
-                // the remote one names what ssh said
-                watch.AssertSaw(s => s.StatusOf("remote").Contains("Connection refused"), "the refused connection");
+                // the remote one says the connection failed (Borg's words for ssh's exit 255)
+                watch.AssertSaw(s => s.StatusOf("remote").Contains(
+                    $"failed on repository {SshStandIn.Location(RemoteRepository)}: the connection to the repository was closed"), "the refused connection");
             }
             Assert.All(Repositories, r => Assert.False(Directory.Exists(r), $"{r} was created while the repository was away"));
             Assert.Matches(@"finished: \d+ succeeded, [1-9]\d* failed", pgdumpd.Stderr);
