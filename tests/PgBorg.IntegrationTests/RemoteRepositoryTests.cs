@@ -12,29 +12,10 @@ public sealed class RemoteRepositoryTests : IDisposable
 {
     private readonly Sandbox _sandbox = new();
     private readonly TempDir _target = new("pgborg-remote");
-    private string Rsh => _sandbox.Sub("fake-ssh");
-    private string RshLog => _sandbox.Sub("fake-ssh.log");
-    private string Location => $"ssh://pgborg-remote{_sandbox.Repository}";
+    private readonly SshStandIn _ssh;
+    private string Location => SshStandIn.Location(_sandbox.Repository);
 
-    public RemoteRepositoryTests() => WriteRsh("");
-
-    /// <param name="serveOptions">Added to the remote command, as a forced command in authorized_keys would (e.g. <c>--append-only</c>).</param>
-    private void WriteRsh(string serveOptions)
-    {
-        File.WriteAllText(Rsh, $$"""
-            #!/bin/sh
-            # stands in for ssh: drops ssh's options and the host, runs the remote command here
-            while [ $# -gt 0 ]; do
-              case "$1" in
-                -p|-o|-i|-l) shift 2 ;;
-                -*) shift ;;
-                *) echo "$(id -un) $*{{(serveOptions.Length > 0 ? " " + serveOptions : "")}}" >> {{RshLog}} 2>/dev/null; shift; break ;;
-              esac
-            done
-            exec "$@" {{serveOptions}}
-            """);
-        File.SetUnixFileMode(Rsh, (UnixFileMode)0b111_101_101);
-    }
+    public RemoteRepositoryTests() => _ssh = new SshStandIn(_sandbox);
 
     public void Dispose()
     {
@@ -42,10 +23,9 @@ public sealed class RemoteRepositoryTests : IDisposable
         _target.Dispose();
     }
 
-    private string Remote(string config) =>
-        config.Replace($"repository = \"{_sandbox.Repository}\"", $"repository = \"{Location}\"\nenvironment = {{ BORG_RSH = \"{Rsh}\" }}", StringComparison.Ordinal);
+    private string Remote(string config) => _ssh.Remote(config, _sandbox.Repository);
 
-    private string[] Served() => File.Exists(RshLog) ? File.ReadAllLines(RshLog) : [];
+    private string[] Served() => _ssh.Served();
 
     [Fact(Timeout = 300_000)]
     public async Task Dumps_go_into_a_new_remote_repository_and_come_back_out()
@@ -88,7 +68,7 @@ public sealed class RemoteRepositoryTests : IDisposable
     {
         // the ransomware-proof setup: the server forces `borg serve --append-only`; pruning only marks archives
         // deleted (the data stays until the server's owner compacts), and nothing fails
-        WriteRsh("--append-only");
+        _ssh.Write("--append-only");
         await using var cluster = await PostgresCluster.StartAsync();
         _sandbox.WriteConfig(Remote(_sandbox.DumpConfig(cluster, extraDump: Sandbox.KeepNewestOfTheHour)));
         List<string> segments = [];

@@ -1,47 +1,61 @@
+using System.Text.RegularExpressions;
 using PgBorg.IntegrationTests.Infrastructure;
 
 namespace PgBorg.IntegrationTests;
 
 /// <summary>
-/// The spool's filesystem fills up (issue 13, drill 2). Without spool_max_size wal-push fails cleanly on ENOSPC,
-/// PostgreSQL keeps the WAL, pgcad and status report it, and once space returns every segment is archived. With
+/// The spool's filesystem fills up (issue 13, drill 2). Without spool_max_size, while pgbench writes and pgcad and
+/// pgdumpd run as daemons, wal-push fails cleanly on ENOSPC, PostgreSQL keeps the WAL, pgcad, status and the metrics
+/// report it, the dumps go on, and once space returns every segment is archived. With
 /// spool_max_size, WAL past the limit is dropped and acknowledged, the cycle is marked broken, status and the
 /// metrics say so, and pgcad starts a new cycle as soon as the repository takes WAL again.
 /// </summary>
 public sealed class SpoolFullTests : IDisposable
 {
-    private static int _port = 44000 + Environment.ProcessId % 1000 * 3;
     private readonly Sandbox _sandbox = new();
 
     public void Dispose() => _sandbox.Dispose();
 
-    private const string Checksum = "SELECT count(*) || ' ' || md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM t";
-
-    [Fact(Timeout = 600_000)]
+    [Fact(Timeout = 900_000)]
     public async Task A_full_disk_fails_wal_push_cleanly_and_every_segment_is_archived_once_space_returns()
     {
         // the data directory and the spool next to it share one small filesystem, as on a real host
         await using var fs = await LoopFilesystem.CreateAsync("ext4");
         await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "min_wal_size = 128MB\n", fs.Sub("pgdata"));
-        await cluster.SqlAsync("CREATE TABLE t (id int PRIMARY KEY, v text)");
-        _sandbox.WriteConfig(Config(cluster));
-        await OnceAsync();
+        await PgBench.InitAsync(cluster);
+        var dumps = _sandbox.Sub("dump-repo");
+        _sandbox.WriteConfig(Config(cluster) + $"""
+
+            [dump]
+            repository = "{dumps}"
+            passphrase = "{Sandbox.Passphrase}"
+            interval = "30s"
+            """);
+        Directory.CreateDirectory(_sandbox.Sub("textfile"));
+        await using var pgcad = new DaemonProcess(_sandbox, ["pgcad"]);
+        await using var pgdumpd = new DaemonProcess(_sandbox, ["pgdumpd"]);
+        await pgcad.WaitForAsync(d => d.Stderr.Contains("stored (direct)"), TimeSpan.FromMinutes(3), "the first base");
+        await pgdumpd.WaitForAsync(d => d.Stderr.Contains("dump round of"), TimeSpan.FromMinutes(3), "the first dump round");
         // recycled segments in pg_wal: PostgreSQL can go on writing WAL without new space while wal-push cannot copy
+        string last = "";
         for (var i = 0; i < 6; i++)
         {
-            await cluster.SqlAsync($"INSERT INTO t SELECT g, 'before {i}' FROM generate_series({i * 100 + 1}, {(i + 1) * 100}) g");
-            await cluster.SwitchAndWaitArchivedAsync();
+            await cluster.SqlAsync("UPDATE pgbench_accounts SET filler = filler WHERE aid <= 20000", PgBench.Database);
+            last = await cluster.SwitchAndWaitArchivedAsync();
         }
         await cluster.SqlAsync("CHECKPOINT");
-        await OnceAsync();
+        // a drained spool: nothing pgcad ingests during the fault frees space for wal-push
+        await pgcad.WaitForAsync(_ => !cluster.SpoolHolds(last), TimeSpan.FromMinutes(2), $"{last} in Borg");
+        var load = PgBench.StartAsync(cluster, TimeSpan.FromSeconds(120));
 
         var filler = fs.Sub("filler");
         var free = new DriveInfo(fs.MountPoint).AvailableFreeSpace;
-        await Run.CheckedAsync("/usr/bin/fallocate", "-l", (free - (4L << 20)).ToString(), filler);
+        await Run.CheckedAsync("/usr/bin/fallocate", "-l", (free - (8L << 20)).ToString(), filler);
         string failed;
+        var (cadAt, dumpAt) = (pgcad.Stderr.Length, pgdumpd.Stderr.Length);
         try
         {
-            await cluster.SqlAsync("INSERT INTO t SELECT g, 'while full' FROM generate_series(601, 700) g");
+            await using var watch = new FaultWatch(_sandbox);
             failed = await cluster.SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
             await WaitUntilAsync(async () => await cluster.SqlAsync("SELECT coalesce(last_failed_wal, '') FROM pg_stat_archiver") == failed,
                 "the archiver to fail on " + failed);
@@ -49,21 +63,21 @@ public sealed class SpoolFullTests : IDisposable
             // one line naming ENOSPC; no partial file in any spool; PostgreSQL still has the segment
             var log = await File.ReadAllTextAsync(cluster.LogFile);
             Assert.Contains($"pgborg wal-push: no space left on device (ENOSPC) storing {failed} in the spool; PostgreSQL keeps the file and retries", log);
-            foreach (var spool in Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool"))
+            foreach (var spool in Directory.GetDirectories(cluster.SpoolRoot))
             {
                 Assert.Empty(Directory.GetFiles(spool, ".*tmp*"));
-                Assert.False(File.Exists(Path.Combine(spool, failed)), $"{failed} is in {spool} though wal-push failed");
             }
+            Assert.False(cluster.SpoolHolds(failed), $"{failed} is in a spool though wal-push failed");
             Assert.True(File.Exists(Path.Combine(cluster.DataDirectory, "pg_wal", failed)));
 
-            // pgcad reports it; status and the metrics show it
-            var once = await OnceAsync();
-            Assert.Contains($"PostgreSQL's archive_command is failing: {failed}", once.Stderr);
-            var status = await _sandbox.PgBorgAsync("status");
-            Assert.True(status.ExitCode == 1, status.ToString());
-            Assert.Contains($"archive_command failing: {failed}", status.Stdout);
-            var metrics = await _sandbox.PgBorgAsync("metrics");
-            Assert.Matches("pgborg_postgres_archiver_failed_total\\{instance=\"main\"\\} [1-9]", metrics.Stdout);
+            // pgcad reports it; status and the metrics show it; the dumps, which do not need the spool, go on
+            await pgcad.WaitForAsync(d => d.Stderr[cadAt..].Contains($"main: PostgreSQL's archive_command is failing: {failed} failed at "),
+                TimeSpan.FromMinutes(1), "pgcad to report the failing archiver");
+            await watch.WaitForAsync(s => s.Failing && s.StatusOf().Contains($"  problem:     archive_command failing: {failed} at ")
+                && s.Metric("pgborg_postgres_archiver_failed_total") > 0, TimeSpan.FromMinutes(1), "the failing archive_command");
+            await pgdumpd.WaitForAsync(d => Regex.IsMatch(d.Stderr[dumpAt..], @"dump round of main finished: [1-9]\d* succeeded, 0 failed"),
+                TimeSpan.FromMinutes(2), "a dump round during the fault");
+            await watch.StopAsync();
         }
         finally
         {
@@ -73,15 +87,18 @@ public sealed class SpoolFullTests : IDisposable
         // space is back: PostgreSQL's next retry succeeds (a reload wakes the archiver) and nothing is missing
         await cluster.SqlAsync("SELECT pg_reload_conf()");
         await cluster.WaitArchivedAsync(failed);
-        await cluster.SqlAsync("INSERT INTO t SELECT g, 'after' FROM generate_series(701, 800) g");
-        var last = await cluster.SwitchAndWaitArchivedAsync();
-        await OnceAsync();
-        var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
-        var first = cycles[0].Base!.Value.GetProperty("startWalFile").GetString()!;
-        var stored = cycles.SelectMany(c => c.WalFiles).ToHashSet();
-        var missing = ArchiveInspector.SegmentRange(first, last).Where(s => !stored.Contains(s)).ToList();
-        Assert.True(missing.Count == 0, "lost: " + string.Join(", ", missing));
-        await AssertRestoresAsync(cluster);
+        var pgbench = await load;
+        Assert.True(pgbench.ExitCode == 0, pgbench.ToString());
+        last = await cluster.SwitchAndWaitArchivedAsync();
+        await pgcad.WaitForAsync(_ => !cluster.SpoolHolds(last), TimeSpan.FromMinutes(2), $"{last} in Borg");
+        await FaultWatch.WaitHealthyAsync(_sandbox);
+        Assert.Equal(0, await pgcad.TerminateAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(0, await pgdumpd.TerminateAsync(TimeSpan.FromSeconds(60)));
+        Assert.DoesNotMatch(@"finished: \d+ succeeded, [1-9]\d* failed", pgdumpd.Stderr);
+
+        await new ArchiveInspector(_sandbox).AssertNoSegmentMissingAsync(last);
+        await LeftBehind.AssertNothingAsync(_sandbox, cluster, _sandbox.Repository, _sandbox.WalRepository, dumps);
+        await RestoredServer.AssertLatestMatchesAsync(_sandbox, cluster, PgBench.Checksum, PgBench.Database);
     }
 
     [Fact(Timeout = 600_000)]
@@ -92,7 +109,7 @@ public sealed class SpoolFullTests : IDisposable
         // room for two 16 MiB segments: the third is dropped
         _sandbox.WriteConfig(Config(cluster, "spool_max_size = \"40MB\""));
         await OnceAsync();
-        var broken = Assert.Single(Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool"));
+        var broken = Assert.Single(Directory.GetDirectories(cluster.SpoolRoot));
 
         // pgcad is away (the repository unavailable, as far as the spool can tell): WAL piles up to the limit
         var switched = new List<string>();
@@ -123,39 +140,24 @@ public sealed class SpoolFullTests : IDisposable
             var last = await cluster.SwitchAndWaitArchivedAsync();
             await daemon.WaitForAsync(_ => !Directory.Exists(broken), TimeSpan.FromMinutes(2), "the broken spool to be retired");
             // ingested: moved out of every spool's waiting files
-            await daemon.WaitForAsync(_ => SpoolBacklogHolds(cluster, last) == false, TimeSpan.FromMinutes(2), $"{last} in Borg");
+            await daemon.WaitForAsync(_ => !cluster.SpoolHolds(last), TimeSpan.FromMinutes(2), $"{last} in Borg");
             Assert.Equal(0, await daemon.TerminateAsync(TimeSpan.FromSeconds(60)));
         }
         var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
         Assert.Equal(2, cycles.Count(c => c.Base is not null));
         // the broken spool was drained and retired; status is healthy again, and the latest state restores exactly
-        Assert.DoesNotContain(broken, Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool"));
+        Assert.DoesNotContain(broken, Directory.GetDirectories(cluster.SpoolRoot));
         status = await _sandbox.PgBorgAsync("status");
         Assert.DoesNotContain("DROPPED", status.Stdout);
         Assert.Contains("pgborg_spool_wal_dropped{instance=\"main\"} 0", (await _sandbox.PgBorgAsync("metrics")).Stdout);
-        await AssertRestoresAsync(cluster);
+        await RestoredServer.AssertLatestMatchesAsync(_sandbox, cluster, RestoredServer.TableChecksum);
     }
-
-    private static bool SpoolBacklogHolds(PostgresCluster cluster, string file) =>
-        Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool").Any(d => File.Exists(Path.Combine(d, file)));
 
     private string Config(PostgresCluster cluster, string extraArchive = "") => _sandbox.ArchiveConfig(cluster, extraArchive: extraArchive) + $"""
 
         [metrics]
         textfile_directory = "{_sandbox.Sub("textfile")}"
         """;
-
-    private async Task AssertRestoresAsync(PostgresCluster cluster)
-    {
-        var expected = await cluster.SqlAsync(Checksum);
-        using var dir = new TempDir("pgborg-restore");
-        var data = Path.Combine(dir.Path, "data");
-        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(3));
-        Assert.True(r.ExitCode == 0, r.ToString());
-        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
-        await server.WaitPromotedAsync();
-        Assert.Equal(expected, await server.SqlAsync(Checksum));
-    }
 
     private async Task<RunResult> OnceAsync()
     {

@@ -12,12 +12,9 @@ namespace PgBorg.IntegrationTests;
 /// </summary>
 public sealed class WalRepositoryTests : IDisposable
 {
-    private static int _port = 43000 + Environment.ProcessId % 1000 * 3;
     private readonly Sandbox _sandbox = new();
 
     public void Dispose() => _sandbox.Dispose();
-
-    private const string Checksum = "SELECT count(*) || ' ' || md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM t";
 
     [Fact(Timeout = 600_000)]
     public async Task WAL_archived_into_the_archive_repository_before_still_restores_beside_WAL_in_its_own_repository()
@@ -56,7 +53,7 @@ public sealed class WalRepositoryTests : IDisposable
         Assert.DoesNotContain("~base~", walRepository.Stdout);
 
         // restore to the latest state: the first WAL from the archive repository, the rest from the WAL repository
-        await AssertRestoresAsync(cluster);
+        await RestoredServer.AssertLatestMatchesAsync(_sandbox, cluster, RestoredServer.TableChecksum);
 
         // info says in one line what it could not check: the segments only the format-1 archives hold
         var files = await new ArchiveInspector(_sandbox).WalArchivesAsync();
@@ -114,7 +111,7 @@ public sealed class WalRepositoryTests : IDisposable
         var first = (await new ArchiveInspector(_sandbox).CyclesAsync())[0].Base!.Value.GetProperty("startWalFile").GetString()!;
         Assert.All(ArchiveInspector.SegmentRange(first, last), s => Assert.Contains(s, consolidated.Files));
 
-        await AssertRestoresAsync(cluster);
+        await RestoredServer.AssertLatestMatchesAsync(_sandbox, cluster, RestoredServer.TableChecksum);
     }
 
     [Fact(Timeout = 300_000)]
@@ -142,19 +139,6 @@ public sealed class WalRepositoryTests : IDisposable
         await OnceAsync();
         var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
         Assert.All(cycles, c => Assert.True(c.Base is not null, $"cycle {c.Stamp} has no base"));
-    }
-
-    /// <summary>A restore to the latest state, started and promoted, holds exactly the source's rows.</summary>
-    private async Task AssertRestoresAsync(PostgresCluster cluster)
-    {
-        var expected = await cluster.SqlAsync(Checksum);
-        using var dir = new TempDir("pgborg-restore");
-        var data = Path.Combine(dir.Path, "data");
-        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", data], null, timeout: TimeSpan.FromMinutes(3));
-        Assert.True(r.ExitCode == 0, r.ToString());
-        await using var server = await RestoredServer.StartAsync(data, Interlocked.Increment(ref _port));
-        await server.WaitPromotedAsync();
-        Assert.Equal(expected, await server.SqlAsync(Checksum));
     }
 
     private async Task<RunResult> OnceAsync()

@@ -2,9 +2,16 @@ using System.Text.Json;
 
 namespace PgBorg.IntegrationTests.Infrastructure;
 
-/// <summary>Reads what pgcad stored, straight from Borg (names and comments), to check cycles and WAL coverage.</summary>
-public sealed class ArchiveInspector(Sandbox sandbox)
+/// <summary>
+/// Reads what pgcad stored, straight from Borg (names and comments), to check cycles and WAL coverage: in the sandbox's
+/// repositories, or in <paramref name="repository"/> (a local path) and its default WAL repository beside it; through a
+/// Borg state of the test's own when pgborg reaches them through ssh:// (<paramref name="aside"/>).
+/// </summary>
+public sealed class ArchiveInspector(Sandbox sandbox, string? repository = null, bool aside = false)
 {
+    private readonly string _repository = repository ?? sandbox.Repository;
+    private string WalRepository => _repository + "-wal";
+
     public sealed record Cycle(string Stamp, JsonElement? Base, List<string> WalFiles, List<string> WalArchives, List<string> TablespaceArchives);
 
     /// <summary>The archives of both repositories (the WAL repository's when it exists).</summary>
@@ -13,12 +20,11 @@ public sealed class ArchiveInspector(Sandbox sandbox)
         var all = new List<(string, string)>();
         foreach (var wal in new[] { false, true })
         {
-            if (wal && !File.Exists(Path.Combine(sandbox.WalRepository, "config")))
+            if (wal && !File.Exists(Path.Combine(WalRepository, "config")))
             {
                 continue;
             }
-            string[] args = ["list", "--format", "{name}{TAB}{comment}{NL}"];
-            var r = wal ? await sandbox.WalBorgAsync(args) : await sandbox.BorgAsync(args);
+            var r = await sandbox.BorgOnAsync(wal ? WalRepository : _repository, ["list", "--format", "{name}{TAB}{comment}{NL}"], aside: aside);
             if (r.ExitCode != 0)
             {
                 throw new InvalidOperationException($"borg list failed: {r}");
@@ -68,6 +74,23 @@ public sealed class ArchiveInspector(Sandbox sandbox)
             }
         }
         return cycles.Values.ToList();
+    }
+
+    /// <summary>
+    /// Requires every segment from the first base's start to <paramref name="last"/> in some cycle's WAL (nothing lost)
+    /// and, with <paramref name="everyBaseComplete"/>, every cycle's base complete.
+    /// </summary>
+    public async Task AssertNoSegmentMissingAsync(string last, bool everyBaseComplete = false)
+    {
+        var cycles = await CyclesAsync();
+        if (everyBaseComplete)
+        {
+            Assert.All(cycles, c => Assert.True(c.Base is { } b && b.GetProperty("complete").GetBoolean(), $"cycle {c.Stamp} has no complete base"));
+        }
+        var first = cycles.First(c => c.Base is not null).Base!.Value.GetProperty("startWalFile").GetString()!;
+        var stored = cycles.SelectMany(c => c.WalFiles).ToHashSet();
+        var missing = SegmentRange(first, last).Where(s => !stored.Contains(s)).ToList();
+        Assert.True(missing.Count == 0, "lost: " + string.Join(", ", missing));
     }
 
     /// <summary>Segment names from <paramref name="first"/> to <paramref name="last"/> (same timeline, 16 MiB segments).</summary>

@@ -32,6 +32,12 @@ public sealed class PostgresCluster : IAsyncDisposable
     public string SocketDirectory => _dir.Sub("run");
     public string Root => _dir.Path;
 
+    /// <summary>Where wal-push spools WAL: one directory per cycle next to the data directory.</summary>
+    public string SpoolRoot => DataDirectory + ".pgborg-spool";
+
+    /// <summary>Whether a spool still holds <paramref name="file"/> for Borg (false once pgcad ingested it).</summary>
+    public bool SpoolHolds(string file) => Directory.GetDirectories(SpoolRoot).Any(d => File.Exists(System.IO.Path.Combine(d, file)));
+
     /// <summary>The server log (pg_ctl -l): where PostgreSQL writes archive_command's stderr.</summary>
     public string LogFile => _dir.Sub("server.log");
 

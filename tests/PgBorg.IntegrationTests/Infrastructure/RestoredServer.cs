@@ -23,6 +23,28 @@ public sealed class RestoredServer : IAsyncDisposable
     public string Log => _run.Sub("server.log");
     public string SocketDirectory => _run.Path;
 
+    /// <summary>Rows of a table <c>t (id, v)</c> in order, hashed: what a restore must give back exactly.</summary>
+    public const string TableChecksum = "SELECT count(*) || ' ' || md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM t";
+
+    /// <summary>
+    /// Restores the latest state of <paramref name="cluster"/>'s backups (of <paramref name="instance"/> when the
+    /// configuration has several), starts it, waits until it is promoted, and requires <paramref name="checksum"/> to
+    /// give there what it gives on the source now.
+    /// </summary>
+    public static async Task AssertLatestMatchesAsync(Sandbox sandbox, PostgresCluster cluster, string checksum, string database = "postgres",
+        string? instance = null)
+    {
+        var expected = await cluster.SqlAsync(checksum, database);
+        using var dir = new TempDir("pgborg-restore");
+        var data = System.IO.Path.Combine(dir.Path, "data");
+        string[] args = instance is null ? ["pgcarestore", "restore", "--target-dir", data] : ["pgcarestore", "--instance", instance, "restore", "--target-dir", data];
+        var r = await sandbox.PgBorgAsync(args, null, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        await using var server = await StartAsync(data, PostgresCluster.NextFreePort());
+        await server.WaitPromotedAsync();
+        Assert.Equal(expected, await server.SqlAsync(checksum, database));
+    }
+
     public static async Task<RestoredServer> StartAsync(string dataDirectory, int port, bool archive = false, string serverBin = PostgresCluster.Bin)
     {
         var s = new RestoredServer(dataDirectory, port, serverBin);

@@ -98,11 +98,16 @@ public sealed class Sandbox : IDisposable
     /// <summary>Real Borg on the sandbox's WAL repository, run in <paramref name="workingDirectory"/> (what create stores and extract writes).</summary>
     public Task<RunResult> WalBorgInAsync(string workingDirectory, params string[] args) => BorgOnAsync(WalRepository, args, workingDirectory);
 
-    private Task<RunResult> BorgOnAsync(string repository, string[] args, string? workingDirectory = null) =>
+    /// <summary>
+    /// Real Borg on a repository by its local path, with the state directory pgborg uses, or <paramref name="aside"/>
+    /// one of the test's own: Borg records where it last opened a repository, and pgborg, which refuses a repository that
+    /// "moved", must not find the local path there when it reaches the repository through ssh://.
+    /// </summary>
+    public Task<RunResult> BorgOnAsync(string repository, string[] args, string? workingDirectory = null, bool aside = false) =>
         Run.ProgramAsync("/usr/bin/borg", args, new Dictionary<string, string>
         {
             ["BORG_PASSPHRASE"] = Passphrase,
-            ["BORG_BASE_DIR"] = System.IO.Path.Combine(StateDirectory, "borg"),
+            ["BORG_BASE_DIR"] = aside ? Sub("borg-aside") : System.IO.Path.Combine(StateDirectory, "borg"),
             ["BORG_REPO"] = repository,
             // the same repository by its local path when pgborg reached it through borg serve (RemoteRepositoryTests)
             ["BORG_RELOCATED_REPO_ACCESS_IS_OK"] = "yes",
