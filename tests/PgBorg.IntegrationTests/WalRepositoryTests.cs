@@ -105,7 +105,9 @@ public sealed class WalRepositoryTests : IDisposable
         // the consolidated archive carries the batches' index over
         var carried = (await new ArchiveInspector(_sandbox).WalIndexAsync()).Single(w => w.Name == consolidated.Name).Index;
         Assert.Equal(consolidated.Files.Order(), carried.Keys.Order());
-        Assert.All(carried, e => Assert.Equal(index[e.Key], e.Value));
+        // every entry indexed before is carried over unchanged (the round may have ingested a newer segment first, one
+        // that archive_timeout switched to on a slow machine: it is indexed then, not before)
+        Assert.All(index, e => Assert.Equal(e.Value, Assert.Contains(e.Key, carried)));
         Assert.True(batches.SelectMany(b => b.Files).ToHashSet().IsSubsetOf(consolidated.Files), "a file of the batches is not in the consolidated archive");
         Assert.Empty(Directory.GetFiles(stored));
         var first = (await new ArchiveInspector(_sandbox).CyclesAsync())[0].Base!.Value.GetProperty("startWalFile").GetString()!;
