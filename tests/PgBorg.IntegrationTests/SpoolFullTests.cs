@@ -21,7 +21,11 @@ public sealed class SpoolFullTests : IDisposable
     {
         // the data directory and the spool next to it share one small filesystem, as on a real host
         await using var fs = await LoopFilesystem.CreateAsync("ext4");
-        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "min_wal_size = 128MB\n", fs.Sub("pgdata"));
+        // WAL written while the disk is full must fit in the segments recycled before it (8 of them): no switch every
+        // archive_timeout (a whole segment each) during a fault that lasts minutes on a loaded machine, else
+        // PostgreSQL itself runs out of space for pg_wal and stops (PANIC), which is not what this drill is about
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "min_wal_size = 128MB\narchive_timeout = 600\n",
+            fs.Sub("pgdata"));
         await PgBench.InitAsync(cluster);
         var dumps = _sandbox.Sub("dump-repo");
         _sandbox.WriteConfig(Config(cluster) + $"""
