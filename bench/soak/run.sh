@@ -62,15 +62,24 @@ start_daemon() { # NAME
   echo $! > $B/$1.pid
   printf '%s\t%s\tstart\n' "$(date +%s)" "$1" >> $B/daemons.tsv
 }
+# pids are recycled within minutes on a busy host (pid_max 32768): every kill first checks that the pid is still the
+# soak's own process, by its command line or its environment, never only by a pid recorded earlier
+is_ours() { # PID PATTERN -> 0 when /proc/PID/cmdline (NULs as spaces) contains PATTERN
+  { tr '\0' ' ' < /proc/$1/cmdline; } 2>/dev/null | grep -qF -- "$2"
+}
 kill_daemon() { # NAME SIGNAL
   local pid; pid=$(cat $B/$1.pid 2>/dev/null) || return 0
+  is_ours "$pid" "$PGB $1" || { wait "$pid" 2>/dev/null; return 0; }
   kill -$2 -- "-$pid" 2>/dev/null; kill -$2 "$pid" 2>/dev/null
-  for _ in $(seq 1 90); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-  kill -KILL -- "-$pid" 2>/dev/null
+  for _ in $(seq 1 90); do is_ours "$pid" "$PGB $1" || break; sleep 1; done
+  is_ours "$pid" "$PGB $1" && kill -KILL -- "-$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   printf '%s\t%s\tstop-%s\n' "$(date +%s)" "$1" "$2" >> $B/daemons.tsv
 }
-postmaster_alive() { [ -f $DATA/postmaster.pid ] && kill -0 "$(head -1 $DATA/postmaster.pid)" 2>/dev/null; }
+postmaster_pid() { # the running postmaster of $DATA, or nothing (a stale postmaster.pid names a recycled pid)
+  local pid; pid=$(head -1 $DATA/postmaster.pid 2>/dev/null) && [ -n "$pid" ] && is_ours "$pid" "postgres -D $DATA" && echo "$pid"
+}
+postmaster_alive() { [ -n "$(postmaster_pid)" ]; }
 
 fs_make() { # an ext4 image (sparse, no blocks reserved for root) loop-mounted at $FS
   mkdir -p $FS
@@ -117,6 +126,8 @@ while [ \$# -gt 0 ]; do
   case "\$1" in -p|-o|-i|-l) shift 2 ;; -*) shift ;; *) shift; break ;; esac
 done
 echo \$\$ >> $B/serve-pids
+# marks the serve as the soak's: a cut kills only a process whose environment holds this (pids are recycled)
+export PGBORG_SOAK_SERVE=$B
 exec "\$@"
 SSH
 chmod 755 $B/bin/ssh
@@ -170,7 +181,9 @@ PID_SAMPLER=$!
 # ---------------------------------------------------------------- faults
 live_serves() { # the recorded `borg serve` pids still running (a recycled pid runs something else)
   local p
-  for p in $(cat $B/serve-pids 2>/dev/null); do grep -qa borg /proc/$p/cmdline 2>/dev/null && echo $p; done
+  for p in $(cat $B/serve-pids 2>/dev/null); do
+    is_ours $p "borg serve" && tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qxF "PGBORG_SOAK_SERVE=$B" && echo $p
+  done
 }
 cut_serve() { # -> 1 when nothing was cut
   local p t what
@@ -205,13 +218,13 @@ inject() { # KIND
        if mv $B/$r $B/$r.away; then fault unavailable 1 "$r ${d}s"; sleep $d; mv $B/$r.away $B/$r
        else fault unavailable 0 "$r: could not move it away"; fi ;;
     full-disk) full_disk ;;
-    postgres-kill9) pid=$(head -1 $DATA/postmaster.pid 2>/dev/null)
+    postgres-kill9) pid=$(postmaster_pid)
        if [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; then fault postgres-kill9 1 "postmaster $pid"
        else fault postgres-kill9 0 "no postmaster running"; fi
        sleep 3; pg_start $DATA $LOG/postgres.log ;;
     cut) cut_serve ;;
     pgcad-kill9|pgdumpd-kill9) d=${1%-kill9}; pid=$(cat $B/$d.pid)
-       if kill -0 "$pid" 2>/dev/null; then fault $1 1 "pid $pid"; else fault $1 0 "pid $pid had exited"; fi
+       if is_ours "$pid" "$PGB $d"; then fault $1 1 "pid $pid"; else fault $1 0 "pid $pid had exited"; fi
        kill_daemon $d KILL; sleep 2; start_daemon $d ;;
   esac
 }
