@@ -8,4 +8,6 @@ bash scripts/prerequisites.sh
 dotnet restore PgBorg.slnx
 dotnet publish src/PgBorg -c Release -o artifacts/publish --no-restore
 dotnet test tests/PgBorg.Tests --no-restore
-dotnet test tests/PgBorg.IntegrationTests --no-restore --blame-hang-timeout 10m
+# each test's duration in artifacts/test-results/integration.trx (the suite's time is spent in a few long drills)
+dotnet test tests/PgBorg.IntegrationTests --no-restore --blame-hang-timeout 10m \
+  --logger "trx;LogFileName=integration.trx" --results-directory artifacts/test-results

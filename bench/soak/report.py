@@ -21,18 +21,22 @@ faults = [l.rstrip('\n').split('\t') for l in open(f'{b}/faults.tsv') if l.strip
 
 ages = [float(r[1]) for r in rows if r[1] != '-']
 lags = [int(r[2]) for r in rows if r[2] != '-']
-METHOD = """\
+EVERY = int(os.environ.get('FAULT_EVERY', '8'))
+KILLS_MIN = os.environ.get('DAEMON_KILLS_MIN', '')
+KILLS = (f'in the first {KILLS_MIN} minutes only (afterwards the draws come from the first four kinds, so that the daemons '
+         'then running live to the end)' if KILLS_MIN else 'throughout the run')
+METHOD = f"""\
 **Method.** Faults are drawn uniformly from six kinds until the run has both SOAK_MIN minutes and MIN_FAULTS
 effective faults (never past 1.5 x SOAK_MIN); a fault is *effective* when it hit something: a repository moved away,
-a postmaster or daemon that was running killed, a `borg serve` killed, the filesystem filled. A cut waits up to
-CUT_WAIT s for a `borg serve` to start (pgcad and pgdumpd start one per Borg command, so there are gaps of seconds
-between them); if none comes, it is recorded as cut-missed and another kind is drawn at once. The pause between
-draws is FAULT_EVERY +-5 s (8: 3-13 s), shorter than the issue's "about every 20 s" because a draw also lasts as long
-as its fault (a repository away 10-40 s, a full disk 15-30 s, a restart): in the trials (load average ~20 on 2
-cores) one draw took 26 s on average with 12 s pauses and 19 s with 8 s pauses, so 30 minutes give ~95 draws and the
-run goes on to ~32-35 minutes for 100 effective faults (cap 45).
+a postmaster or daemon that was running killed, a `borg serve` killed, the filesystem filled. The daemon kills are
+drawn {KILLS}. A cut waits up to CUT_WAIT s for a `borg serve` to start (pgcad and pgdumpd start one per Borg command,
+so there are gaps of seconds between them); if none comes, it is recorded as cut-missed and another kind is drawn at
+once. The pause between draws is FAULT_EVERY +-5 s, here {max(EVERY - 5, 0)}-{EVERY + 5} s, shorter than the issue's
+"about every 20 s" because a draw also lasts as long as its fault (a repository away 10-40 s, a full disk 15-30 s, a
+restart): one draw every {int(soak_s) / max(int(draws), 1):.0f} s on average in this run.
 
-**The full disk.** The data directory and the spool (pgborg puts it next to the data directory, DATADIR.pgborg-spool)
+"""
+METHOD += """**The full disk.** The data directory and the spool (pgborg puts it next to the data directory, DATADIR.pgborg-spool)
 share one small ext4 loop filesystem (FS_MB, no blocks reserved for root), made at the start and unmounted, detached
 and deleted at the end, also on failure. The fault fills its free space with one file but FILL_LEAVE_MB (8 MiB, less
 than a 16 MiB segment) for 15-30 s, then deletes it: wal-push's copy of a segment into the spool fails with ENOSPC
@@ -52,24 +56,30 @@ enospc = [l for l in pglog if 'ENOSPC' in l]
 
 
 def rss_runs(col_pid, col_rss):
-    """Per daemon process (a kill -9 fault starts a new one): the first RSS after 60 s and the last."""
+    """Per daemon process (a kill -9 fault starts a new one), in order of start: pid and its (epoch, RSS KiB) samples."""
     runs = collections.OrderedDict()
     for r in rows:
         if r[col_pid] != '-' and r[col_rss] != '-':
             runs.setdefault(r[col_pid], []).append((int(r[0]), int(r[col_rss])))
-    out = []
-    for pid, s in runs.items():
-        settled = [x for x in s if x[0] >= s[0][0] + 60] or s
-        out.append((pid, s[-1][0] - s[0][0], settled[0][1], s[-1][1]))
-    return out
+    return list(runs.items())
+
+
+def rss_at(samples, after_s):
+    """The first RSS sample at least after_s seconds into the process's life (its last sample if it ran less)."""
+    return next((kib for t, kib in samples if t >= samples[0][0] + after_s), samples[-1][1])
 
 
 def rss_line(name, runs):
+    """The process that ran to the end: RSS 60 s and 300 s into its life, its peak and its end, and the growth from
+    300 s (after its warm-up: the first WAL rounds, base and dump round) to the end."""
     if not runs:
-        return f'| {name} | - | - | - | - |'
-    pid, secs, first, last_ = max(runs, key=lambda r: r[1])
-    growth = (last_ - first) / first * 100 if first else float('nan')
-    return f'| {name} | {len(runs)} | {pid} ran {secs} s | {first / 1024:.1f} MiB → {last_ / 1024:.1f} MiB | {growth:+.1f} % |'
+        return f'| {name} | - | - | - | - | - | - | - |'
+    pid, samples = runs[-1]
+    secs = samples[-1][0] - samples[0][0]
+    at60, at300, peak, end = rss_at(samples, 60), rss_at(samples, 300), max(k for _, k in samples), samples[-1][1]
+    growth = (end - at300) / at300 * 100 if at300 else float('nan')
+    return (f'| {name} | {len(runs)} | {pid}, {secs / 60:.1f} min | {at60 / 1024:.1f} MiB | {at300 / 1024:.1f} MiB '
+            f'| {peak / 1024:.1f} MiB | {end / 1024:.1f} MiB | {growth:+.1f} % |')
 
 
 verify = open(f'{b}/logs/verify.log').read().strip().splitlines()
@@ -95,8 +105,10 @@ with open(results, 'w') as f:
             f'| {last} / {newest or "-"} / {spooled} |\n')
     f.write(f'| wal-push ENOSPC lines in PostgreSQL\'s log (the full disk) | {len(enospc)} |\n')
     f.write(f'| PANIC lines in PostgreSQL\'s log | {len(panics)} |\n\n')
-    f.write('RSS per daemon process (each kill -9 fault starts a new process; the longest-lived one is shown, first sample after 60 s against the last):\n\n')
-    f.write('| daemon | processes | longest | RSS | growth |\n|---|---|---|---|---|\n')
+    f.write('RSS of each daemon\'s last process (each kill -9 fault starts a new one), which ran to the end; growth '
+            'is from 300 s into its life to its end:\n\n')
+    f.write('| daemon | processes | last one ran | RSS at 60 s | at 300 s | peak | end | growth |\n'
+            '|---|---|---|---|---|---|---|---|\n')
     f.write(rss_line('pgcad', rss_runs(3, 4)) + '\n' + rss_line('pgdumpd', rss_runs(5, 6)) + '\n\n')
     f.write(f'`pgborg verify` said (exit {verify_rc}, every line):\n\n```\n' + '\n'.join(verify) + '\n```\n')
     if enospc:

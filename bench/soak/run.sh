@@ -12,7 +12,9 @@
 #   postgres-kill9 the postmaster kill -9'd, restarted 3 s later (drill 3);
 #   cut            a running `borg serve` kill -9'd (drill 4); when none runs, it waits up to CUT_WAIT s for one, and
 #                  failing that the draw is recorded as cut-missed (not effective) and another kind is drawn;
-#   pgcad-kill9 / pgdumpd-kill9   the daemon kill -9'd with its whole process group, restarted 2 s later.
+#   pgcad-kill9 / pgdumpd-kill9   the daemon kill -9'd with its whole process group, restarted 2 s later; only in
+#                  the first DAEMON_KILLS_MIN minutes (default: the whole run), so that the daemons then started run to
+#                  the end and their RSS shows growth rather than warm-up.
 # The run lasts until MIN_FAULTS effective faults AND SOAK_MIN minutes, but never past 1.5 x SOAK_MIN.
 #   BENCH_DIR=/var/tmp/pgborg-soak bash bench/soak/run.sh
 # Samples every second: the age of the newest WAL in Borg (pgcad's state file: now - newestWalStoredAt) and how many
@@ -21,8 +23,8 @@
 # verify` (every kept cycle continuous), a restore to the latest state compared with the source (pgbench_accounts
 # count+sum, pgbench_history count), and checks that nothing is left behind (pgborg sessions, snapshots, checkpoint
 # archives, repository locks, spool temporaries). Writes RESULTS.md next to this script (or $RESULTS). The loop filesystem is unmounted and detached at the end, also on failure.
-# Env: SOAK_MIN (30) MIN_FAULTS (100) FAULT_EVERY (8) RATE (100) SCALE (20) FS_MB (3072) FILL_LEAVE_MB (8)
-#      CUT_WAIT (10) PORT (55461) PGBORG RESULTS KEEP
+# Env: SOAK_MIN (30) MIN_FAULTS (100) FAULT_EVERY (8) DAEMON_KILLS_MIN (all) RATE (100) SCALE (20) FS_MB (3072)
+#      FILL_LEAVE_MB (8) CUT_WAIT (10) PORT (55461) PGBORG RESULTS KEEP
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
@@ -47,7 +49,7 @@ LOG=$LOGDIR
 FS=$B/fs
 DATA=$FS/data
 export LC_ALL=C TZ=UTC PGBORG_CONFIG=$CONF
-CMDLINE="$(for v in BENCH_DIR SOAK_MIN MIN_FAULTS FAULT_EVERY RATE SCALE FS_MB FILL_LEAVE_MB CUT_WAIT PORT PGBORG; do
+CMDLINE="$(for v in BENCH_DIR SOAK_MIN MIN_FAULTS FAULT_EVERY DAEMON_KILLS_MIN RATE SCALE FS_MB FILL_LEAVE_MB CUT_WAIT PORT PGBORG; do
   [ -n "${!v:-}" ] && printf '%s=%q ' $v "${!v}"; done)bash bench/soak/run.sh"
 
 psqlc() { $PGBIN/psql -X -At -v ON_ERROR_STOP=1 -h $SOCK -p $PORT -U postgres -d "${DB:-bench}" -c "$1"; }
@@ -181,7 +183,10 @@ PID_SAMPLER=$!
 # ---------------------------------------------------------------- faults
 live_serves() { # the recorded `borg serve` pids still running (a recycled pid runs something else)
   local p
-  for p in $(cat $B/serve-pids 2>/dev/null); do
+  # thousands of serves are recorded over a run: look closer (two programs per pid) only at pids that exist, else one
+  # pass takes longer than a serve lives and a cut never finds one
+  for p in $(tail -n 200 $B/serve-pids 2>/dev/null); do
+    [ -d /proc/$p ] || continue
     is_ours $p "borg serve" && tr '\0' '\n' < /proc/$p/environ 2>/dev/null | grep -qxF "PGBORG_SOAK_SERVE=$B" && echo $p
   done
 }
@@ -232,15 +237,22 @@ KINDS=(unavailable full-disk postgres-kill9 cut pgcad-kill9 pgdumpd-kill9)
 t0=$(date +%s)
 min_end=$(( t0 + SOAK_MIN * 60 ))
 cap_end=$(( t0 + SOAK_MIN * 90 ))
+kills_end=$(( t0 + ${DAEMON_KILLS_MIN:-$(( SOAK_MIN * 2 ))} * 60 ))
 n=0
 effective() { awk -F'\t' '$3 == 1' $B/faults.tsv | wc -l; }
 while [ "$(date +%s)" -lt $cap_end ]; do
   [ "$(date +%s)" -ge $min_end ] && [ "$(effective)" -ge $MIN_FAULTS ] && break
   sleep $(( FAULT_EVERY - 5 + RANDOM % 11 ))
   n=$((n + 1))
-  kind=${KINDS[RANDOM % 6]}
+  # past DAEMON_KILLS_MIN the daemons are no longer killed: the processes then running live to the end, long enough
+  # to tell their memory's growth from their warm-up
+  kinds=$([ "$(date +%s)" -lt $kills_end ] && echo 6 || echo 4)
+  kind=${KINDS[RANDOM % kinds]}
   # a cut with nothing to cut draws again, from the other kinds
-  inject $kind || inject ${KINDS[$(( (3 + 1 + RANDOM % 5) % 6 ))]}
+  if ! inject $kind; then
+    other=$(( RANDOM % (kinds - 1) )); [ $other -ge 3 ] && other=$((other + 1))
+    inject ${KINDS[$other]}
+  fi
 done
 soak_s=$(( $(date +%s) - t0 ))
 log "faults done: $n draws, $(effective) effective, in $soak_s s"
@@ -282,6 +294,6 @@ for r in repo repo-wal; do
   BORG_PASSPHRASE=soak-passphrase BORG_BASE_DIR=$B/borg-check borg list --short --consider-checkpoints $B/$r 2>/dev/null | grep -q '\.checkpoint$' && left="$left checkpoint:$r"
 done
 [ "$sessions" = 0 ] || left="$left pgborg-sessions:$sessions"
-python3 "$HERE/report.py" "$B" "$RESULTS" "$CMDLINE" "$verify_rc" "$restore_rc" "$expected" "$got" "${left:-none}" \
+FAULT_EVERY=$FAULT_EVERY DAEMON_KILLS_MIN=${DAEMON_KILLS_MIN:-} python3 "$HERE/report.py" "$B" "$RESULTS" "$CMDLINE" "$verify_rc" "$restore_rc" "$expected" "$got" "${left:-none}" \
   "$last" "$newest" "$spooled" "$n" "$soak_s"
 log "results in $RESULTS"

@@ -59,7 +59,10 @@ public sealed partial class ServerCrashTests : IDisposable
         await pgcad.WaitForAsync(_ => File.Exists(frozen), TimeSpan.FromMinutes(2), "the base's borg create");
         if (method == "direct")
         {
-            Assert.Equal("1", await cluster.SqlAsync("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND application_name LIKE 'pgborg%'"));
+            // backup mode is held by pgcad's session, whose last statement read the snapshot right after pg_backup_start
+            // (pgcad's WAL loop and pgdumpd open sessions of their own, so a count of pgborg's sessions cannot tell)
+            Assert.Equal("1", await cluster.SqlAsync("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                + "AND application_name = 'pgborg pgcad' AND query = 'SELECT pg_current_snapshot()::text'"));
         }
         var postmaster = File.ReadLines(Path.Combine(cluster.DataDirectory, "postmaster.pid")).First();
         var dumpAt = pgdumpd.Stderr.Length;

@@ -20,11 +20,12 @@ public sealed class SpoolFullTests : IDisposable
     public async Task A_full_disk_fails_wal_push_cleanly_and_every_segment_is_archived_once_space_returns()
     {
         // the data directory and the spool next to it share one small filesystem, as on a real host
-        await using var fs = await LoopFilesystem.CreateAsync("ext4");
-        // WAL written while the disk is full must fit in the segments recycled before it (8 of them): no switch every
-        // archive_timeout (a whole segment each) during a fault that lasts minutes on a loaded machine, else
+        // room for 16 recycled segments in pg_wal (below), the spool and the data
+        await using var fs = await LoopFilesystem.CreateAsync("ext4", sizeMb: 1024);
+        // WAL written while the disk is full must fit in the segments recycled before it (up to 16 of them): no switch
+        // every archive_timeout (a whole segment each) during a fault that lasts minutes on a loaded machine, else
         // PostgreSQL itself runs out of space for pg_wal and stops (PANIC), which is not what this drill is about
-        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "min_wal_size = 128MB\narchive_timeout = 600\n",
+        await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf + "min_wal_size = 256MB\narchive_timeout = 600\n",
             fs.Sub("pgdata"));
         await PgBench.InitAsync(cluster);
         var dumps = _sandbox.Sub("dump-repo");
@@ -42,27 +43,34 @@ public sealed class SpoolFullTests : IDisposable
         await pgdumpd.WaitForAsync(d => d.Stderr.Contains("dump round of"), TimeSpan.FromMinutes(3), "the first dump round");
         // recycled segments in pg_wal: PostgreSQL can go on writing WAL without new space while wal-push cannot copy
         string last = "";
-        for (var i = 0; i < 6; i++)
+        for (var i = 0; i < 16; i++)
         {
-            await cluster.SqlAsync("UPDATE pgbench_accounts SET filler = filler WHERE aid <= 20000", PgBench.Database);
+            await cluster.SqlAsync("UPDATE pgbench_branches SET bbalance = bbalance", PgBench.Database);
             last = await cluster.SwitchAndWaitArchivedAsync();
+            if (i % 4 == 3)
+            {
+                await cluster.SqlAsync("CHECKPOINT");
+            }
         }
-        await cluster.SqlAsync("CHECKPOINT");
         // a drained spool: nothing pgcad ingests during the fault frees space for wal-push
         await pgcad.WaitForAsync(_ => !cluster.SpoolHolds(last), TimeSpan.FromMinutes(2), $"{last} in Borg");
-        var load = PgBench.StartAsync(cluster, TimeSpan.FromSeconds(120));
+        // a low rate: each page pgbench touches first after a checkpoint costs a full-page image in the WAL
+        var load = PgBench.StartAsync(cluster, TimeSpan.FromSeconds(120), rate: 10);
 
         var filler = fs.Sub("filler");
         var free = new DriveInfo(fs.MountPoint).AvailableFreeSpace;
+        var failedBefore = await cluster.SqlAsync("SELECT failed_count FROM pg_stat_archiver");
         await Run.CheckedAsync("/usr/bin/fallocate", "-l", (free - (8L << 20)).ToString(), filler);
         string failed;
         var (cadAt, dumpAt) = (pgcad.Stderr.Length, pgdumpd.Stderr.Length);
         try
         {
             await using var watch = new FaultWatch(_sandbox);
-            failed = await cluster.SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
-            await WaitUntilAsync(async () => await cluster.SqlAsync("SELECT coalesce(last_failed_wal, '') FROM pg_stat_archiver") == failed,
-                "the archiver to fail on " + failed);
+            await cluster.SqlAsync("SELECT pg_switch_wal()");
+            // the first segment the archiver fails on: the one just switched, or one pgbench finished before it
+            await WaitUntilAsync(async () => await cluster.SqlAsync("SELECT failed_count FROM pg_stat_archiver") != failedBefore,
+                "the archiver to fail");
+            failed = await cluster.SqlAsync("SELECT last_failed_wal FROM pg_stat_archiver");
 
             // one line naming ENOSPC; no partial file in any spool; PostgreSQL still has the segment
             var log = await File.ReadAllTextAsync(cluster.LogFile);
@@ -173,7 +181,7 @@ public sealed class SpoolFullTests : IDisposable
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
     {
-        for (var i = 0; i < 900; i++)
+        for (var i = 0; i < 1800; i++)
         {
             if (await condition())
             {
@@ -181,6 +189,6 @@ public sealed class SpoolFullTests : IDisposable
             }
             await Task.Delay(100);
         }
-        throw new TimeoutException("waited 90 s for " + what);
+        throw new TimeoutException("waited 180 s for " + what);
     }
 }

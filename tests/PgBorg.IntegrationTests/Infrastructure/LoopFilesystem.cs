@@ -26,7 +26,7 @@ public sealed class LoopFilesystem : IAsyncDisposable
 
     public string Sub(string relative) => Path.Combine(MountPoint, relative);
 
-    public static async Task<LoopFilesystem> CreateAsync(string kind)
+    public static async Task<LoopFilesystem> CreateAsync(string kind, int sizeMb = 512)
     {
         var root = Directory.CreateTempSubdirectory($"pgborg-{kind}-").FullName;
         File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
@@ -34,7 +34,7 @@ public sealed class LoopFilesystem : IAsyncDisposable
         try
         {
             Directory.CreateDirectory(fs.MountPoint);
-            await Run.CheckedAsync("/usr/bin/truncate", "-s", "512M", fs.Image);
+            await Run.CheckedAsync("/usr/bin/truncate", "-s", $"{sizeMb}M", fs.Image);
             switch (kind)
             {
                 case "btrfs":
