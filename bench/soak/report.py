@@ -64,22 +64,29 @@ def rss_runs(col_pid, col_rss):
     return list(runs.items())
 
 
-def rss_at(samples, after_s):
-    """The first RSS sample at least after_s seconds into the process's life (its last sample if it ran less)."""
-    return next((kib for t, kib in samples if t >= samples[0][0] + after_s), samples[-1][1])
+def rss_median(samples, start_s, end_s):
+    """The median RSS (KiB) of the samples from start_s to end_s seconds into the process's life (None if none)."""
+    t0 = samples[0][0]
+    window = sorted(kib for t, kib in samples if t0 + start_s <= t < t0 + end_s)
+    return window[len(window) // 2] if window else None
 
 
 def rss_line(name, runs):
-    """The process that ran to the end: RSS 60 s and 300 s into its life, its peak and its end, and the growth from
-    300 s (after its warm-up: the first WAL rounds, base and dump round) to the end."""
+    """The process that ran to the end: its RSS, which the garbage collector moves up and down by a few MiB from one
+    second to the next, as medians over five-minute windows: minutes 5-10 of its life (after its warm-up: the first
+    WAL rounds, base and dump round) against its last five minutes; its peak; the growth between the two medians."""
     if not runs:
         return f'| {name} | - | - | - | - | - | - | - |'
     pid, samples = runs[-1]
     secs = samples[-1][0] - samples[0][0]
-    at60, at300, peak, end = rss_at(samples, 60), rss_at(samples, 300), max(k for _, k in samples), samples[-1][1]
-    growth = (end - at300) / at300 * 100 if at300 else float('nan')
-    return (f'| {name} | {len(runs)} | {pid}, {secs / 60:.1f} min | {at60 / 1024:.1f} MiB | {at300 / 1024:.1f} MiB '
-            f'| {peak / 1024:.1f} MiB | {end / 1024:.1f} MiB | {growth:+.1f} % |')
+    early, late = rss_median(samples, 0, 300), rss_median(samples, 300, 600)
+    end = rss_median(samples, secs - 299, secs + 1)
+    peak = max(k for _, k in samples)
+    if late is None or secs < 900:
+        return f'| {name} | {len(runs)} | {pid}, {secs / 60:.1f} min (too short: < 15 min) | - | - | - | - | - |'
+    growth = (end - late) / late * 100
+    return (f'| {name} | {len(runs)} | {pid}, {secs / 60:.1f} min | {early / 1024:.1f} MiB | {late / 1024:.1f} MiB '
+            f'| {end / 1024:.1f} MiB | {peak / 1024:.1f} MiB | {growth:+.1f} % |')
 
 
 verify = open(f'{b}/logs/verify.log').read().strip().splitlines()
@@ -105,9 +112,10 @@ with open(results, 'w') as f:
             f'| {last} / {newest or "-"} / {spooled} |\n')
     f.write(f'| wal-push ENOSPC lines in PostgreSQL\'s log (the full disk) | {len(enospc)} |\n')
     f.write(f'| PANIC lines in PostgreSQL\'s log | {len(panics)} |\n\n')
-    f.write('RSS of each daemon\'s last process (each kill -9 fault starts a new one), which ran to the end; growth '
-            'is from 300 s into its life to its end:\n\n')
-    f.write('| daemon | processes | last one ran | RSS at 60 s | at 300 s | peak | end | growth |\n'
+    f.write('RSS of each daemon\'s last process (each kill -9 fault starts a new one), which ran to the end, as medians '
+            'of the one-second samples over five-minute windows of its life; growth is from minutes 5-10 to the last '
+            'five minutes:\n\n')
+    f.write('| daemon | processes | last one ran | minutes 0-5 | minutes 5-10 | last 5 minutes | peak | growth |\n'
             '|---|---|---|---|---|---|---|---|\n')
     f.write(rss_line('pgcad', rss_runs(3, 4)) + '\n' + rss_line('pgdumpd', rss_runs(5, 6)) + '\n\n')
     f.write(f'`pgborg verify` said (exit {verify_rc}, every line):\n\n```\n' + '\n'.join(verify) + '\n```\n')

@@ -242,7 +242,7 @@ n=0
 effective() { awk -F'\t' '$3 == 1' $B/faults.tsv | wc -l; }
 while [ "$(date +%s)" -lt $cap_end ]; do
   [ "$(date +%s)" -ge $min_end ] && [ "$(effective)" -ge $MIN_FAULTS ] && break
-  sleep $(( FAULT_EVERY - 5 + RANDOM % 11 ))
+  pause=$(( FAULT_EVERY - 5 + RANDOM % 11 )); sleep $(( pause < 0 ? 0 : pause ))
   n=$((n + 1))
   # past DAEMON_KILLS_MIN the daemons are no longer killed: the processes then running live to the end, long enough
   # to tell their memory's growth from their warm-up
