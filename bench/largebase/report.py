@@ -42,6 +42,13 @@ if r1 and r2 and float(r1) > 0:
     out(f"Borg reading the snapshot alone (pgcad's log, snapshot ready → released, 1 s resolution): first base {r1} s, "
         f"second base {r2} s: **{float(r2) / float(r1):.2f}×**. The rest of each pgcad run is fixed cost: WAL ingest "
         f"before and after the base, waiting for the stop segment, completing the cycle, compact.")
+a1, a2 = vals.get('base1_alone_s'), vals.get('base2_alone_s')
+if a1 and a2 and float(a1) > 0:
+    out(f"The base alone (pgcad's log, starting cycle → stored, 1 s resolution; without the ingest of the WAL written "
+        f"before it, which pgBackRest's archive-push paid for inside archive_command during the writes, and without "
+        f"the older cycle's consolidation and the compacts): first base {a1} s, second base {a2} s: "
+        f"**{float(a2) / float(a1):.2f}×** the first"
+        + (f", **{float(a2) / incr['wall']:.2f}×** `pgbackrest backup --type=incr`." if incr else "."))
 out()
 for k in sorted(vals):
     if k.startswith('archive_'):
