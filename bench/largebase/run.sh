@@ -60,19 +60,17 @@ step() {
   return $rc
 }
 
-# seconds from "snapshot ... ready" to "released btrfs snapshot" in a pgcad log: Borg reading the snapshot (1 s resolution)
-read_s() {
-  awk '/ snapshot [0-9TZ]+ ready/ {split($2, a, ":"); s = a[1]*3600 + a[2]*60 + a[3]}
-       / released btrfs snapshot/ {split($2, a, ":"); e = a[1]*3600 + a[2]*60 + a[3]} END {print e - s}' "$1"
+# seconds between the last line matching START and the last matching END in a pgcad log (1 s resolution)
+span_s() { # FILE START_REGEX END_REGEX
+  awk -v start="$2" -v end="$3" '$0 ~ start {split($2, a, ":"); s = a[1]*3600 + a[2]*60 + a[3]}
+       $0 ~ end {split($2, a, ":"); e = a[1]*3600 + a[2]*60 + a[3]} END {print e - s}' "$1"
 }
-
-# seconds from "starting cycle" to "base backup of cycle ... stored" in a pgcad log: the base alone, without the
-# ingest of WAL written before it (pgBackRest's archive-push paid for that inside archive_command, during the writes),
-# the older cycle's consolidation and the compacts that a whole `pgcad --once` also runs
-base_s() {
-  awk '/ starting cycle / {split($2, a, ":"); s = a[1]*3600 + a[2]*60 + a[3]}
-       / base backup of cycle .* stored / {split($2, a, ":"); e = a[1]*3600 + a[2]*60 + a[3]} END {print e - s}' "$1"
-}
+# Borg reading the snapshot: "snapshot ... ready" to "released btrfs snapshot"
+read_s() { span_s "$1" ' snapshot [0-9TZ]+ ready' ' released btrfs snapshot'; }
+# the base alone: "starting cycle" to "base backup of cycle ... stored", without the ingest of WAL written before it
+# (pgBackRest's archive-push paid for that inside archive_command, during the writes), the older cycle's
+# consolidation and the compacts that a whole `pgcad --once` also runs
+base_s() { span_s "$1" ' starting cycle ' ' base backup of cycle .* stored '; }
 
 teardown() {
   local rc=$?
