@@ -21,6 +21,12 @@ public sealed class DumpDaemonTests : IAsyncLifetime
         _sandbox.Dispose();
     }
 
+    /// <summary>A pg_dump that has written everything but never finishes; SIGTERM stops it and its sleep.</summary>
+    private const string HangingDump = "\"$REAL\" \"$@\"; sleep 600 & trap 'kill $!' TERM; wait";
+
+    /// <summary>Only the dump of app hangs (the last of the round: postgres is smaller), so no other dump is waiting.</summary>
+    private const string HangingDumpOfApp = "if [[ \"$*\" == *\"dbname='app'\"* ]]; then " + HangingDump + "; else exec \"$REAL\" \"$@\"; fi";
+
     [Fact(Timeout = 180_000)]
     public async Task Notifies_ready_after_the_first_round_feeds_the_watchdog_and_stops_cleanly_on_SIGTERM()
     {
@@ -45,36 +51,69 @@ public sealed class DumpDaemonTests : IAsyncLifetime
     [Fact(Timeout = 180_000)]
     public async Task SIGTERM_during_a_dump_leaves_no_partial_or_checkpoint_archive()
     {
-        using var bin = new FakeBin(new Dictionary<string, string>
-        {
-            // a dump that has written everything but never finishes
-            ["pg_dump"] = "\"$REAL\" \"$@\"; sleep 600",
-        });
+        using var bin = new FakeBin(new Dictionary<string, string> { ["pg_dump"] = HangingDumpOfApp });
         _sandbox.WriteConfig(_sandbox.DumpConfig(_cluster, extraInstance: $"bin_directory = \"{bin.Path}\""));
         await using var daemon = new DaemonProcess(_sandbox, ["pgdumpd"]);
-        await daemon.WaitForAsync(d => d.Messages.Any(m => m.StartsWith("STATUS=main: dumping database app")), TimeSpan.FromSeconds(60), "the dump of app to start");
-        // SIGTERM only once Borg has started the (hanging) dump: then there is something to stop
-        await daemon.WaitForAsync(_ => Run.ProgramAsync("/usr/bin/pgrep", ["-f", Path.Combine(bin.Path, "pg_dump")]).Result.ExitCode == 0,
-            TimeSpan.FromSeconds(60), "Borg to run the dump of app");
+        var dump = await WaitForHangingDumpAsync(daemon, bin);
 
         Assert.Equal(0, await daemon.TerminateAsync(TimeSpan.FromSeconds(60)));
         var names = await _sandbox.ArchiveNamesAsync();
         Assert.DoesNotContain(names, n => n.Contains("partial") || n.EndsWith(".checkpoint"));
         Assert.DoesNotContain(names, n => n.Contains("~dump~app~"));
+        Assert.Contains(names, n => n.Contains("~dump~postgres~"));
         // the hanging pg_dump was stopped with it
+        Assert.False(Directory.Exists($"/proc/{dump}"), $"pg_dump {dump} left running");
         var ps = await Run.ProgramAsync("/usr/bin/pgrep", ["-f", bin.Path]);
         Assert.True(ps.ExitCode == 1, "left running: " + ps.Stdout);
     }
 
     [Fact(Timeout = 180_000)]
+    public async Task A_dump_whose_Borg_is_killed_dies_with_it_and_is_reported_failed()
+    {
+        // Borg does not stop the command it runs when it is stopped itself; pg_dump must not outlive it
+        using var bin = new FakeBin(new Dictionary<string, string> { ["pg_dump"] = HangingDumpOfApp });
+        _sandbox.WriteConfig(_sandbox.DumpConfig(_cluster, extraInstance: $"bin_directory = \"{bin.Path}\""));
+        await using var daemon = new DaemonProcess(_sandbox, ["pgdumpd"]);
+        var dump = await WaitForHangingDumpAsync(daemon, bin);
+        var borg = ParentOf(dump);
+        Assert.Contains("borg", File.ReadAllText($"/proc/{borg}/cmdline"));
+
+        Assert.Equal(0, (await Run.ProgramAsync("/bin/kill", ["-KILL", borg.ToString()])).ExitCode);
+        await daemon.WaitForAsync(_ => !Directory.Exists($"/proc/{dump}"), TimeSpan.FromSeconds(10), $"pg_dump {dump} to die with its Borg");
+        await daemon.WaitForAsync(d => d.Stderr.Contains("dump of database app failed"), TimeSpan.FromSeconds(30),
+            "pgdumpd to report the failed dump of app");
+        Assert.Equal(0, await daemon.TerminateAsync(TimeSpan.FromSeconds(60)));
+        Assert.DoesNotContain(await _sandbox.ArchiveNamesAsync(), n => n.Contains("~dump~app~") || n.EndsWith(".checkpoint"));
+    }
+
+    [Fact(Timeout = 180_000)]
     public async Task A_second_daemon_on_the_same_state_directory_is_refused()
     {
-        using var bin = new FakeBin(new Dictionary<string, string> { ["pg_dump"] = "\"$REAL\" \"$@\"; sleep 600" });
+        using var bin = new FakeBin(new Dictionary<string, string> { ["pg_dump"] = HangingDump });
         _sandbox.WriteConfig(_sandbox.DumpConfig(_cluster, extraInstance: $"bin_directory = \"{bin.Path}\""));
         await using var daemon = new DaemonProcess(_sandbox, ["pgdumpd"]);
         await daemon.WaitForAsync(d => d.Messages.Any(m => m.StartsWith("STATUS=main: dumping")), TimeSpan.FromSeconds(60), "the first round to start");
         var second = await _sandbox.PgBorgAsync("pgdumpd", "--once");
         Assert.Equal(1, second.ExitCode);
         Assert.Contains("another pgdumpd is already running", second.Stderr);
+    }
+
+    /// <summary>Waits until Borg runs the hanging dump of app, and returns the wrapper's pid (not Borg's, whose argv holds it too).</summary>
+    private static async Task<int> WaitForHangingDumpAsync(DaemonProcess daemon, FakeBin bin)
+    {
+        var wrapper = Path.Combine(bin.Path, "pg_dump");
+        var pid = 0;
+        await daemon.WaitForAsync(_ =>
+        {
+            var found = Run.ProgramAsync("/usr/bin/pgrep", ["-f", $"^/bin/bash {wrapper} .*dbname='app'"]).Result;
+            return found.ExitCode == 0 && int.TryParse(found.Stdout.Split('\n')[0], out pid);
+        }, TimeSpan.FromSeconds(60), "Borg to run the dump of app");
+        return pid;
+    }
+
+    private static int ParentOf(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
     }
 }

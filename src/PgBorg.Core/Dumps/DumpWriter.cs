@@ -70,13 +70,17 @@ public sealed class DumpWriter(Action? heartbeat = null)
         }
     }
 
-    /// <summary><c>env -i VARS... [setpriv --reuid --regid --init-groups --] pg_dump ARGS...</c>: no shell, no inherited secrets.</summary>
+    /// <summary>
+    /// <c>env -i VARS... setpriv --pdeathsig=TERM [--reuid --regid --init-groups] -- pg_dump ARGS...</c>: no shell, no
+    /// inherited secrets, and the dump dies with Borg. Borg does not stop its command when it is itself stopped, and a
+    /// Borg stopped just as it started the command (SIGTERM to a dump waiting for the lock) would leave it running.
+    /// </summary>
     internal static IReadOnlyList<string> ProducerCommand(PgInstance instance, string? database)
     {
         List<string> args = database is null
             ? ["--globals-only", "--no-password", "--dbname", instance.ConnInfo("postgres")]
             : ["--format=custom", "--compress=0", "--no-password", "--dbname", instance.ConnInfo(database)];
-        var spec = new ProcessSpec(instance.Tool(database is null ? "pg_dumpall" : "pg_dump"), args) { RunAs = instance.User };
+        var spec = new ProcessSpec(instance.Tool(database is null ? "pg_dumpall" : "pg_dump"), args) { RunAs = instance.User, DieWithParent = true };
         var (program, arguments) = RunAsWrapper.Wrap(spec);
         var command = new List<string> { EnvProgram, "-i" };
         command.AddRange(instance.ChildEnvironment().Select(kv => $"{kv.Key}={kv.Value}"));

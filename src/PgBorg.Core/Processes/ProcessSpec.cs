@@ -17,5 +17,11 @@ public sealed record ProcessSpec(string Program, IReadOnlyList<string> Arguments
     /// as the service user in a directory only root can read. Only honoured when we are root.</summary>
     public bool KeepReadAccess { get; init; }
 
+    /// <summary>
+    /// The child gets SIGTERM when its parent dies (<c>setpriv --pdeathsig</c>). For a program that another program
+    /// starts for us (the dump Borg runs): if that parent dies, nobody else would stop it.
+    /// </summary>
+    public bool DieWithParent { get; init; }
+
     public string DisplayName => Path.GetFileName(Program);
 }
