@@ -78,10 +78,13 @@ public sealed class WalExtractorTests : IAsyncLifetime
             .SelectMany(a => a!["files"]!.AsArray().Select(f => f!.GetValue<string>())).Where(f => f.Length == 24).Order().ToList();
         Assert.True(restored.Count > 8, string.Join(" ", restored));
         var later = restored[^1];
-        // what root's Borg writes lives in root's own 0700 directory until it is complete and given to postgres
+        // what root's Borg writes lives in root's own directory until it is complete and given to postgres;
+        // PostgreSQL can read it (its start-up sync walks the data directory)
         var incoming = Path.Combine(Area, ".incoming");
         Assert.Equal(0u, PgBorg.Processes.FileOwner.Of(incoming));
-        Assert.Equal("700", Convert.ToString((int)File.GetUnixFileMode(incoming), 8));
+        Assert.Equal("755", Convert.ToString((int)File.GetUnixFileMode(incoming), 8));
+        var listed = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", "/usr/bin/find", incoming]);
+        Assert.True(listed.ExitCode == 0, listed.ToString());
         Assert.All(Directory.EnumerateFiles(Area).Where(f => Path.GetFileName(f).Length == 24), f => Assert.NotEqual(0u, PgBorg.Processes.FileOwner.Of(f)));
         Assert.False(File.Exists(Path.Combine(Area, later)));
         var destination = Path.Combine(Data, "pg_wal", "RECOVERYXLOG");

@@ -35,6 +35,8 @@ public static class WalExtractor
     internal static int ReadAhead =>
         int.TryParse(Environment.GetEnvironmentVariable("PGBORG_WAL_READ_AHEAD"), out var n) && n > 0 ? n : 128;
     private const string IncomingName = ".incoming";
+    private const UnixFileMode StagingMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
     /// <summary>Segments per Borg process: a small first batch so replay starts at once, then larger ones.</summary>
     internal static readonly int[] ChunkSizes = [4, 16, 32];
@@ -91,13 +93,14 @@ public static class WalExtractor
         var chunks = Plan(job.Access.Archives, f => served.Contains(f) || File.Exists(Path.Combine(area, f)));
         var readAhead = ReadAhead;
         var incoming = Path.Combine(area, IncomingName);
-        // root's own (0700) inside the service user's area: what Borg writes cannot be tampered with before it is
-        // complete, given to the service user (lchown) and renamed into the area
+        // root's own inside the service user's area: the service user cannot put a file or link in place of what Borg
+        // writes before it is complete, given to the service user (lchown) and renamed into the area. Readable (0755):
+        // PostgreSQL's start-up sync and tools that walk the data directory (pg_checksums) must be able to open it
         if (Directory.Exists(incoming))
         {
             Directory.Delete(incoming, recursive: true); // half-extracted batches of an extractor that was killed
         }
-        Directory.CreateDirectory(incoming, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.CreateDirectory(incoming, StagingMode);
         var workers = ParallelExtract.Workers;
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var gate = new SemaphoreSlim(workers);
@@ -197,7 +200,7 @@ public static class WalExtractor
 
     private static async Task ExtractChunkAsync(BorgRepository repo, string archive, List<string> files, string dir, string area, OsUser user, CancellationToken ct)
     {
-        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.CreateDirectory(dir, StagingMode);
         archive = await WalArchiveLookup.ExtractListedAsync(repo, archive, dir, files, ct).ConfigureAwait(false);
         foreach (var file in files)
         {
