@@ -59,6 +59,8 @@ public sealed class WalExtractorTests : IAsyncLifetime
         var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains("in the background", r.Stdout);
+        // the repository named is the one postgres cannot read: the WAL's own, which holds this cycle's WAL
+        Assert.Contains($"postgres cannot read {_sandbox.WalRepository}: the cycle's WAL", r.Stdout);
         var context = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Area, "context.json")))!;
         Assert.Equal("local", context["mode"]!.GetValue<string>());
         Assert.Null(context["passphrase"]);

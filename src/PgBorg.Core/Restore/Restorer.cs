@@ -36,6 +36,7 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
         var area = RestoreContext.AreaFor(staging);
         var credentialsDirectory = RestoreCredentials.DirectoryFor(target);
         bool borgMode;
+        string? unreadable;
         RestoreContext context;
         try
         {
@@ -47,7 +48,7 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
             // the staging directories stay root's (0700) until complete, so nobody can plant anything where root's Borg
             // processes write; then chown -R. The probe as the service user runs while the base is extracted.
             Directory.CreateDirectory(area, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var probe = ServiceUserAccess.CanReadAsync(repos, instance.User, plan, options.Standby is not null, log, ct);
+            var probe = ServiceUserAccess.UnreadableAsync(repos, instance.User, plan, options.Standby is not null, log, ct);
             using var extracted = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var flusher = Durability.FlushWhileAsync(created, extracted.Token);
             try
@@ -59,10 +60,11 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
                 await extracted.CancelAsync().ConfigureAwait(false);
                 await Task.WhenAll(Task.WhenAny(probe), flusher).ConfigureAwait(false);
             }
-            borgMode = await probe.ConfigureAwait(false);
+            unreadable = await probe.ConfigureAwait(false);
+            borgMode = unreadable is null;
             if (options.Standby is not null && !borgMode)
             {
-                throw new UnsafeException($"{instance.User.Name} cannot read {repos.Wal.Location}: a standby fetches the WAL archived after the restore as that user "
+                throw new UnsafeException($"{instance.User.Name} cannot read {unreadable}: a standby fetches the WAL archived after the restore as that user "
                     + "(restore_command); give it read access to the repository (for example through borg serve) or restore without --standby");
             }
             if (options.Standby is not null && repos.Wal.IsLocal && FileOwner.Of(repos.Wal.Location) is { } owner && owner != instance.User.Uid)
@@ -99,7 +101,7 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
         }
         if (plan.Cycle.WalBatches.Count > 0)
         {
-            await StartWalExtractionAsync(context, RestoreContext.AreaFor(target), borgMode, options, ct).ConfigureAwait(false);
+            await StartWalExtractionAsync(context, RestoreContext.AreaFor(target), unreadable, options, ct).ConfigureAwait(false);
         }
     }
 
@@ -108,14 +110,16 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
     /// needed when the service user cannot read the repository, and faster when it can (wal-fetch then falls back to
     /// Borg itself should the extractor stop).
     /// </summary>
-    private async Task StartWalExtractionAsync(RestoreContext context, string area, bool borgMode, Options options, CancellationToken ct)
+    /// <param name="unreadable">The repository the service user cannot read (null: it reads them all, "borg" mode).</param>
+    private async Task StartWalExtractionAsync(RestoreContext context, string area, string? unreadable, Options options, CancellationToken ct)
     {
+        var borgMode = unreadable is null;
         var job = WalExtractorJob.For(context, repos.Archive, instance.User);
         var count = context.Archives.Sum(a => a.Files.Count);
         try
         {
             var pid = await WalExtractorLauncher.StartAsync(options.WalFetchBinary, area, job, ct).ConfigureAwait(false);
-            await output.WriteLineAsync((borgMode ? "" : $"{instance.User.Name} cannot read {repos.Archive.Location}: ")
+            await output.WriteLineAsync((borgMode ? "" : $"{instance.User.Name} cannot read {unreadable}: ")
                 + $"the cycle's WAL ({count} files) is being extracted into {area} in the background (process {pid}, log {Path.Combine(area, WalExtractor.LogName)}); "
                 + "PostgreSQL can be started now, recovery waits for each file").ConfigureAwait(false);
         }
@@ -126,7 +130,7 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
         catch (IOException e)
         {
             Log.ExtractingWalNow(log, e.Message);
-            await output.WriteLineAsync($"{instance.User.Name} cannot read {repos.Archive.Location}: extracting the cycle's WAL ({count} files) into {area} now").ConfigureAwait(false);
+            await output.WriteLineAsync($"{instance.User.Name} cannot read {unreadable}: extracting the cycle's WAL ({count} files) into {area} now").ConfigureAwait(false);
             await WalExtractor.ExtractAllAsync(area, job, instance.User, TextWriter.Null, ct).ConfigureAwait(false);
             WalExtractor.WriteDone(area, instance.User);
         }

@@ -12,10 +12,11 @@ namespace PgBorg.Restore;
 public static class ServiceUserAccess
 {
     /// <summary>
-    /// True when <paramref name="user"/> can read every repository that holds WAL of the plan, and the WAL
-    /// repository too when <paramref name="standby"/> (a standby fetches what is archived after the restore).
+    /// Null when <paramref name="user"/> can read every repository that holds WAL of the plan, and the WAL
+    /// repository too when <paramref name="standby"/> (a standby fetches what is archived after the restore);
+    /// otherwise the location of the first one it cannot read, for the message that says so.
     /// </summary>
-    public static async Task<bool> CanReadAsync(Archiving.ArchiveRepositories repos, OsUser user, RestorePlan plan, bool standby, ILogger log, CancellationToken ct)
+    public static async Task<string?> UnreadableAsync(Archiving.ArchiveRepositories repos, OsUser user, RestorePlan plan, bool standby, ILogger log, CancellationToken ct)
     {
         var batches = plan.Cycle.WalBatches;
         var probes = new List<(BorgRepository Repo, string? Archive)>();
@@ -35,10 +36,10 @@ public static class ServiceUserAccess
         {
             if (!await CanReadAsync(repo, user, archive, ct, log).ConfigureAwait(false))
             {
-                return false;
+                return repo.Location;
             }
         }
-        return probes.Count > 0 || user.Uid == Native.geteuid();
+        return probes.Count > 0 || user.Uid == Native.geteuid() ? null : repos.Archive.Location;
     }
 
     /// <summary>Whether <paramref name="user"/> can list <paramref name="archive"/> (or, when null, the repository) of <paramref name="repo"/>.</summary>
