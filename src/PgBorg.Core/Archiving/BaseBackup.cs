@@ -54,10 +54,21 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
         var watch = Stopwatch.StartNew();
         Stamp.TryParse(cycle, out var cycleTime);
         var tablespaces = Tablespaces.Read(instance.DataDirectory);
-        var (chunker, chunkerReason) = await BaseChunker.ChooseAsync(repo, host, instance.Name, instance.DataDirectory, tablespaces,
-            settings.Repository.ChunkerParams, ct).ConfigureAwait(false);
+        // Borg's look-up of the chunker (a second or two) runs beside pg_backup_start's checkpoint; should it fail once
+        // backup mode began, the caller's session ends backup mode when it closes
+        var choosing = BaseChunker.ChooseAsync(repo, host, instance.Name, instance.DataDirectory, tablespaces,
+            settings.Repository.ChunkerParams, ct);
+        SessionReply start;
+        try
+        {
+            start = await session.StartBackupAsync($"pgborg {host} {instance.Name} {cycle}", ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await Task.WhenAny(choosing).ConfigureAwait(false);
+        }
+        var (chunker, chunkerReason) = await choosing.ConfigureAwait(false);
         Log.BaseChunker(log, instance.Name, chunker, chunkerReason);
-        var start = await session.StartBackupAsync($"pgborg {host} {instance.Name} {cycle}", ct).ConfigureAwait(false);
         var map = TablespaceMapFile.Place(instance.DataDirectory, instance.User, instance.Name, log);
         try
         {
