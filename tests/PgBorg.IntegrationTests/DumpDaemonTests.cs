@@ -22,7 +22,7 @@ public sealed class DumpDaemonTests : IAsyncLifetime
     }
 
     /// <summary>A pg_dump that has written everything but never finishes; SIGTERM stops it and its sleep.</summary>
-    private const string HangingDump = "\"$REAL\" \"$@\"; sleep 600 & trap 'kill $!' TERM; wait";
+    private const string HangingDump = "trap 'kill $! 2>/dev/null; exit 143' TERM; \"$REAL\" \"$@\"; sleep 600 & wait";
 
     /// <summary>Only the dump of app hangs (the last of the round: postgres is smaller), so no other dump is waiting.</summary>
     private const string HangingDumpOfApp = "if [[ \"$*\" == *\"dbname='app'\"* ]]; then " + HangingDump + "; else exec \"$REAL\" \"$@\"; fi";
@@ -61,8 +61,8 @@ public sealed class DumpDaemonTests : IAsyncLifetime
         Assert.DoesNotContain(names, n => n.Contains("partial") || n.EndsWith(".checkpoint"));
         Assert.DoesNotContain(names, n => n.Contains("~dump~app~"));
         Assert.Contains(names, n => n.Contains("~dump~postgres~"));
-        // the hanging pg_dump was stopped with it
-        Assert.False(Directory.Exists($"/proc/{dump}"), $"pg_dump {dump} left running");
+        // the hanging pg_dump was stopped with it (once dead, it may stay a zombie for a moment until it is reaped)
+        await WaitUntilAsync(() => !Alive(dump), TimeSpan.FromSeconds(10), $"pg_dump {dump} left running");
         var ps = await Run.ProgramAsync("/usr/bin/pgrep", ["-f", bin.Path]);
         Assert.True(ps.ExitCode == 1, "left running: " + ps.Stdout);
     }
@@ -79,7 +79,7 @@ public sealed class DumpDaemonTests : IAsyncLifetime
         Assert.Contains("borg", File.ReadAllText($"/proc/{borg}/cmdline"));
 
         Assert.Equal(0, (await Run.ProgramAsync("/bin/kill", ["-KILL", borg.ToString()])).ExitCode);
-        await daemon.WaitForAsync(_ => !Directory.Exists($"/proc/{dump}"), TimeSpan.FromSeconds(10), $"pg_dump {dump} to die with its Borg");
+        await daemon.WaitForAsync(_ => !Alive(dump), TimeSpan.FromSeconds(10), $"pg_dump {dump} to die with its Borg");
         await daemon.WaitForAsync(d => d.Stderr.Contains("dump of database app failed"), TimeSpan.FromSeconds(30),
             "pgdumpd to report the failed dump of app");
         Assert.Equal(0, await daemon.TerminateAsync(TimeSpan.FromSeconds(60)));
@@ -109,6 +109,30 @@ public sealed class DumpDaemonTests : IAsyncLifetime
             return found.ExitCode == 0 && int.TryParse(found.Stdout.Split('\n')[0], out pid);
         }, TimeSpan.FromSeconds(60), "Borg to run the dump of app");
         return pid;
+    }
+
+    /// <summary>Running or sleeping: a zombie (Z) or dead (X) process still has its /proc entry until it is reaped.</summary>
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2] is not ('Z' or 'X');
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string failure)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, failure);
+            await Task.Delay(100);
+        }
     }
 
     private static int ParentOf(int pid)

@@ -15,7 +15,8 @@ public sealed class RunAsWrapperTests
     [Fact]
     public void A_program_that_must_die_with_its_parent_goes_through_setpriv_even_as_ourselves()
     {
-        var (program, args) = RunAsWrapper.Wrap(new ProcessSpec("/usr/bin/pg_dump", ["--dbname", "x"]) { RunAs = OsUser.Current, DieWithParent = true });
+        var spec = new ProcessSpec("/usr/bin/pg_dump", ["--dbname", "x"]) { RunAs = OsUser.Current, DieWithParent = true };
+        var (program, args) = RunAsWrapper.Wrap(spec);
         Assert.Equal(RunAsWrapper.SetPriv, program);
         Assert.Equal(["--pdeathsig=TERM", "--", "/usr/bin/pg_dump", "--dbname", "x"], args);
     }

@@ -71,7 +71,7 @@ public sealed class DumpWriter(Action? heartbeat = null)
     }
 
     /// <summary>
-    /// <c>env -i VARS... setpriv --pdeathsig=TERM [--reuid --regid --init-groups] -- pg_dump ARGS...</c>: no shell, no
+    /// <c>env -i VARS... setpriv [--reuid --regid --init-groups] --pdeathsig=TERM -- pg_dump ARGS...</c>: no shell, no
     /// inherited secrets, and the dump dies with Borg. Borg does not stop its command when it is itself stopped, and a
     /// Borg stopped just as it started the command (SIGTERM to a dump waiting for the lock) would leave it running.
     /// </summary>

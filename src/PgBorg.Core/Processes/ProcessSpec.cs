@@ -18,8 +18,9 @@ public sealed record ProcessSpec(string Program, IReadOnlyList<string> Arguments
     public bool KeepReadAccess { get; init; }
 
     /// <summary>
-    /// The child gets SIGTERM when its parent dies (<c>setpriv --pdeathsig</c>). For a program that another program
-    /// starts for us (the dump Borg runs): if that parent dies, nobody else would stop it.
+    /// The child gets SIGTERM when its parent dies (<c>setpriv --pdeathsig</c>). Only for a program that another program
+    /// starts for us (the dump Borg runs): if that parent dies, nobody else would stop it. Never for our own children:
+    /// the signal follows the thread that forked, and .NET starts processes from pool threads that may end.
     /// </summary>
     public bool DieWithParent { get; init; }
 

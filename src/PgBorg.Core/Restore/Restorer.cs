@@ -64,8 +64,9 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
             borgMode = unreadable is null;
             if (options.Standby is not null && !borgMode)
             {
-                throw new UnsafeException($"{instance.User.Name} cannot read {unreadable}: a standby fetches the WAL archived after the restore as that user "
-                    + "(restore_command); give it read access to the repository (for example through borg serve) or restore without --standby");
+                throw new UnsafeException($"{instance.User.Name} cannot read {unreadable}: a standby fetches its WAL from Borg as that user "
+                    + "(restore_command); give it read access to the repository (for example through borg serve) "
+                    + "or restore without --standby");
             }
             if (options.Standby is not null && repos.Wal.IsLocal && FileOwner.Of(repos.Wal.Location) is { } owner && owner != instance.User.Uid)
             {
@@ -120,7 +121,8 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
         {
             var pid = await WalExtractorLauncher.StartAsync(options.WalFetchBinary, area, job, ct).ConfigureAwait(false);
             await output.WriteLineAsync((borgMode ? "" : $"{instance.User.Name} cannot read {unreadable}: ")
-                + $"the cycle's WAL ({count} files) is being extracted into {area} in the background (process {pid}, log {Path.Combine(area, WalExtractor.LogName)}); "
+                + $"the cycle's WAL ({count} files) is being extracted into {area} in the background "
+                + $"(process {pid}, log {Path.Combine(area, WalExtractor.LogName)}); "
                 + "PostgreSQL can be started now, recovery waits for each file").ConfigureAwait(false);
         }
         catch (IOException e) when (borgMode)
@@ -130,7 +132,8 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
         catch (IOException e)
         {
             Log.ExtractingWalNow(log, e.Message);
-            await output.WriteLineAsync($"{instance.User.Name} cannot read {unreadable}: extracting the cycle's WAL ({count} files) into {area} now").ConfigureAwait(false);
+            await output.WriteLineAsync($"{instance.User.Name} cannot read {unreadable}: extracting the cycle's WAL ({count} files) into {area} now")
+                .ConfigureAwait(false);
             await WalExtractor.ExtractAllAsync(area, job, instance.User, TextWriter.Null, ct).ConfigureAwait(false);
             WalExtractor.WriteDone(area, instance.User);
         }

@@ -16,7 +16,8 @@ public static class ServiceUserAccess
     /// repository too when <paramref name="standby"/> (a standby fetches what is archived after the restore);
     /// otherwise the location of the first one it cannot read, for the message that says so.
     /// </summary>
-    public static async Task<string?> UnreadableAsync(Archiving.ArchiveRepositories repos, OsUser user, RestorePlan plan, bool standby, ILogger log, CancellationToken ct)
+    public static async Task<string?> UnreadableAsync(Archiving.ArchiveRepositories repos, OsUser user, RestorePlan plan, bool standby,
+        ILogger log, CancellationToken ct)
     {
         var batches = plan.Cycle.WalBatches;
         var probes = new List<(BorgRepository Repo, string? Archive)>();
@@ -39,7 +40,8 @@ public static class ServiceUserAccess
                 return repo.Location;
             }
         }
-        return probes.Count > 0 || user.Uid == Native.geteuid() ? null : repos.Archive.Location;
+        // nothing to probe (no WAL to fetch, no standby): only "borg" mode when we run as that user ourselves
+        return (probes.Count > 0 || user.Uid == Native.geteuid()) ? null : repos.Archive.Location;
     }
 
     /// <summary>Whether <paramref name="user"/> can list <paramref name="archive"/> (or, when null, the repository) of <paramref name="repo"/>.</summary>

@@ -93,9 +93,9 @@ public static class WalExtractor
         var chunks = Plan(job.Access.Archives, f => served.Contains(f) || File.Exists(Path.Combine(area, f)));
         var readAhead = ReadAhead;
         var incoming = Path.Combine(area, IncomingName);
-        // root's own inside the service user's area: the service user cannot put a file or link in place of what Borg
-        // writes before it is complete, given to the service user (lchown) and renamed into the area. Readable (0755):
-        // PostgreSQL's start-up sync and tools that walk the data directory (pg_checksums) must be able to open it
+        // root's own inside the service user's area: the service user can create or replace nothing in it while Borg
+        // writes a file, which is then given to the service user (lchown) and renamed into the area. Readable (0755):
+        // tools that copy the data directory (pg_basebackup, pg_rewind) and PostgreSQL's start-up sync open it
         if (Directory.Exists(incoming))
         {
             Directory.Delete(incoming, recursive: true); // half-extracted batches of an extractor that was killed
