@@ -44,22 +44,27 @@ public sealed record ArchiveRepositories(BorgRepository Archive, BorgRepository 
 
     /// <summary>
     /// A names-only listing of the WAL repository (the manifest alone) with the comments of <paramref name="cycles"/>'
-    /// WAL archives filled in: one <c>borg list</c> per cycle, each reading only the archives its glob selects, where
-    /// reading every comment would cost Borg 0.1 ms per archive of the repository (BORG.md, "At scale").
+    /// WAL archives filled in, where reading every comment would cost Borg 0.1 ms per archive of the repository
+    /// (BORG.md, "At scale"). Comments read before come from the cache, the others from the newest archives or else
+    /// from one <c>borg list</c> per cycle, each reading only the archives its glob selects
+    /// (<see cref="BorgRepository.WithCommentsAsync"/>).
     /// </summary>
+    /// <param name="considerCheckpoints">As <paramref name="names"/> was listed.</param>
     public async Task<IReadOnlyList<BorgArchiveEntry>> WithWalCommentsAsync(string instanceGlob, IReadOnlyList<BorgArchiveEntry> names,
-        IEnumerable<string> cycles, CancellationToken ct)
+        IEnumerable<string> cycles, CancellationToken ct, bool considerCheckpoints = false)
     {
-        var comments = new Dictionary<string, BorgArchiveEntry>(StringComparer.Ordinal);
-        foreach (var stamp in cycles.Distinct(StringComparer.Ordinal))
+        var stamps = cycles.ToHashSet(StringComparer.Ordinal);
+        var wanted = names.Where(a => ArchiveName.TryParse(a.Name, out var n) && n.Kind == ArchiveName.WalKind && stamps.Contains(n.Cycle));
+        return await Wal.WithCommentsAsync(instanceGlob, considerCheckpoints, names, wanted, async token =>
         {
-            var cycleGlob = $"{instanceGlob}{ArchiveName.Separator}{ArchiveName.WalKind}{ArchiveName.Separator}*{ArchiveName.Separator}{stamp}";
-            foreach (var a in await CycleCatalog.ListWalAsync(Wal, cycleGlob, ct).ConfigureAwait(false))
+            var read = new List<BorgArchiveEntry>();
+            foreach (var stamp in stamps)
             {
-                comments[a.Name] = a;
+                var cycleGlob = $"{instanceGlob}{ArchiveName.Separator}{ArchiveName.WalKind}{ArchiveName.Separator}*{ArchiveName.Separator}{stamp}";
+                read.AddRange(await CycleCatalog.ListWalAsync(Wal, cycleGlob, token, considerCheckpoints).ConfigureAwait(false));
             }
-        }
-        return names.Select(a => comments.GetValueOrDefault(a.Name) ?? a).ToList();
+            return read;
+        }, ct).ConfigureAwait(false);
     }
 
     /// <summary>The instance's cycles from both repositories (a WAL repository that does not exist yet holds none).</summary>

@@ -63,8 +63,12 @@ public static class CycleCatalog
         }
         foreach (var c in cycles.Values)
         {
-            // WAL order, whichever repository a batch is in (a consolidated archive sorts before the batches it replaced)
-            c.WalBatches.Sort((x, y) => string.CompareOrdinal(x.FirstFile, y.FirstFile));
+            // WAL order, whichever repository a batch is in (a consolidated archive that starts where the first batch it
+            // replaced starts comes after it: the listing is oldest first and the sort keeps that order). Each key is
+            // computed once: a batch without its comment parses its name for it, and a cycle can hold 100k batches.
+            var ordered = c.WalBatches.OrderBy(b => b.FirstFile, StringComparer.Ordinal).ToList();
+            c.WalBatches.Clear();
+            c.WalBatches.AddRange(ordered);
         }
         return cycles.Values.ToList();
     }

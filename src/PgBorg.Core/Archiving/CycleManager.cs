@@ -190,7 +190,7 @@ public sealed class CycleManager
             var names = await _walRepo.ListAsync(glob, ct, considerCheckpoints: true, comments: false).ConfigureAwait(false);
             var needed = CycleCatalog.WalCommentsNeeded(CycleCatalog.Build(archives, names, _host, _instance.Name),
                 SpoolDirectory.Cycles(_instance.DataDirectory));
-            _book.Load(archives, await _repos.WithWalCommentsAsync(glob, names, needed, ct).ConfigureAwait(false));
+            _book.Load(archives, await _repos.WithWalCommentsAsync(glob, names, needed, ct, considerCheckpoints: true).ConfigureAwait(false));
         }
         finally
         {

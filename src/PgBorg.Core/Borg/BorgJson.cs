@@ -5,7 +5,8 @@ namespace PgBorg.Borg;
 public sealed record BorgArchiveEntry(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("start")] string? Start,
-    [property: JsonPropertyName("comment")] string? Comment);
+    [property: JsonPropertyName("comment")] string? Comment,
+    [property: JsonPropertyName("id")] string? Id = null);
 
 public sealed record BorgListResult([property: JsonPropertyName("archives")] List<BorgArchiveEntry> Archives);
 
