@@ -62,7 +62,7 @@ public sealed class DumpDaemonTests : IAsyncLifetime
         Assert.DoesNotContain(names, n => n.Contains("~dump~app~"));
         Assert.Contains(names, n => n.Contains("~dump~postgres~"));
         // the hanging pg_dump was stopped with it (once dead, it may stay a zombie for a moment until it is reaped)
-        await WaitUntilAsync(() => !Alive(dump), TimeSpan.FromSeconds(10), $"pg_dump {dump} left running");
+        await Eventually.AssertAsync(() => !Alive(dump), TimeSpan.FromSeconds(10), $"pg_dump {dump} left running");
         var ps = await Run.ProgramAsync("/usr/bin/pgrep", ["-f", bin.Path]);
         Assert.True(ps.ExitCode == 1, "left running: " + ps.Stdout);
     }
@@ -122,16 +122,6 @@ public sealed class DumpDaemonTests : IAsyncLifetime
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException)
         {
             return false;
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string failure)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(100);
         }
     }
 

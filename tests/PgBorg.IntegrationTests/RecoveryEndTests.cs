@@ -37,12 +37,7 @@ public sealed class RecoveryEndTests : IDisposable
         })!;
         try
         {
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (!File.Exists(lockFile + ".held") && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-            }
-            Assert.True(File.Exists(lockFile + ".held"), "the stand-in extractor did not take its lock");
+            await Eventually.AssertAsync(() => File.Exists(lockFile + ".held"), TimeSpan.FromSeconds(10), "the stand-in extractor did not take its lock");
 
             var r = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", PgBorgBinary.Path, "wal-fetch", "--end"], workingDirectory: data,
                 timeout: TimeSpan.FromSeconds(60));

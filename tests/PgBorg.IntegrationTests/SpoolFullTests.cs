@@ -68,8 +68,8 @@ public sealed class SpoolFullTests : IDisposable
             await using var watch = new FaultWatch(_sandbox);
             await cluster.SqlAsync("SELECT pg_switch_wal()");
             // the first segment the archiver fails on: the one just switched, or one pgbench finished before it
-            await WaitUntilAsync(async () => await cluster.SqlAsync("SELECT failed_count FROM pg_stat_archiver") != failedBefore,
-                "the archiver to fail");
+            await Eventually.AssertAsync(async () => await cluster.SqlAsync("SELECT failed_count FROM pg_stat_archiver") != failedBefore,
+                TimeSpan.FromSeconds(180), "the archiver did not fail");
             failed = await cluster.SqlAsync("SELECT last_failed_wal FROM pg_stat_archiver");
 
             // one line naming ENOSPC; no partial file in any spool; PostgreSQL still has the segment
@@ -181,18 +181,5 @@ public sealed class SpoolFullTests : IDisposable
         var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
         Assert.True(r.ExitCode == 0, r.ToString());
         return r;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        for (var i = 0; i < 1800; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("waited 180 s for " + what);
     }
 }
