@@ -32,15 +32,20 @@ public sealed class RecoveryEndTests : IDisposable
         var ended = Path.Combine(area, "ended");
         var extractor = Process.Start(new ProcessStartInfo("/usr/bin/flock")
         {
-            ArgumentList = { "-x", lockFile, "/bin/bash", "-c", $"touch {lockFile}.held; while [ ! -e {ended} ]; do sleep 0.1; done; sleep 1; rm -rf {area}/.incoming" },
+            ArgumentList =
+            {
+                "-x", lockFile, "/bin/bash", "-c",
+                $"touch {lockFile}.held; while [ ! -e {ended} ]; do sleep 0.1; done; sleep 1; rm -rf {area}/.incoming",
+            },
             UseShellExecute = false,
         })!;
         try
         {
-            await Eventually.AssertAsync(() => File.Exists(lockFile + ".held"), TimeSpan.FromSeconds(10), "the stand-in extractor did not take its lock");
+            await Eventually.AssertAsync(() => File.Exists(lockFile + ".held"), TimeSpan.FromSeconds(10),
+                "the stand-in extractor did not take its lock");
 
-            var r = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", PgBorgBinary.Path, "wal-fetch", "--end"], workingDirectory: data,
-                timeout: TimeSpan.FromSeconds(60));
+            var r = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", PgBorgBinary.Path, "wal-fetch", "--end"],
+                workingDirectory: data, timeout: TimeSpan.FromSeconds(60));
             Assert.True(r.ExitCode == 0, r.ToString());
             Assert.False(Directory.Exists(area), "the restore area is removed when recovery ends");
             Assert.True(extractor.WaitForExit(10_000));

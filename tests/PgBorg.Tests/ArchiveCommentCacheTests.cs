@@ -50,30 +50,30 @@ public sealed class ArchiveCommentCacheTests : IDisposable
     }
 
     [Fact]
-    public void The_newest_K_reach_back_to_the_oldest_missing_archive_ties_included()
+    public void The_newest_K_reach_back_to_the_oldest_archive_not_cached_in_the_listings_order()
     {
-        var names = new[]
-        {
-            Entry("a", "2026-12-01T00:00:00.000000", "01"),
-            Entry("b", "2026-12-01T00:00:05.000000", "02"),
-            Entry("c", "2026-12-01T00:00:05.000000", "03"),
-            Entry("d", "2026-12-01T00:00:09.000000", "04"),
-        };
-        Assert.Equal(1, BorgRepository.NewestFrom(names, [names[3]]));
-        // b and c started in the same microsecond: Borg may order them either way, so both count
-        Assert.Equal(3, BorgRepository.NewestFrom(names, [names[2]]));
-        Assert.Equal(4, BorgRepository.NewestFrom(names, [names[3], names[0]]));
-        Assert.Null(BorgRepository.NewestFrom(names, [new BorgArchiveEntry("x", null, null, "05")]));
+        var names = new[] { Entry("a", "t", "01"), Entry("b", "t", "02"), Entry("c", "t", "03"), Entry("d", "t", "04") };
+        var cache = ArchiveCommentCache.Open(_dir, "/repo", "g");
+        Assert.Equal(4, BorgRepository.NewestUncached(names, cache));
+        cache.Add([Entry("a", "t", "01", "x"), Entry("b", "t", "02", "x"), Entry("d", "t", "04", "x")]);
+        // c lacks its comment: the last two of the listing hold it
+        Assert.Equal(2, BorgRepository.NewestUncached(names, cache));
+        // only a and b wanted: nothing to read
+        Assert.Null(BorgRepository.NewestUncached(names, cache, [names[0], names[1]]));
+        cache.Add([Entry("c", "t", "03", "x")]);
+        Assert.Null(BorgRepository.NewestUncached(names, cache));
+        // an entry without a comment is not cached
+        cache.Add([Entry("e", "t", "05")]);
+        Assert.False(cache.Has(Entry("e", "t", "05")));
     }
 
     [Fact]
     public void A_names_listing_is_parsed_with_any_character_of_a_name()
     {
-        var parsed = BorgRepository.ParseNames("2026-12-01T00:00:00.000000\tab01\th~i~wal~x\0" + "2026-12-01T00:00:01.500000\tab02\tname\twith tab\0\n");
-        Assert.Equal([("h~i~wal~x", "2026-12-01T00:00:00.000000", "ab01"), ("name\twith tab", "2026-12-01T00:00:01.500000", "ab02")],
-            parsed.Select(e => (e.Name, e.Start!, e.Id!)));
+        var parsed = BorgRepository.ParseNames("ab01\th~i~wal~x\0" + "ab02\tname\twith tab\0\n");
+        Assert.Equal([("h~i~wal~x", "ab01"), ("name\twith tab", "ab02")], parsed.Select(e => (e.Name, e.Id!)));
         Assert.All(parsed, e => Assert.Null(e.Comment));
         Assert.Empty(BorgRepository.ParseNames(""));
-        Assert.Throws<FormatException>(() => BorgRepository.ParseNames("no tabs here\0"));
+        Assert.Throws<FormatException>(() => BorgRepository.ParseNames("no tab here\0"));
     }
 }

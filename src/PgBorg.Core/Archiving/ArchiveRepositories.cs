@@ -61,7 +61,8 @@ public sealed record ArchiveRepositories(BorgRepository Archive, BorgRepository 
             foreach (var stamp in stamps)
             {
                 var cycleGlob = $"{instanceGlob}{ArchiveName.Separator}{ArchiveName.WalKind}{ArchiveName.Separator}*{ArchiveName.Separator}{stamp}";
-                read.AddRange(await CycleCatalog.ListWalAsync(Wal, cycleGlob, token, considerCheckpoints).ConfigureAwait(false));
+                var cycle = await CycleCatalog.ListWalAsync(Wal, cycleGlob, token, considerCheckpoints, cacheComments: false).ConfigureAwait(false);
+                read.AddRange(cycle);
             }
             return read;
         }, ct).ConfigureAwait(false);

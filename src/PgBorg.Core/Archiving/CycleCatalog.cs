@@ -22,12 +22,12 @@ public static class CycleCatalog
     }
 
     /// <summary>The WAL repository's archives; none when it does not exist yet (nothing was archived since it was introduced).</summary>
-    public static async Task<IReadOnlyList<BorgArchiveEntry>> ListWalAsync(BorgRepository walRepo, string glob, CancellationToken ct, bool considerCheckpoints = false,
-        bool comments = true)
+    public static async Task<IReadOnlyList<BorgArchiveEntry>> ListWalAsync(BorgRepository walRepo, string glob, CancellationToken ct,
+        bool considerCheckpoints = false, bool comments = true, bool cacheComments = true)
     {
         try
         {
-            return await walRepo.ListAsync(glob, ct, considerCheckpoints, comments).ConfigureAwait(false);
+            return await walRepo.ListAsync(glob, ct, considerCheckpoints, comments, cacheComments).ConfigureAwait(false);
         }
         catch (BorgException e) when (e.MsgId == "Repository.DoesNotExist")
         {
@@ -63,9 +63,9 @@ public static class CycleCatalog
         }
         foreach (var c in cycles.Values)
         {
-            // WAL order, whichever repository a batch is in (a consolidated archive that starts where the first batch it
-            // replaced starts comes after it: the listing is oldest first and the sort keeps that order). Each key is
-            // computed once: a batch without its comment parses its name for it, and a cycle can hold 100k batches.
+            // WAL order, whichever repository a batch is in. A consolidated archive that starts where the first batch it
+            // replaced starts comes after it: each listing is oldest first and the sort keeps the order it is given.
+            // Each key is computed once: a batch without its comment parses its name for it, and a cycle can hold 100k.
             var ordered = c.WalBatches.OrderBy(b => b.FirstFile, StringComparer.Ordinal).ToList();
             c.WalBatches.Clear();
             c.WalBatches.AddRange(ordered);

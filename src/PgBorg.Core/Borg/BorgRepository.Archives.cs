@@ -70,37 +70,38 @@ public sealed partial class BorgRepository
 
     /// <summary>
     /// Archives matching a glob, oldest first (each with its id), with their comments. Checkpoints only when asked for.
-    /// A listing of <see cref="CommentCacheFrom"/> archives or more reads only the comments its cache lacks
-    /// (<see cref="WithCommentsAsync"/>).
+    /// A listing of <see cref="CommentCacheFrom"/> archives or more reads from Borg only the comments its cache lacks.
     /// </summary>
     /// <param name="comments">Without comments Borg answers from the manifest alone; with them it reads every archive's metadata.</param>
-    public async Task<IReadOnlyList<BorgArchiveEntry>> ListAsync(string glob, CancellationToken ct, bool considerCheckpoints = false, bool comments = true)
+    /// <param name="cacheComments">False for a listing of a passing pattern (one cycle's archives), which would leave a
+    /// cache file behind for each.</param>
+    public async Task<IReadOnlyList<BorgArchiveEntry>> ListAsync(string glob, CancellationToken ct, bool considerCheckpoints = false,
+        bool comments = true, bool cacheComments = true)
     {
-        if (!comments)
+        if (!comments || !cacheComments)
         {
-            return await ListOnceAsync(glob, considerCheckpoints, comments: false, last: null, ct).ConfigureAwait(false);
+            return await ListOnceAsync(glob, considerCheckpoints, comments, last: null, ct).ConfigureAwait(false);
         }
         var cache = ArchiveCommentCache.Open(_stateDirectory, Location, glob);
-        if (cache.ArchivesLastSeen < CommentCacheFrom)
+        if (cache.ArchivesLastSeen >= CommentCacheFrom)
         {
-            // a small listing: reading every comment costs less than the second Borg call the cache needs
-            var all = await ListOnceAsync(glob, considerCheckpoints, comments: true, last: null, ct).ConfigureAwait(false);
-            cache.Add(all);
-            cache.Save(all);
-            return all;
+            return await ListWithCacheAsync(cache, glob, considerCheckpoints, ct).ConfigureAwait(false);
         }
-        var names = await ListOnceAsync(glob, considerCheckpoints, comments: false, last: null, ct).ConfigureAwait(false);
-        return await WithCommentsAsync(cache, glob, considerCheckpoints, names, names,
-            token => ListOnceAsync(glob, considerCheckpoints, comments: true, last: null, token), ct).ConfigureAwait(false);
+        // a small listing: reading every comment costs less than the second Borg call the cache needs
+        var all = await ListOnceAsync(glob, considerCheckpoints, comments: true, last: null, ct).ConfigureAwait(false);
+        cache.Add(all);
+        cache.Save(all);
+        return all;
     }
 
     /// <summary>
-    /// One <c>borg list</c>: names, times and ids (the manifest), with comments if asked for, of the
+    /// One <c>borg list</c>: names and ids (the manifest), with start times and comments if asked for, of the
     /// <paramref name="last"/> newest only if given. Without comments the listing is text, not JSON: at 100k archives
     /// Borg takes 2.5 s for it where its JSON takes 5.2 s (bench/scale's repository). Records end in NUL and the
     /// name comes last, so no character of a name can split one.
     /// </summary>
-    private async Task<IReadOnlyList<BorgArchiveEntry>> ListOnceAsync(string glob, bool considerCheckpoints, bool comments, int? last, CancellationToken ct)
+    private async Task<IReadOnlyList<BorgArchiveEntry>> ListOnceAsync(string glob, bool considerCheckpoints, bool comments, int? last,
+        CancellationToken ct)
     {
         var args = Args("list");
         args.AddRange(comments ? ["--json", "--format", "{name}{start}{id}{comment}"] : ["--format", NamesFormat]);
@@ -116,15 +117,21 @@ public sealed partial class BorgRepository
         var run = await RunAsync("list", args, ct).ConfigureAwait(false);
         if (!comments)
         {
-            return ParseNames(run.Stdout);
+            try
+            {
+                return ParseNames(run.Stdout);
+            }
+            catch (FormatException e)
+            {
+                throw new BorgException("list", Location, run.ExitCode, null, e.Message);
+            }
         }
         var result = JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgListResult)
             ?? throw new BorgException("list", Location, run.ExitCode, null, "no JSON on stdout");
         return result.Archives;
     }
 
-    /// <summary>The start time as in Borg's JSON (to the microsecond, in our TZ=UTC), the id, the name.</summary>
-    private const string NamesFormat = "{start:%Y-%m-%dT%H:%M:%S.%f}{TAB}{id}{TAB}{archive}{NUL}";
+    private const string NamesFormat = "{id}{TAB}{archive}{NUL}";
 
     internal static List<BorgArchiveEntry> ParseNames(string stdout)
     {
@@ -135,12 +142,12 @@ public sealed partial class BorgRepository
             {
                 continue;
             }
-            var fields = record.Split('\t', 3);
-            if (fields.Length != 3)
+            var tab = record.IndexOf('\t', StringComparison.Ordinal);
+            if (tab <= 0)
             {
                 throw new FormatException($"borg list: unexpected record '{record}'");
             }
-            entries.Add(new BorgArchiveEntry(fields[2], fields[0], null, fields[1]));
+            entries.Add(new BorgArchiveEntry(record[(tab + 1)..], null, null, record[..tab]));
         }
         return entries;
     }

@@ -16,5 +16,6 @@ public static class Eventually
         }
     }
 
-    public static Task AssertAsync(Func<bool> condition, TimeSpan timeout, string failure) => AssertAsync(() => Task.FromResult(condition()), timeout, failure);
+    public static Task AssertAsync(Func<bool> condition, TimeSpan timeout, string failure) =>
+        AssertAsync(() => Task.FromResult(condition()), timeout, failure);
 }
