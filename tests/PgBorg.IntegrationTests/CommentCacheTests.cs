@@ -6,8 +6,8 @@ namespace PgBorg.IntegrationTests;
 
 /// <summary>
 /// The WAL archives' comments (the WAL index) are read from Borg once and then from the state directory's cache: a
-/// second listing reads no comment from the WAL repository, an archive added since is read alone (the newest
-/// archives), a comment replaced by <c>borg recreate</c> is read again, and a damaged cache costs only time.
+/// second listing, and pgcad's start, read no comment from the WAL repository, an archive added since is read alone
+/// (the newest archives), a comment replaced by <c>borg recreate</c> is read again, and a damaged cache costs only time.
 /// <c>PGBORG_COMMENT_CACHE_FROM=0</c> makes every listing use the cache, which by default only listings of 20,000
 /// archives or more do.
 /// </summary>
@@ -48,6 +48,15 @@ public sealed class CommentCacheTests : IDisposable
         Assert.Contains("plain-one", PointsFromWal(await ListAsync(env)));
         var walLists = WalListCalls();
         Assert.True(walLists.Count == 1 && !walLists[0].Contains("{comment}", StringComparison.Ordinal), string.Join("\n", walLists));
+
+        // pgcad's start (at any archive count): the WAL repository's names, and the comments of the cycles it works with
+        // from the cache, none from Borg
+        File.Delete(CallLog);
+        var once = await _sandbox.PgBorgAsync(["pgcad", "--once"], new Dictionary<string, string> { ["PGBORG_BORG"] = borg },
+            timeout: TimeSpan.FromMinutes(4));
+        Assert.True(once.ExitCode == 0, once.ToString());
+        walLists = WalListCalls();
+        Assert.True(walLists.Count >= 1 && walLists.All(l => !l.Contains("{comment}", StringComparison.Ordinal)), string.Join("\n", walLists));
 
         // the archive's comment replaced (its id changes with it): read again, the point is gone
         var holder = (await new ArchiveInspector(_sandbox).ArchivesAsync())

@@ -35,8 +35,7 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
         created.AddRange(tablespaceStaging.Values);
         var area = RestoreContext.AreaFor(staging);
         var credentialsDirectory = RestoreCredentials.DirectoryFor(target);
-        bool borgMode;
-        string? unreadable;
+        WalAccess access;
         RestoreContext context;
         try
         {
@@ -48,7 +47,7 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
             // the staging directories stay root's (0700) until complete, so nobody can plant anything where root's Borg
             // processes write; then chown -R. The probe as the service user runs while the base is extracted.
             Directory.CreateDirectory(area, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var probe = ServiceUserAccess.UnreadableAsync(repos, instance.User, plan, options.Standby is not null, log, ct);
+            var probe = ServiceUserAccess.ProbeAsync(repos, instance.User, plan, options.Standby is not null, log, ct);
             using var extracted = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var flusher = Durability.FlushWhileAsync(created, extracted.Token);
             try
@@ -60,11 +59,10 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
                 await extracted.CancelAsync().ConfigureAwait(false);
                 await Task.WhenAll(Task.WhenAny(probe), flusher).ConfigureAwait(false);
             }
-            unreadable = await probe.ConfigureAwait(false);
-            borgMode = unreadable is null;
-            if (options.Standby is not null && !borgMode)
+            access = await probe.ConfigureAwait(false);
+            if (options.Standby is not null && !access.FromBorg)
             {
-                throw new UnsafeException($"{instance.User.Name} cannot read {unreadable}: a standby fetches its WAL from Borg as that user "
+                throw new UnsafeException($"{access.Reason(instance.User.Name)}a standby fetches its WAL from Borg as that user "
                     + "(restore_command); give it read access to the repository (for example through borg serve) "
                     + "or restore without --standby");
             }
@@ -74,7 +72,7 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
                 await output.WriteLineAsync($"warning: {repos.Wal.Location} is a local repository of another user than {instance.User.Name}: "
                     + $"once that user's pgcad writes to it, the standby's wal-fetch may not read it; reach it through borg serve, or run pgcad as {instance.User.Name}").ConfigureAwait(false);
             }
-            context = await PrepareWalAsync(plan, area, credentialsDirectory, borgMode, options.Standby, ct).ConfigureAwait(false);
+            context = await PrepareWalAsync(plan, area, credentialsDirectory, access.FromBorg, options.Standby, ct).ConfigureAwait(false);
             WriteRecoveryFiles(staging, plan, options);
             await OwnAsync([staging, .. tablespaceStaging.Values], ct).ConfigureAwait(false);
             foreach (var dir in created)
@@ -102,7 +100,7 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
         }
         if (plan.Cycle.WalBatches.Count > 0)
         {
-            await StartWalExtractionAsync(context, RestoreContext.AreaFor(target), unreadable, options, ct).ConfigureAwait(false);
+            await StartWalExtractionAsync(context, RestoreContext.AreaFor(target), access, options, ct).ConfigureAwait(false);
         }
     }
 
@@ -111,28 +109,26 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
     /// needed when the service user cannot read the repository, and faster when it can (wal-fetch then falls back to
     /// Borg itself should the extractor stop).
     /// </summary>
-    /// <param name="unreadable">The repository the service user cannot read (null: it reads them all, "borg" mode).</param>
-    private async Task StartWalExtractionAsync(RestoreContext context, string area, string? unreadable, Options options, CancellationToken ct)
+    private async Task StartWalExtractionAsync(RestoreContext context, string area, WalAccess access, Options options, CancellationToken ct)
     {
-        var borgMode = unreadable is null;
         var job = WalExtractorJob.For(context, repos.Archive, instance.User);
         var count = context.Archives.Sum(a => a.Files.Count);
         try
         {
             var pid = await WalExtractorLauncher.StartAsync(options.WalFetchBinary, area, job, ct).ConfigureAwait(false);
-            await output.WriteLineAsync((borgMode ? "" : $"{instance.User.Name} cannot read {unreadable}: ")
+            await output.WriteLineAsync(access.Reason(instance.User.Name)
                 + $"the cycle's WAL ({count} files) is being extracted into {area} in the background "
                 + $"(process {pid}, log {Path.Combine(area, WalExtractor.LogName)}); "
                 + "PostgreSQL can be started now, recovery waits for each file").ConfigureAwait(false);
         }
-        catch (IOException e) when (borgMode)
+        catch (IOException e) when (access.FromBorg)
         {
             Log.ExtractorNotStarted(log, e.Message);
         }
         catch (IOException e)
         {
             Log.ExtractingWalNow(log, e.Message);
-            await output.WriteLineAsync($"{instance.User.Name} cannot read {unreadable}: extracting the cycle's WAL ({count} files) into {area} now")
+            await output.WriteLineAsync($"{access.Reason(instance.User.Name)}extracting the cycle's WAL ({count} files) into {area} now")
                 .ConfigureAwait(false);
             await WalExtractor.ExtractAllAsync(area, job, instance.User, TextWriter.Null, ct).ConfigureAwait(false);
             WalExtractor.WriteDone(area, instance.User);
@@ -248,17 +244,18 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
     /// otherwise (a local repository only root can read) <see cref="WalExtractor"/> extracts the cycle's WAL into the
     /// restore area in the background, once the data directory is in place.
     /// </summary>
-    private async Task<RestoreContext> PrepareWalAsync(RestorePlan plan, string area, string credentialsDirectory, bool borgMode, ArchiveSource? follow, CancellationToken ct)
+    private async Task<RestoreContext> PrepareWalAsync(RestorePlan plan, string area, string credentialsDirectory, bool fromBorg, ArchiveSource? follow,
+        CancellationToken ct)
     {
         var archives = plan.Cycle.WalBatches.Select(w => new WalArchiveEntry(w.Archive, [.. w.Files], w.InWalRepository)).ToList();
         var s = repos.Archive.Settings;
         string? credentials = null;
-        if (borgMode)
+        if (fromBorg)
         {
             credentials = new RestoreCredentials(s.Passphrase, s.PassCommand, new Dictionary<string, string>(s.Environment))
                 .Write(credentialsDirectory, instance.User);
         }
-        var context = new RestoreContext(borgMode ? RestoreContext.BorgMode : RestoreContext.LocalMode, s.Location, null, null, [], archives, credentials, follow,
+        var context = new RestoreContext(fromBorg ? RestoreContext.BorgMode : RestoreContext.LocalMode, s.Location, null, null, [], archives, credentials, follow,
             repos.Wal.Location);
         var path = Path.Combine(area, "context.json");
         await File.WriteAllTextAsync(path, context.ToJson(), ct).ConfigureAwait(false);

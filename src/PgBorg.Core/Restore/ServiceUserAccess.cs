@@ -12,11 +12,11 @@ namespace PgBorg.Restore;
 public static class ServiceUserAccess
 {
     /// <summary>
-    /// Null when <paramref name="user"/> can read every repository that holds WAL of the plan, and the WAL
+    /// "borg" mode when <paramref name="user"/> can read every repository that holds WAL of the plan, and the WAL
     /// repository too when <paramref name="standby"/> (a standby fetches what is archived after the restore);
-    /// otherwise the location of the first one it cannot read, for the message that says so.
+    /// otherwise "local" mode with the first one it cannot read.
     /// </summary>
-    public static async Task<string?> UnreadableAsync(Archiving.ArchiveRepositories repos, OsUser user, RestorePlan plan, bool standby,
+    public static async Task<WalAccess> ProbeAsync(Archiving.ArchiveRepositories repos, OsUser user, RestorePlan plan, bool standby,
         ILogger log, CancellationToken ct)
     {
         var batches = plan.Cycle.WalBatches;
@@ -37,11 +37,12 @@ public static class ServiceUserAccess
         {
             if (!await CanReadAsync(repo, user, archive, ct, log).ConfigureAwait(false))
             {
-                return repo.Location;
+                return new WalAccess(false, repo.Location);
             }
         }
-        // nothing to probe (no WAL to fetch, no standby): only "borg" mode when we run as that user ourselves
-        return (probes.Count > 0 || user.Uid == Native.geteuid()) ? null : repos.Archive.Location;
+        // nothing to probe (no WAL to fetch, no standby): only "borg" mode when we run as that user ourselves, so that
+        // root hands the service user no credentials it needs for nothing
+        return probes.Count > 0 || user.Uid == Native.geteuid() ? WalAccess.Borg : new WalAccess(false, null);
     }
 
     /// <summary>Whether <paramref name="user"/> can list <paramref name="archive"/> (or, when null, the repository) of <paramref name="repo"/>.</summary>
