@@ -36,6 +36,32 @@ public sealed class ArchiveCommentCacheTests : IDisposable
     }
 
     [Fact]
+    public void A_save_removes_the_temporary_files_of_writers_killed_an_hour_ago_and_no_others()
+    {
+        var cache = ArchiveCommentCache.Open(_dir, "/repo", "g");
+        cache.Add([Entry("a", "t", "01", "one")]);
+        cache.Save([Entry("a", "t", "01")]);
+        var file = Directory.GetFiles(Path.Combine(_dir, ArchiveCommentCache.Directory)).Single();
+        var killed = $"{file}.{Guid.NewGuid():N}.tmp";
+        var writing = $"{file}.{Guid.NewGuid():N}.tmp";
+        var other = Path.Combine(Path.GetDirectoryName(file)!, "another.json.1.tmp");
+        foreach (var f in new[] { killed, writing, other })
+        {
+            File.WriteAllText(f, "{");
+        }
+        File.SetLastWriteTimeUtc(killed, DateTime.UtcNow.AddHours(-2));
+        File.SetLastWriteTimeUtc(other, DateTime.UtcNow.AddHours(-2));
+
+        var again = ArchiveCommentCache.Open(_dir, "/repo", "g");
+        again.Add([Entry("b", "t", "02", "two")]);
+        again.Save([Entry("a", "t", "01"), Entry("b", "t", "02")]);
+        Assert.False(File.Exists(killed));
+        Assert.True(File.Exists(writing));
+        Assert.True(File.Exists(other), "another cache's temporary file is that cache's to remove");
+        Assert.Equal("two", ArchiveCommentCache.Open(_dir, "/repo", "g").Fill(Entry("b", "t", "02")).Comment);
+    }
+
+    [Fact]
     public void A_damaged_file_is_an_empty_cache()
     {
         var cache = ArchiveCommentCache.Open(_dir, "/repo", "g");

@@ -106,6 +106,7 @@ internal sealed class ArchiveCommentCache
                 JsonSerializer.Serialize(stream, _file, Json.CacheFile);
             }
             File.Move(temporary, _path, overwrite: true);
+            RemoveStaleTemporaries();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -116,6 +117,29 @@ internal sealed class ArchiveCommentCache
             catch (Exception again) when (again is IOException or UnauthorizedAccessException)
             {
                 // nothing was written, or the directory cannot be written at all
+            }
+        }
+    }
+
+    /// <summary>
+    /// Temporary files of writers killed before their rename (kill -9, a power cut), which can be tens of MB each at
+    /// 100k archives: an hour old, no writer still has one open.
+    /// </summary>
+    private void RemoveStaleTemporaries()
+    {
+        var directory = Path.GetDirectoryName(_path)!;
+        foreach (var stale in System.IO.Directory.EnumerateFiles(directory, Path.GetFileName(_path) + ".*.tmp"))
+        {
+            try
+            {
+                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(stale) > TimeSpan.FromHours(1))
+                {
+                    File.Delete(stale);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // another writer removed it first, or it cannot be removed: it is tried again at the next save
             }
         }
     }
