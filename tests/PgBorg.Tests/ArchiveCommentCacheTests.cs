@@ -35,13 +35,19 @@ public sealed class ArchiveCommentCacheTests : IDisposable
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
     }
 
+    /// <summary>The cache of glob "g" in "/repo" saved with archive "a" (id 01) and <paramref name="comment"/>; its file.</summary>
+    private string SaveOne(string comment)
+    {
+        var cache = ArchiveCommentCache.Open(_dir, "/repo", "g");
+        cache.Add([Entry("a", "t", "01", comment)]);
+        cache.Save([Entry("a", "t", "01")]);
+        return Directory.GetFiles(Path.Combine(_dir, ArchiveCommentCache.Directory)).Single();
+    }
+
     [Fact]
     public void A_save_removes_the_temporary_files_of_writers_killed_an_hour_ago_and_no_others()
     {
-        var cache = ArchiveCommentCache.Open(_dir, "/repo", "g");
-        cache.Add([Entry("a", "t", "01", "one")]);
-        cache.Save([Entry("a", "t", "01")]);
-        var file = Directory.GetFiles(Path.Combine(_dir, ArchiveCommentCache.Directory)).Single();
+        var file = SaveOne("one");
         var killed = $"{file}.{Guid.NewGuid():N}.tmp";
         var writing = $"{file}.{Guid.NewGuid():N}.tmp";
         var other = Path.Combine(Path.GetDirectoryName(file)!, "another.json.1.tmp");
@@ -64,10 +70,7 @@ public sealed class ArchiveCommentCacheTests : IDisposable
     [Fact]
     public void A_damaged_file_is_an_empty_cache()
     {
-        var cache = ArchiveCommentCache.Open(_dir, "/repo", "g");
-        cache.Add([Entry("a", "t", "01", "{\"x\": \"<&>\"}")]);
-        cache.Save([Entry("a", "t", "01")]);
-        var file = Directory.GetFiles(Path.Combine(_dir, ArchiveCommentCache.Directory)).Single();
+        var file = SaveOne("{\"x\": \"<&>\"}");
         Assert.Equal("{\"x\": \"<&>\"}", ArchiveCommentCache.Open(_dir, "/repo", "g").Fill(Entry("a", "t", "01")).Comment);
         File.WriteAllText(file, "{\"archives\": 5, \"comme");
         var damaged = ArchiveCommentCache.Open(_dir, "/repo", "g");

@@ -28,16 +28,12 @@ public sealed partial class BorgRepository
         CancellationToken ct)
     {
         var names = await ListOnceAsync(glob, considerCheckpoints, comments: false, last: null, ct).ConfigureAwait(false);
-        if (NewestUncached(names, cache) is { } k)
+        if (!await ReadNewestAsync(cache, glob, considerCheckpoints, names, names, ct).ConfigureAwait(false))
         {
-            cache.Add(await ListOnceAsync(glob, considerCheckpoints, comments: true, last: k + NewestMargin, ct).ConfigureAwait(false));
-            if (!names.All(cache.Has))
-            {
-                var all = await ListOnceAsync(glob, considerCheckpoints, comments: true, last: null, ct).ConfigureAwait(false);
-                cache.Add(all);
-                cache.Save(all);
-                return all;
-            }
+            var all = await ListOnceAsync(glob, considerCheckpoints, comments: true, last: null, ct).ConfigureAwait(false);
+            cache.Add(all);
+            cache.Save(all);
+            return all;
         }
         cache.Save(names);
         return names.Select(cache.Fill).ToList();
@@ -54,20 +50,32 @@ public sealed partial class BorgRepository
         IEnumerable<BorgArchiveEntry> wanted, Func<CancellationToken, Task<IReadOnlyList<BorgArchiveEntry>>> readWanted, CancellationToken ct)
     {
         var cache = ArchiveCommentCache.Open(_stateDirectory, Location, glob);
-        var want = wanted.ToList();
-        if (want.Any(a => !cache.Has(a)))
+        if (!await ReadNewestAsync(cache, glob, considerCheckpoints, names, [.. wanted], ct).ConfigureAwait(false))
         {
-            if (NewestUncached(names, cache, want) is { } k && k <= want.Count + NewestMargin)
-            {
-                cache.Add(await ListOnceAsync(glob, considerCheckpoints, comments: true, last: k + NewestMargin, ct).ConfigureAwait(false));
-            }
-            if (want.Any(a => !cache.Has(a)))
-            {
-                cache.Add(await readWanted(ct).ConfigureAwait(false));
-            }
+            cache.Add(await readWanted(ct).ConfigureAwait(false));
         }
         cache.Save(names);
         return names.Select(cache.Fill).ToList();
+    }
+
+    /// <summary>
+    /// Reads into the cache the newest archives of <paramref name="names"/> back to the oldest of
+    /// <paramref name="want"/> it lacks (one <c>borg list --last K</c>), unless that would read more archives than are
+    /// wanted. True when the cache then holds every one of <paramref name="want"/>.
+    /// </summary>
+    private async Task<bool> ReadNewestAsync(ArchiveCommentCache cache, string glob, bool considerCheckpoints, IReadOnlyList<BorgArchiveEntry> names,
+        IReadOnlyCollection<BorgArchiveEntry> want, CancellationToken ct)
+    {
+        if (NewestUncached(names, cache, want) is not { } k)
+        {
+            return true;
+        }
+        if (k > want.Count + NewestMargin)
+        {
+            return false;
+        }
+        cache.Add(await ListOnceAsync(glob, considerCheckpoints, comments: true, last: k + NewestMargin, ct).ConfigureAwait(false));
+        return want.All(cache.Has);
     }
 
     /// <summary>
