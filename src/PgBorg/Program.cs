@@ -26,7 +26,11 @@ if (argv is ["wal-fetch", "--end"])
 }
 if (argv is [PgBorg.Restore.WalExtractor.Command, var extractArea])
 {
-    return await PgBorg.Restore.WalExtractorProcess.RunAsync(extractArea, Console.In, Console.Error, cts.Token);
+    return await PgBorg.Restore.WalExtractorProcess.RunAsync(extractArea, Console.In, Console.Out, Console.Error, cts.Token);
+}
+if (argv is [PgBorg.Restore.WalAreaAgent.Command, var agentArea])
+{
+    return await PgBorg.Restore.WalAreaAgent.RunAsync(agentArea, Console.OpenStandardInput(), Console.OpenStandardOutput(), Console.Error, cts.Token);
 }
 if (argv.Length > 0 && argv[0] == ServerInventoryReader.HelperCommand)
 {

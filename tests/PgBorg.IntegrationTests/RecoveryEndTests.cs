@@ -5,9 +5,9 @@ namespace PgBorg.IntegrationTests;
 
 /// <summary>
 /// <c>recovery_end_command</c> (<c>wal-fetch --end</c>, run by PostgreSQL as the service user) when recovery reached its
-/// target while the background WAL extractor (root) still extracts a batch into its staging directory, which the
-/// service user cannot empty: it waits for the extractor to stop and clean up, then removes the whole restore area.
-/// The extractor is played by <c>flock</c> on its lock file, as root, doing what the extractor does when it ends.
+/// target while the background WAL extractor still hands files to its agent, which writes them into the restore area:
+/// it waits until the agent lets go of the area's lock, then removes the whole area, with nothing written after.
+/// The agent is played by <c>flock</c> on its lock file, as the service user, finishing one last file when it ends.
 /// </summary>
 public sealed class RecoveryEndTests : IDisposable
 {
@@ -22,42 +22,42 @@ public sealed class RecoveryEndTests : IDisposable
         var area = Path.Combine(data, "pgborg_restore");
         Directory.CreateDirectory(area);
         await File.WriteAllTextAsync(Path.Combine(area, "000000010000000000000004"), "delivered, not yet replayed");
+        // a file the agent is still receiving
+        var part = Path.Combine(area, "000000010000000000000009.pgborg-part");
+        await File.WriteAllTextAsync(part, "half received");
         await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", data);
-        // root's staging directory with a batch being extracted, readable by the service user but not removable
-        var batch = Path.Combine(area, ".incoming", "3");
-        Directory.CreateDirectory(batch);
-        await File.WriteAllTextAsync(Path.Combine(batch, "000000010000000000000009"), "half extracted");
 
         var lockFile = Path.Combine(area, "extractor.lock");
         var ended = Path.Combine(area, "ended");
-        var extractor = Process.Start(new ProcessStartInfo("/usr/bin/flock")
+        var agent = Process.Start(new ProcessStartInfo("/usr/sbin/runuser")
         {
             ArgumentList =
             {
-                "-x", lockFile, "/bin/bash", "-c",
-                $"touch {lockFile}.held; while [ ! -e {ended} ]; do sleep 0.1; done; sleep 1; rm -rf {area}/.incoming",
+                "-u", "postgres", "--", "/usr/bin/flock", "-x", lockFile, "/bin/bash", "-c",
+                $"touch {lockFile}.held; while [ ! -e {ended} ]; do sleep 0.1; done; sleep 1; mv {part} {part[..^".pgborg-part".Length]}",
             },
             UseShellExecute = false,
         })!;
         try
         {
             await Eventually.AssertAsync(() => File.Exists(lockFile + ".held"), TimeSpan.FromSeconds(10),
-                "the stand-in extractor did not take its lock");
+                "the stand-in agent did not take its lock");
 
             var r = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", PgBorgBinary.Path, "wal-fetch", "--end"],
                 workingDirectory: data, timeout: TimeSpan.FromSeconds(60));
             Assert.True(r.ExitCode == 0, r.ToString());
             Assert.False(Directory.Exists(area), "the restore area is removed when recovery ends");
-            Assert.True(extractor.WaitForExit(10_000));
+            Assert.True(agent.WaitForExit(10_000));
+            Assert.False(Directory.Exists(area), "nothing was written into the area after it was removed");
         }
         finally
         {
-            if (!extractor.HasExited)
+            if (!agent.HasExited)
             {
-                extractor.Kill(entireProcessTree: true);
-                extractor.WaitForExit();
+                agent.Kill(entireProcessTree: true);
+                agent.WaitForExit();
             }
-            extractor.Dispose();
+            agent.Dispose();
         }
     }
 }

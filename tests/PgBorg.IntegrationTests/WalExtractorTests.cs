@@ -75,19 +75,15 @@ public sealed class WalExtractorTests : IAsyncLifetime
         var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data],
             new Dictionary<string, string> { ["PGBORG_FAULT_POINT"] = "wal-extract-second-batch" }, timeout: TimeSpan.FromMinutes(3));
         Assert.True(r.ExitCode == 0, r.ToString());
-        Assert.Single(Extractors());
+        Assert.Equal(2, Extractors().Count); // the extractor and its agent
         var restored = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(Area, "context.json")))!["archives"]!.AsArray()
             .SelectMany(a => a!["files"]!.AsArray().Select(f => f!.GetValue<string>())).Where(f => f.Length == 24).Order().ToList();
         Assert.True(restored.Count > 8, string.Join(" ", restored));
         var later = restored[^1];
-        // what root's Borg writes lives in root's own directory until it is complete and given to postgres;
-        // PostgreSQL can read it (its start-up sync walks the data directory)
-        var incoming = Path.Combine(Area, ".incoming");
-        Assert.Equal(0u, PgBorg.Processes.FileOwner.Of(incoming));
-        Assert.Equal("755", Convert.ToString((int)File.GetUnixFileMode(incoming), 8));
-        var listed = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", "/usr/bin/find", incoming]);
-        Assert.True(listed.ExitCode == 0, listed.ToString());
-        Assert.All(Directory.EnumerateFiles(Area).Where(f => Path.GetFileName(f).Length == 24), f => Assert.NotEqual(0u, PgBorg.Processes.FileOwner.Of(f)));
+        // root's Borg writes in root's own directory, outside the data directory; what is in the area was written by
+        // the service user's agent: nothing in it is root's
+        Assert.False(Directory.Exists(Path.Combine(Area, ".incoming")));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Area, "*", SearchOption.AllDirectories), f => PgBorg.Processes.FileOwner.Of(f) == 0);
         Assert.False(File.Exists(Path.Combine(Area, later)));
         var destination = Path.Combine(Data, "pg_wal", "RECOVERYXLOG");
 
@@ -120,9 +116,33 @@ public sealed class WalExtractorTests : IAsyncLifetime
             Assert.True(File.Exists(Path.Combine(Data, "recovery.signal")));
         }
 
+        // the data directory is the service user's: whoever runs as postgres can put links where the extractor's
+        // files go. Root's resumed extractor must follow none of them to root's own files.
+        var victims = _target.Sub("root-only");
+        Directory.CreateDirectory(victims, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var secret = Path.Combine(victims, "secret");
+        await File.WriteAllTextAsync(secret, "root's own\n");
+        File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        string[] planted = ["extractor.log", "extractor.lock", "extractor.done.tmp", "extractor.failed.tmp", ".incoming", $"{later}.pgborg-part", $"{later}.tmp"];
+        foreach (var name in planted)
+        {
+            var link = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", "/bin/ln", "-sfn", name == ".incoming" ? victims : secret, Path.Combine(Area, name)]);
+            Assert.True(link.ExitCode == 0, link.ToString());
+        }
+
         var resumed = await _sandbox.PgBorgAsync(["pgcarestore", "resume-wal", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        // it finished its work in spite of the links (they were removed, not followed)
+        var extractorLog = Path.Combine(Area, "extractor.log");
+        await Eventually.AssertAsync(() => File.Exists(Path.Combine(Area, "extractor.done")), TimeSpan.FromMinutes(2),
+            $"the resumed extraction did not finish: {(File.Exists(extractorLog) ? File.ReadAllText(extractorLog) : "no log")}");
+        Assert.DoesNotContain("FAILED", await File.ReadAllTextAsync(extractorLog));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Area), f => new FileInfo(f).LinkTarget is not null && f.EndsWith(".pgborg-part", StringComparison.Ordinal));
         await PromotesWithEveryRowAsync(46901 + Environment.ProcessId % 90);
+        Assert.Equal("root's own\n", await File.ReadAllTextAsync(secret));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secret));
+        Assert.Equal(0u, PgBorg.Processes.FileOwner.Of(secret));
+        Assert.Equal(["secret"], Directory.EnumerateFileSystemEntries(victims).Select(Path.GetFileName));
     }
 
     [Fact(Timeout = 300_000)]
@@ -139,7 +159,7 @@ public sealed class WalExtractorTests : IAsyncLifetime
         }
         Assert.InRange(Extracted(), 1, 4);
         await Task.Delay(3000); // time to overrun its limit, if it would
-        Assert.Single(Extractors());
+        Assert.Equal(2, Extractors().Count); // the extractor and its agent
         Assert.InRange(Extracted(), 1, 4);
 
         // replay asks for segments beyond the read-ahead one by one: each is extracted, recovery completes

@@ -8,16 +8,16 @@ public enum WalFileKind { Segment, PartialSegment, History, BackupHistory }
 /// <summary>The names PostgreSQL gives the files it archives, and the positions encoded in them.</summary>
 public static partial class WalFileName
 {
-    [GeneratedRegex("^[0-9A-F]{24}$")]
+    [GeneratedRegex("^[0-9A-F]{24}\\z")]
     private static partial Regex SegmentName();
 
-    [GeneratedRegex("^[0-9A-F]{24}\\.partial$")]
+    [GeneratedRegex("^[0-9A-F]{24}\\.partial\\z")]
     private static partial Regex PartialName();
 
-    [GeneratedRegex("^[0-9A-F]{8}\\.history$")]
+    [GeneratedRegex("^[0-9A-F]{8}\\.history\\z")]
     private static partial Regex HistoryName();
 
-    [GeneratedRegex("^[0-9A-F]{24}\\.[0-9A-F]{8}\\.backup$")]
+    [GeneratedRegex("^[0-9A-F]{24}\\.[0-9A-F]{8}\\.backup\\z")]
     private static partial Regex BackupName();
 
     public static WalFileKind? Classify(string name) =>

@@ -20,6 +20,18 @@ internal static partial class Native
     [LibraryImport("libc", SetLastError = true)]
     public static partial int dup2(int oldfd, int newfd);
 
+    /// <summary>
+    /// Points stdout and stderr at /dev/null: a detached process whose starter stopped reading its pipes would
+    /// otherwise fail on its next write (an unhandled exception's report, say).
+    /// </summary>
+    public static void DetachStandardStreams()
+    {
+        using var devNull = new FileStream("/dev/null", FileMode.Open, FileAccess.Write);
+        var fd = (int)devNull.SafeFileHandle.DangerousGetHandle();
+        _ = dup2(fd, 1);
+        _ = dup2(fd, 2);
+    }
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int lchown(string path, uint owner, uint group);
 

@@ -130,8 +130,11 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
             Log.ExtractingWalNow(log, e.Message);
             await output.WriteLineAsync($"{access.Reason(instance.User.Name)}extracting the cycle's WAL ({count} files) into {area} now")
                 .ConfigureAwait(false);
-            await WalExtractor.ExtractAllAsync(area, job, instance.User, TextWriter.Null, ct).ConfigureAwait(false);
-            WalExtractor.WriteDone(area, instance.User);
+            await using var agent = await WalAreaClient.StartAsync(area, instance.User, ct).ConfigureAwait(false);
+            var staging = WalExtractor.StagingFor(job.StateDirectory, area);
+            using var claimed = await WalExtractor.ClaimStagingAsync(staging, ct).ConfigureAwait(false);
+            await WalExtractor.ExtractAllAsync(agent, staging, job, ct).ConfigureAwait(false);
+            await WalExtractor.WriteDoneAsync(agent, ct).ConfigureAwait(false);
         }
     }
 

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using PgBorg.Archiving;
 using PgBorg.Borg;
@@ -8,11 +10,12 @@ namespace PgBorg.Restore;
 
 /// <summary>
 /// A restore gets its WAL from this process (<see cref="WalExtractorProcess"/>): started by pgcarestore once the base
-/// is in place, detached from it, it extracts the cycle's WAL archives into the
-/// restore area in WAL order — a few segments first so replay can begin, then larger batches, as many Borg processes at
-/// a time as the base used (<see cref="ParallelExtract.Workers"/>) — while PostgreSQL already replays. Each file appears in the area only when complete (extracted into
-/// <c>.incoming/N</c>, given to the service user, renamed). <c>pgborg wal-fetch</c> waits for a file this process
-/// will still deliver, and fails hard (exit &gt; 125, PostgreSQL stops) if it stopped without delivering it.
+/// is in place, detached from it, it extracts the cycle's WAL archives in WAL order — a few segments first so replay
+/// can begin, then larger batches, as many Borg processes at a time as the base used (<see cref="ParallelExtract.Workers"/>)
+/// — while PostgreSQL already replays. Borg runs as root and extracts into root's own directory
+/// (<see cref="StagingFor"/>); each complete file is handed to <see cref="WalAreaAgent"/>, which writes it into the
+/// restore area as the service user. <c>pgborg wal-fetch</c> waits for a file this process will still deliver, and
+/// fails hard (exit &gt; 125, PostgreSQL stops) if it stopped without delivering it.
 /// Markers in the area: <c>extractor.lock</c> (held while running), <c>extractor.done</c>, <c>extractor.failed</c>
 /// (why), <c>extractor.log</c>. It stops quietly when recovery ended (<c>wal-fetch --end</c> wrote <c>ended</c> or
 /// removed the area).
@@ -34,9 +37,7 @@ public static class WalExtractor
     /// </summary>
     internal static int ReadAhead =>
         int.TryParse(Environment.GetEnvironmentVariable("PGBORG_WAL_READ_AHEAD"), out var n) && n > 0 ? n : 128;
-    private const string IncomingName = ".incoming";
-    private const UnixFileMode StagingMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+    private const string StagingName = "restore-wal";
 
     /// <summary>Segments per Borg process: a small first batch so replay starts at once, then larger ones.</summary>
     internal static readonly int[] ChunkSizes = [4, 16, 32];
@@ -59,68 +60,118 @@ public static class WalExtractor
         return chunks;
     }
 
-    /// <summary>True while an extractor holds the lock of <paramref name="area"/>.</summary>
-    public static bool IsRunning(string area)
+    /// <summary>
+    /// Where root's Borg extracts the WAL for <paramref name="area"/>: a directory of its own (0700) under the state
+    /// directory, never in the area, which the service user owns (<see cref="WalAreaAgent"/>). One per area, so a
+    /// killed extractor's leftovers are found and removed by the next one. When the state directory is not ours alone
+    /// (pgcad may run as the service user, with a state directory of that user), under /var/tmp instead.
+    /// </summary>
+    public static string StagingFor(string stateDirectory, string area)
     {
-        var path = Path.Combine(area, LockName);
-        if (!File.Exists(path))
-        {
-            return false;
-        }
         try
         {
-            // a shared flock: refused while the extractor holds its exclusive one
-            using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            return false;
+            StateLock.EnsureDirectory(stateDirectory);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return false;
+            // not ours to create: the fallback below
         }
-        catch (IOException)
+        var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(area))))[..32];
+        var fallback = Path.Combine("/var/tmp", $"pgborg-restore-wal-{Native.geteuid()}");
+        foreach (var root in new[] { Path.Combine(stateDirectory, StagingName), fallback })
         {
-            return true;
+            if (Native.RealPath(Path.GetDirectoryName(root)!) is { } parent && TrustedDirectory.Is(parent)
+                && TrustedDirectory.Ensure(Path.Combine(parent, Path.GetFileName(root))) is { } trusted)
+            {
+                return Path.Combine(trusted, key);
+            }
         }
+        throw new IOException($"no directory only {OsUser.Current.Name} can write to extract WAL into: "
+            + $"neither {Path.Combine(stateDirectory, StagingName)} nor {fallback} is one");
     }
 
-    public static bool Ended(string area) => !Directory.Exists(area) || File.Exists(Path.Combine(area, EndedName));
+    /// <summary>
+    /// Takes <paramref name="staging"/> (its lock, held while extracting) and empties it, then removes what extractors
+    /// killed before they could clean up (kill -9, a reboot) left in the others: their locks are free.
+    /// </summary>
+    /// <exception cref="IOException">Another extractor still works there (its agent has gone).</exception>
+    public static async Task<StateLock> ClaimStagingAsync(string staging, CancellationToken ct)
+    {
+        var root = Path.GetDirectoryName(staging)!;
+        StateLock? claimed = null;
+        // another extractor's clean-up may hold this lock for a moment
+        for (var attempt = 0; claimed is null; attempt++)
+        {
+            try
+            {
+                claimed = StateLock.Acquire(root, Path.GetFileName(staging));
+            }
+            catch (IOException) when (attempt < 20)
+            {
+                await Task.Delay(100, ct).ConfigureAwait(false);
+            }
+        }
+        foreach (var dir in Directory.EnumerateDirectories(root))
+        {
+            try
+            {
+                using var other = dir == staging ? null : StateLock.Acquire(root, Path.GetFileName(dir));
+                Directory.Delete(dir, recursive: true);
+                if (other is not null)
+                {
+                    File.Delete(dir + ".lock");
+                }
+            }
+            catch (IOException)
+            {
+                // in use by a running extractor
+            }
+        }
+        Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return claimed;
+    }
 
-    /// <summary>Extracts every planned batch, at most <c>workers</c> Borg processes at a time, in order.</summary>
-    public static async Task ExtractAllAsync(string area, WalExtractorJob job, OsUser user, TextWriter log, CancellationToken ct)
+    /// <summary>
+    /// Extracts every planned batch, at most <c>workers</c> Borg processes at a time, in order, into
+    /// <paramref name="staging"/> (claimed: <see cref="ClaimStagingAsync"/>), and hands each file to the agent.
+    /// </summary>
+    public static async Task ExtractAllAsync(WalAreaClient area, string staging, WalExtractorJob job, CancellationToken ct)
     {
         // what wal-fetch already delivered is not extracted again (resume-wal after a stop)
-        var served = ServedWal.Names(area);
-        var chunks = Plan(job.Access.Archives, f => served.Contains(f) || File.Exists(Path.Combine(area, f)));
+        var present = await area.PresentAsync(ct).ConfigureAwait(false);
+        var chunks = Plan(job.Access.Archives, present.Contains);
         var readAhead = ReadAhead;
-        var incoming = Path.Combine(area, IncomingName);
-        // root's own inside the service user's area: the service user can create or replace nothing in it while Borg
-        // writes a file, which is then given to the service user (lchown) and renamed into the area. Readable (0755):
-        // tools that copy the data directory (pg_basebackup, pg_rewind) and PostgreSQL's start-up sync open it
-        if (Directory.Exists(incoming))
-        {
-            Directory.Delete(incoming, recursive: true); // half-extracted batches of an extractor that was killed
-        }
-        Directory.CreateDirectory(incoming, StagingMode);
         var workers = ParallelExtract.Workers;
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
         using var gate = new SemaphoreSlim(workers);
         var running = new List<Task>();
         var inFlight = 0;
-        // recovery may reach its target (wal-fetch --end) while batches are still being extracted: stop the Borg processes then
+        var state = await area.StateAsync(ct).ConfigureAwait(false);
+        // recovery may reach its target (wal-fetch --end) while batches are still being extracted: stop the Borg
+        // processes then. An agent that fails to answer stops everything too.
         var watch = Task.Run(async () =>
         {
-            while (!failed.IsCancellationRequested && !Ended(area))
+            try
             {
-                await Task.Delay(200, CancellationToken.None).ConfigureAwait(false);
+                while (!failed.IsCancellationRequested && !Volatile.Read(ref state).Ended)
+                {
+                    await Task.Delay(200, CancellationToken.None).ConfigureAwait(false);
+                    Volatile.Write(ref state, await area.StateAsync(CancellationToken.None).ConfigureAwait(false));
+                }
             }
-            await failed.CancelAsync().ConfigureAwait(false);
+            finally
+            {
+                await failed.CancelAsync().ConfigureAwait(false);
+            }
         }, CancellationToken.None);
         try
         {
-            for (var n = 0; n < chunks.Count && !Ended(area); n++)
+            for (var n = 0; n < chunks.Count && !Volatile.Read(ref state).Ended; n++)
             {
                 await gate.WaitAsync(failed.Token).ConfigureAwait(false);
-                while (!Ended(area) && Waiting(area) + Volatile.Read(ref inFlight) + chunks[n].Files.Count > readAhead && !ReplayWaits(area))
+                // asked afresh before each batch: what was delivered and what replay took since
+                while (await area.StateAsync(failed.Token).ConfigureAwait(false) is { Ended: false, ReplayWaits: false } now
+                    && now.Waiting + Volatile.Read(ref inFlight) + chunks[n].Files.Count > readAhead)
                 {
                     await Task.Delay(100, failed.Token).ConfigureAwait(false);
                 }
@@ -131,14 +182,14 @@ public static class WalExtractor
                 var (entry, files) = chunks[n];
                 var archive = entry.Archive;
                 var repo = new BorgRepository(job.Access.RepositorySettingsFor(entry, TimeSpan.FromMinutes(10)), job.StateDirectory, NullLogger.Instance);
-                var dir = Path.Combine(incoming, n.ToString(CultureInfo.InvariantCulture));
+                var dir = Path.Combine(staging, n.ToString(CultureInfo.InvariantCulture));
                 Interlocked.Add(ref inFlight, files.Count);
                 running.Add(Task.Run(async () =>
                 {
                     try
                     {
-                        await ExtractChunkAsync(repo, archive, files, dir, area, user, failed.Token).ConfigureAwait(false);
-                        Line(log, $"extracted {files[0]}..{files[^1]} ({files.Count} files) from {archive}");
+                        await ExtractChunkAsync(repo, archive, files, dir, area, failed.Token).ConfigureAwait(false);
+                        await area.LogAsync(Line($"extracted {files[0]}..{files[^1]} ({files.Count} files) from {archive}"), CancellationToken.None).ConfigureAwait(false);
                     }
                     catch
                     {
@@ -153,54 +204,33 @@ public static class WalExtractor
                 }, CancellationToken.None));
             }
         }
-        catch (OperationCanceledException) when (failed.IsCancellationRequested)
+        catch (Exception e) when (failed.IsCancellationRequested && e is OperationCanceledException or IOException)
         {
-            // a batch failed (or we were stopped): its exception is what the caller sees, below
+            // a batch failed, the agent did, or we were stopped: that exception is what the caller sees, below
         }
         try
         {
             await Task.WhenAll(running).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
+            if (watch.IsFaulted)
+            {
+                await watch.ConfigureAwait(false); // the agent's failure, which is what stopped us
+            }
         }
         finally
         {
             await failed.CancelAsync().ConfigureAwait(false);
-            await watch.ConfigureAwait(false);
-            if (Directory.Exists(incoming))
+            await Task.WhenAny(watch).ConfigureAwait(false);
+            if (Directory.Exists(staging))
             {
-                try
-                {
-                    Directory.Delete(incoming, recursive: true);
-                }
-                catch (IOException)
-                {
-                    // the area is going away under us (recovery ended)
-                }
+                Directory.Delete(staging, recursive: true);
             }
         }
     }
 
-    /// <summary>Extracted segments not yet taken by replay.</summary>
-    private static int Waiting(string area) =>
-        Directory.EnumerateFiles(area).Select(Path.GetFileName).Count(f => WalFileName.Classify(f!) is WalFileKind.Segment or WalFileKind.PartialSegment);
-
-    /// <summary>wal-fetch waits for a file that is not here yet: the read-ahead limit must not hold it up.</summary>
-    private static bool ReplayWaits(string area)
+    private static async Task ExtractChunkAsync(BorgRepository repo, string archive, List<string> files, string dir, WalAreaClient area, CancellationToken ct)
     {
-        try
-        {
-            var wanted = File.ReadAllText(Path.Combine(area, WantedName)).Trim();
-            return wanted.Length > 0 && !wanted.Contains('/', StringComparison.Ordinal) && !File.Exists(Path.Combine(area, wanted));
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    private static async Task ExtractChunkAsync(BorgRepository repo, string archive, List<string> files, string dir, string area, OsUser user, CancellationToken ct)
-    {
-        Directory.CreateDirectory(dir, StagingMode);
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         archive = await WalArchiveLookup.ExtractListedAsync(repo, archive, dir, files, ct).ConfigureAwait(false);
         foreach (var file in files)
         {
@@ -209,29 +239,15 @@ public static class WalExtractor
             {
                 throw new InvalidDataException($"{archive} did not yield {file}");
             }
-            user.Own(source);
-            var destination = Path.Combine(area, file);
-            if (!File.Exists(destination))
-            {
-                File.Move(source, destination);
-            }
+            await area.DeliverAsync(file, source, ct).ConfigureAwait(false);
+            File.Delete(source);
         }
         Directory.Delete(dir, recursive: true);
     }
 
-    /// <summary>Writes a marker file whole (temporary file, rename), owned by <paramref name="user"/> when we are root.</summary>
-    internal static void WriteMarker(string area, string name, string text, OsUser? user = null)
-    {
-        var path = Path.Combine(area, name);
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, text);
-        user?.Own(temp);
-        File.Move(temp, path, overwrite: true);
-    }
-
     /// <summary>Marks the area's WAL as completely extracted.</summary>
-    internal static void WriteDone(string area, OsUser user) => WriteMarker(area, DoneName, "all WAL extracted\n", user);
+    internal static Task WriteDoneAsync(WalAreaClient area, CancellationToken ct) => area.MarkAsync(DoneName, "all WAL extracted\n", ct);
 
-    internal static void Line(TextWriter log, string text) =>
-        log.WriteLine($"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss.fff} UTC pgborg wal extractor: {text}");
+    /// <summary>A line of <c>extractor.log</c>.</summary>
+    internal static string Line(string text) => $"{DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss.fff} UTC pgborg wal extractor: {text}";
 }

@@ -4,45 +4,28 @@ using PgBorg.Processes;
 
 namespace PgBorg.Restore;
 
-/// <summary>What the background WAL extractor needs, handed to it on stdin (the passphrase never goes into argv).</summary>
-public sealed record WalExtractorJob(
-    [property: JsonPropertyName("access")] RestoreContext Access,
-    [property: JsonPropertyName("state_directory")] string StateDirectory,
-    [property: JsonPropertyName("user")] string UserName,
-    [property: JsonPropertyName("uid")] uint Uid,
-    [property: JsonPropertyName("gid")] uint Gid)
-{
-    public string ToJson() => JsonSerializer.Serialize(this, RestoreJsonContext.Default.WalExtractorJob);
-
-    /// <summary>
-    /// The job for the WAL of a restore context: the context (which carries no secret in local mode) plus the
-    /// repository's access from the configuration, Borg's state directory, and the service user to give files to.
-    /// </summary>
-    public static WalExtractorJob For(RestoreContext context, Borg.BorgRepository repo, OsUser user)
-    {
-        var s = repo.Settings;
-        var access = context with { Passphrase = s.Passphrase, PassCommand = s.PassCommand, Environment = new Dictionary<string, string>(s.Environment) };
-        return new WalExtractorJob(access, repo.StateDirectory, user.Name, user.Uid, user.Gid);
-    }
-
-    public static WalExtractorJob Parse(string json) =>
-        JsonSerializer.Deserialize(json, RestoreJsonContext.Default.WalExtractorJob) ?? throw new InvalidDataException("empty WAL extractor job");
-}
-
 /// <summary>
 /// <c>pgborg __wal-extract AREA</c>: the detached process pgcarestore starts. It reads its <see cref="WalExtractorJob"/>
-/// from stdin, leaves the restore command's session, sends its output to <c>AREA/extractor.log</c>, holds
-/// <c>AREA/extractor.lock</c> while it works, and leaves <c>extractor.done</c> or <c>extractor.failed</c> (why) behind.
+/// from stdin, leaves the restore command's session, starts its <see cref="WalAreaAgent"/> (which holds
+/// <c>AREA/extractor.lock</c>), says <c>started</c> on stdout, and from then on logs to <c>AREA/extractor.log</c>
+/// through the agent, which leaves <c>extractor.done</c> or <c>extractor.failed</c> (why) behind.
 /// </summary>
 public static class WalExtractorProcess
 {
-    /// <summary>The process body of <c>pgborg __wal-extract AREA</c>: detaches, logs to the area, extracts.</summary>
-    public static async Task<int> RunAsync(string area, TextReader input, TextWriter error, CancellationToken ct)
+    public const string Started = "started";
+
+    /// <summary>The process body of <c>pgborg __wal-extract AREA</c>: detaches, starts the agent, extracts.</summary>
+    public static async Task<int> RunAsync(string areaPath, TextReader input, TextWriter output, TextWriter error, CancellationToken ct)
     {
         WalExtractorJob job;
         try
         {
             job = WalExtractorJob.Parse(await input.ReadToEndAsync(ct).ConfigureAwait(false));
+            // the names become paths under root's staging directory and patterns for root's Borg: WAL file names only
+            if (job.Access.Archives.SelectMany(a => a.Files).FirstOrDefault(f => Archiving.WalFileName.Classify(f) is null) is { } odd)
+            {
+                throw new InvalidDataException($"\"{odd}\" is not a WAL file name");
+            }
         }
         catch (Exception e) when (e is JsonException or InvalidDataException)
         {
@@ -50,46 +33,103 @@ public static class WalExtractorProcess
             return 2;
         }
         _ = Native.setsid(); // no terminal, no process group of the restore command: Ctrl-C there does not reach us
-        using var log = new FileStream(Path.Combine(area, WalExtractor.LogName), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-        File.SetUnixFileMode(log.Name, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-        var fd = (int)log.SafeFileHandle.DangerousGetHandle();
-        _ = Native.dup2(fd, 1);
-        _ = Native.dup2(fd, 2);
-        using var writer = TextWriter.Synchronized(new StreamWriter(log) { AutoFlush = true });
-        var lockPath = Path.Combine(area, WalExtractor.LockName);
-        using var held = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        File.SetUnixFileMode(lockPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         var user = new OsUser(job.UserName, job.Uid, job.Gid, "/");
+        WalAreaClient area;
+        StateLock claimed;
+        var staging = "";
         try
         {
-            WalExtractor.Line(writer, $"started (pid {Environment.ProcessId}), {job.Access.Archives.Sum(a => a.Files.Count)} WAL files in {job.Access.Archives.Count} archive(s)");
-            await WalExtractor.ExtractAllAsync(area, job, user, writer, ct).ConfigureAwait(false);
-            if (WalExtractor.Ended(area))
+            area = await WalAreaClient.StartAsync(areaPath, user, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is UnsafeException or IOException or ProcessFailedException)
+        {
+            await error.WriteLineAsync(e.Message).ConfigureAwait(false);
+            return e is UnsafeException ? ExitCodes.Unsafe : ExitCodes.Failed;
+        }
+        await using (area.ConfigureAwait(false))
+        {
+            try
             {
-                WalExtractor.Line(writer, "recovery ended: stopping");
+                staging = WalExtractor.StagingFor(job.StateDirectory, areaPath);
+                claimed = await WalExtractor.ClaimStagingAsync(staging, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                await error.WriteLineAsync($"the WAL extraction for {areaPath} cannot start: {e.Message}").ConfigureAwait(false);
+                return ExitCodes.Failed;
+            }
+            using (claimed)
+            {
+                await output.WriteLineAsync(Started).ConfigureAwait(false);
+                await output.FlushAsync(ct).ConfigureAwait(false);
+                // the restore command stops reading our output and exits: nothing more goes there
+                Native.DetachStandardStreams();
+                return await ExtractAsync(area, staging, job, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<int> ExtractAsync(WalAreaClient area, string staging, WalExtractorJob job, CancellationToken ct)
+    {
+        try
+        {
+            await area.LogAsync(WalExtractor.Line($"started (pid {Environment.ProcessId}), "
+                + $"{job.Access.Archives.Sum(a => a.Files.Count)} WAL files in {job.Access.Archives.Count} archive(s)"), ct).ConfigureAwait(false);
+            await WalExtractor.ExtractAllAsync(area, staging, job, ct).ConfigureAwait(false);
+            if (await EndedAsync(area).ConfigureAwait(false))
+            {
+                await TryLogAsync(area, "recovery ended: stopping").ConfigureAwait(false);
                 return 0;
             }
-            WalExtractor.WriteDone(area, user);
-            WalExtractor.Line(writer, "done");
-            return 0;
-        }
-        catch (Exception e) when (WalExtractor.Ended(area))
-        {
-            WalExtractor.Line(writer, $"recovery ended: stopping ({e.Message})");
+            await WalExtractor.WriteDoneAsync(area, ct).ConfigureAwait(false);
+            await TryLogAsync(area, "done").ConfigureAwait(false);
             return 0;
         }
         catch (Exception e)
         {
+            if (await EndedAsync(area).ConfigureAwait(false))
+            {
+                await TryLogAsync(area, $"recovery ended: stopping ({e.Message})").ConfigureAwait(false);
+                return 0;
+            }
             var why = ct.IsCancellationRequested ? "stopped by a signal" : e.Message;
-            WalExtractor.Line(writer, $"FAILED: {why}");
+            // the marker first: it is what wal-fetch reports, and a full disk may refuse the log line
             try
             {
-                WalExtractor.WriteMarker(area, WalExtractor.FailedName, why + "\n", user);
+                await area.MarkAsync(WalExtractor.FailedName, why + "\n", CancellationToken.None).ConfigureAwait(false);
             }
             catch (IOException)
             {
+                // the agent cannot write it (or is gone): wal-fetch then sees the extractor stopped without delivering
             }
+            await TryLogAsync(area, $"FAILED: {why}").ConfigureAwait(false);
             return 1;
+        }
+    }
+
+    /// <summary>A line of the log, if the agent can still write it: nothing else is left to tell.</summary>
+    private static async Task TryLogAsync(WalAreaClient area, string text)
+    {
+        try
+        {
+            await area.LogAsync(WalExtractor.Line(text), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // stdout and stderr are /dev/null by now
+        }
+    }
+
+    /// <summary>Recovery ended (or the area went): false when the agent cannot say.</summary>
+    private static async Task<bool> EndedAsync(WalAreaClient area)
+    {
+        try
+        {
+            return (await area.StateAsync(CancellationToken.None).ConfigureAwait(false)).Ended;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException)
+        {
+            return false;
         }
     }
 }

@@ -47,7 +47,7 @@ public static class WalFetch
                 var entry = context.Archives.FirstOrDefault(a => a.Files.Contains(name));
                 if (entry is null && context.Follow is { } source)
                 {
-                    if (WalExtractor.IsRunning(area))
+                    if (WalArea.IsRunning(area))
                     {
                         // the restore's extractor (root's Borg) is still at work on the repository; a second Borg of
                         // another user beside it can fail on its lock files. A standby asks again in a few seconds.
@@ -152,7 +152,7 @@ public static class WalFetch
         {
             return null;
         }
-        WalExtractor.WriteMarker(area, WalExtractor.WantedName, name);
+        WalArea.WriteMarker(area, WalExtractor.WantedName, name);
         var started = DateTime.UtcNow;
         var reported = started;
         var log = Path.Combine(area, WalExtractor.LogName);
@@ -163,7 +163,7 @@ public static class WalFetch
             {
                 return $"the background WAL extraction of pgcarestore failed: {File.ReadAllText(failed).Trim()} (log {log})";
             }
-            if (!WalExtractor.IsRunning(area))
+            if (!WalArea.IsRunning(area))
             {
                 if (File.Exists(cached) || File.Exists(Path.Combine(area, WalExtractor.DoneName)))
                 {
@@ -234,10 +234,9 @@ public static class WalFetch
             if (Directory.Exists(area))
             {
                 // a background extractor still running (recovery reached its target early) sees this and stops: it
-                // checks every 0.2 s, stops its Borg processes and removes its staging directory, which is root's and
-                // which this user could not empty
+                // checks every 0.2 s and stops its Borg processes, and its agent lets go of the lock
                 File.WriteAllText(Path.Combine(area, WalExtractor.EndedName), "");
-                for (var waited = 0; waited < 300 && WalExtractor.IsRunning(area); waited++)
+                for (var waited = 0; waited < 300 && WalArea.IsRunning(area); waited++)
                 {
                     Thread.Sleep(100);
                 }

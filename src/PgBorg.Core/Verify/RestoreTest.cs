@@ -5,6 +5,7 @@ using PgBorg.Archiving;
 using PgBorg.Dumps;
 using PgBorg.Naming;
 using PgBorg.PostgreSql;
+using PgBorg.Processes;
 using PgBorg.Restore;
 
 namespace PgBorg.Verify;
@@ -118,15 +119,17 @@ public sealed class RestoreTest(ArchiveRepositories repos, PgInstance instance, 
             {
                 await server.StopAsync().ConfigureAwait(false);
             }
-            // a background WAL extractor still running (a replay that failed early) stops when it sees this
-            var area = RestoreContext.AreaFor(data);
-            if (Directory.Exists(area))
+            // a background WAL extractor still running (a replay that failed early) stops when recovery's end is
+            // marked: as PostgreSQL marks it, by wal-fetch --end as the service user, whose directory the area is
+            if (Directory.Exists(RestoreContext.AreaFor(data)))
             {
-                await File.WriteAllTextAsync(Path.Combine(area, WalExtractor.EndedName), "", CancellationToken.None).ConfigureAwait(false);
-                for (var i = 0; i < 300 && WalExtractor.IsRunning(area); i++)
+                var end = new ProcessSpec(binary, ["wal-fetch", "--end"])
                 {
-                    await Task.Delay(100, CancellationToken.None).ConfigureAwait(false);
-                }
+                    RunAs = instance.User,
+                    Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C.UTF-8" },
+                    WorkingDirectory = data,
+                };
+                await ChildProcess.RunAsync(end, CancellationToken.None).ConfigureAwait(false);
             }
             if (Directory.Exists(scratch))
             {

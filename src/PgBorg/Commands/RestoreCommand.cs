@@ -133,7 +133,7 @@ internal static class RestoreCommand
         {
             var instance = InstanceCatalog.Select(ctx.Instances, parse.GetValue(CommandTree.Instance));
             var dir = Path.GetFullPath(parse.GetValue(targetDir) ?? instance.DataDirectory);
-            return await WalExtractorLauncher.ResumeAsync(ctx.ArchiveRepository(instance), instance, dir, CommandContext.Binary, Console.Out, ct);
+            return await WalExtractorLauncher.ResumeAsync(ctx.ArchiveRepositories(instance), instance, dir, CommandContext.Binary, Console.Out, ct);
         }));
         return c;
     }

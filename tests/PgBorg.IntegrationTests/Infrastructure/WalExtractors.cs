@@ -1,9 +1,12 @@
 namespace PgBorg.IntegrationTests.Infrastructure;
 
-/// <summary>The background WAL extractors (<c>pgborg __wal-extract AREA</c>) pgcarestore leaves running, found through /proc.</summary>
+/// <summary>
+/// The background WAL extractors (<c>pgborg __wal-extract AREA</c>) pgcarestore leaves running, and their agents
+/// (<c>pgborg __wal-area AREA</c>, the service user's), found through /proc.
+/// </summary>
 public static class WalExtractors
 {
-    /// <summary>pids of extractors working in an area under <paramref name="root"/>.</summary>
+    /// <summary>pids of extractors and agents working in an area under <paramref name="root"/>.</summary>
     public static List<int> Under(string root) =>
         Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0).Where(pid => pid > 0)
             .Where(pid =>
@@ -11,7 +14,7 @@ public static class WalExtractors
                 try
                 {
                     var argv = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
-                    return argv.Length >= 3 && argv[1] == PgBorg.Restore.WalExtractor.Command && argv[2].StartsWith(root, StringComparison.Ordinal);
+                    return argv.Length >= 3 && argv[1] is PgBorg.Restore.WalExtractor.Command or PgBorg.Restore.WalAreaAgent.Command && argv[2].StartsWith(root, StringComparison.Ordinal);
                 }
                 catch (IOException)
                 {

@@ -1,0 +1,215 @@
+using System.Globalization;
+using System.Text;
+using PgBorg.Archiving;
+
+namespace PgBorg.Restore;
+
+/// <summary>
+/// <c>pgborg __wal-area AREA</c>, started by the WAL extractor as the service user: everything that happens inside
+/// the restore area happens here. The area is in the data directory, which the service user owns, so a file root
+/// opened or created there could be a link the service user planted (to /etc/shadow, say). Root's extractor
+/// therefore never opens a path in it: it extracts into its own directory and sends each file, log line and marker
+/// here (<see cref="WalAreaFrame"/>), and this process, with no more rights than PostgreSQL itself, writes them.
+/// It holds <c>extractor.lock</c> for as long as the extractor lives: when the extractor dies, its stdin ends, it
+/// exits and the lock goes with it.
+/// </summary>
+public static class WalAreaAgent
+{
+    public const string Command = "__wal-area";
+    public const string Ready = "ready";
+    public const string Busy = "busy";
+
+    private const string PartSuffix = ".pgborg-part";
+    private const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    public static async Task<int> RunAsync(string area, Stream input, Stream output, TextWriter error, CancellationToken ct)
+    {
+        if (!Directory.Exists(area))
+        {
+            await error.WriteLineAsync($"pgborg {Command}: {area} does not exist").ConfigureAwait(false);
+            return 2;
+        }
+        var lockPath = Path.Combine(area, WalExtractor.LockName);
+        RemoveForeign(lockPath);
+        FileStream held;
+        try
+        {
+            held = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException) when (WalArea.IsRunning(area))
+        {
+            await Reply(output, Busy).ConfigureAwait(false);
+            return ExitCodes.Unsafe;
+        }
+        await using (held.ConfigureAwait(false))
+        {
+            File.SetUnixFileMode(lockPath, Readable);
+            // what an extractor before this one concluded (resume-wal) is no longer true
+            File.Delete(Path.Combine(area, WalExtractor.DoneName));
+            File.Delete(Path.Combine(area, WalExtractor.FailedName));
+            var logPath = Path.Combine(area, WalExtractor.LogName);
+            RemoveForeign(logPath);
+            await using var log = new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+            File.SetUnixFileMode(logPath, Readable);
+            await Reply(output, Ready).ConfigureAwait(false);
+            var buffered = new BufferedStream(input, 1 << 16);
+            while (await WalAreaFrame.ReadAsync(buffered, ct).ConfigureAwait(false) is { } frame)
+            {
+                string answer;
+                try
+                {
+                    answer = await HandleAsync(area, frame, buffered, log, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+                {
+                    answer = "error " + e.Message.ReplaceLineEndings(" ");
+                }
+                await Reply(output, answer).ConfigureAwait(false);
+            }
+            return 0;
+        }
+    }
+
+    private static async Task<string> HandleAsync(string area, WalAreaFrame frame, Stream input, FileStream log, CancellationToken ct)
+    {
+        switch (frame.Verb)
+        {
+            case WalAreaFrame.File:
+                return await ReceiveFileAsync(area, frame, input, ct).ConfigureAwait(false);
+            case WalAreaFrame.Log:
+                await CopyExactlyAsync(input, log, frame.Length, ct).ConfigureAwait(false);
+                await log.FlushAsync(ct).ConfigureAwait(false);
+                return "ok";
+            case WalAreaFrame.Mark when frame.Name is WalExtractor.DoneName or WalExtractor.FailedName:
+                var text = await ReadTextAsync(input, frame.Length, ct).ConfigureAwait(false);
+                WalArea.WriteMarker(area, frame.Name, text);
+                return "ok";
+            case WalAreaFrame.State when frame.Length == 0:
+                var ended = WalArea.Ended(area);
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"ok {(ended ? 1 : 0)} {(ended ? 0 : WalArea.Waiting(area))} {(!ended && WalArea.ReplayWaits(area) ? 1 : 0)}");
+            case WalAreaFrame.Present when frame.Length == 0:
+                return "ok " + string.Join(' ', PresentNames(area));
+            default:
+                // not one of ours: the stream cannot be trusted any more
+                throw new InvalidDataException($"unexpected request {frame.Verb} {frame.Name} {frame.Length}");
+        }
+    }
+
+    /// <summary>
+    /// The file goes to a temporary name, is synced, then renamed: replay never sees half a segment, even after a
+    /// crash of the host. A file already there (wal-fetch delivered it meanwhile) is kept.
+    /// </summary>
+    private static async Task<string> ReceiveFileAsync(string area, WalAreaFrame frame, Stream input, CancellationToken ct)
+    {
+        if (WalFileName.Classify(frame.Name) is null)
+        {
+            await CopyExactlyAsync(input, Stream.Null, frame.Length, ct).ConfigureAwait(false);
+            return $"error {frame.Name} is not a WAL file name";
+        }
+        var destination = Path.Combine(area, frame.Name);
+        var part = destination + PartSuffix;
+        var read = false;
+        try
+        {
+            File.Delete(part);
+            await using var file = new FileStream(part, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            // a failed write (a full disk) still reads the whole payload, so the next request is read from its start
+            read = true;
+            await CopyExactlyAsync(input, file, frame.Length, ct).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!read)
+            {
+                await CopyExactlyAsync(input, Stream.Null, frame.Length, ct).ConfigureAwait(false);
+            }
+            File.Delete(part);
+            throw;
+        }
+        File.SetUnixFileMode(part, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        try
+        {
+            File.Move(part, destination);
+        }
+        catch (IOException) when (File.Exists(destination))
+        {
+            File.Delete(part); // wal-fetch fetched it from Borg meanwhile (borg mode): the same file
+        }
+        return "ok";
+    }
+
+    /// <summary>What the area holds or has served already: the extractor need not extract these again.</summary>
+    private static IEnumerable<string> PresentNames(string area) =>
+        ServedWal.Names(area)
+            .Concat(Directory.EnumerateFiles(area).Select(f => Path.GetFileName(f)!))
+            .Where(n => WalFileName.Classify(n) is not null)
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal);
+
+    private static async Task<string> ReadTextAsync(Stream input, long length, CancellationToken ct)
+    {
+        if (length > 1 << 20)
+        {
+            throw new InvalidDataException($"a marker of {length} bytes");
+        }
+        using var text = new MemoryStream();
+        await CopyExactlyAsync(input, text, length, ct).ConfigureAwait(false);
+        return Encoding.UTF8.GetString(text.ToArray());
+    }
+
+    /// <summary>
+    /// Reads exactly <paramref name="length"/> bytes of the request, whatever happens to the writes: when one fails,
+    /// the rest is read and dropped, then the write's exception is thrown, and the stream stays in step.
+    /// </summary>
+    private static async Task CopyExactlyAsync(Stream input, Stream output, long length, CancellationToken ct)
+    {
+        var buffer = new byte[1 << 16];
+        var left = length;
+        Exception? failed = null;
+        while (left > 0)
+        {
+            var n = await input.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), ct).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new EndOfStreamException($"the WAL extractor's request ended {left} bytes short");
+            }
+            left -= n;
+            if (failed is not null)
+            {
+                continue;
+            }
+            try
+            {
+                await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                failed = e;
+            }
+        }
+        if (failed is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+        }
+    }
+
+    /// <summary>
+    /// What is where the area's own files belong and is not our regular file goes, and the file is made anew: a link
+    /// or FIFO is never ours, and an earlier version's extractor left its lock and log owned by root.
+    /// </summary>
+    private static void RemoveForeign(string path)
+    {
+        if (Processes.FileOwner.OfEntry(path) is not null && !WalArea.IsOwnRegularFile(path))
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static async Task Reply(Stream output, string line)
+    {
+        await output.WriteAsync(Encoding.UTF8.GetBytes(line + "\n")).ConfigureAwait(false);
+        await output.FlushAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,205 @@
+using System.Globalization;
+using System.Text;
+using PgBorg.Processes;
+
+namespace PgBorg.Restore;
+
+/// <summary>
+/// The WAL extractor's (root's) side of <see cref="WalAreaAgent"/>: starts the agent as the service user and sends it
+/// what is to be written in the restore area. One request at a time; callers on several threads share it.
+/// </summary>
+public sealed class WalAreaClient : IAsyncDisposable
+{
+    private readonly ChildProcess _agent;
+    private readonly StreamReader _replies;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private string? _broken;
+
+    private WalAreaClient(ChildProcess agent)
+    {
+        _agent = agent;
+        _replies = new StreamReader(agent.StandardOutput, Encoding.UTF8);
+    }
+
+    /// <summary>Starts the agent for <paramref name="area"/> and waits until it holds the area's lock.</summary>
+    /// <exception cref="UnsafeException">Another extractor holds the lock.</exception>
+    public static async Task<WalAreaClient> StartAsync(string area, OsUser user, CancellationToken ct)
+    {
+        var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell the path of this program");
+        var spec = new ProcessSpec(self, [WalAreaAgent.Command, area])
+        {
+            RunAs = user,
+            Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C.UTF-8" },
+            WorkingDirectory = "/",
+        };
+        var client = new WalAreaClient(ChildProcess.Start(spec, stdin: true, stdout: true));
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            // well within the 30 s pgcarestore waits for the extractor to say it started
+            timeout.CancelAfter(TimeSpan.FromSeconds(15));
+            string? first;
+            try
+            {
+                first = await client._replies.ReadLineAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new IOException($"the helper that writes in {area} as {user.Name} did not start within 15 s");
+            }
+            switch (first)
+            {
+                case WalAreaAgent.Ready:
+                    return client;
+                case WalAreaAgent.Busy:
+                    throw new UnsafeException($"the WAL extraction into {area} is already running (log {Path.Combine(area, WalExtractor.LogName)})");
+                default:
+                    using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+                    {
+                        try
+                        {
+                            await client._agent.WaitAsync(exit.Token).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            // stopped by WaitAsync; its stderr is what we have
+                        }
+                    }
+                    throw new IOException($"cannot write in {area} as {user.Name}: {client._agent.StderrTail.Trim()}");
+            }
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Sends a complete file (root's, outside the area) to become <c>AREA/NAME</c>.</summary>
+    public async Task DeliverAsync(string name, string source, CancellationToken ct)
+    {
+        await using var file = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: false);
+        await RequestAsync(new WalAreaFrame(WalAreaFrame.File, name, file.Length), file, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Appends one line to <c>extractor.log</c>.</summary>
+    public Task LogAsync(string line, CancellationToken ct) =>
+        RequestTextAsync(WalAreaFrame.Log, "-", line + "\n", ct);
+
+    /// <summary>Writes <c>extractor.done</c> or <c>extractor.failed</c>.</summary>
+    public Task MarkAsync(string name, string text, CancellationToken ct) => RequestTextAsync(WalAreaFrame.Mark, name, text, ct);
+
+    public async Task<WalAreaState> StateAsync(CancellationToken ct)
+    {
+        var parts = (await RequestAsync(new WalAreaFrame(WalAreaFrame.State, "-", 0), null, ct).ConfigureAwait(false)).Split(' ');
+        if (parts.Length != 3 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var waiting))
+        {
+            throw new InvalidDataException($"the restore area's helper answered \"{string.Join(' ', parts)}\" to a state request");
+        }
+        return new WalAreaState(parts[0] == "1", waiting, parts[2] == "1");
+    }
+
+    /// <summary>The WAL files the area holds or has already served.</summary>
+    public async Task<IReadOnlySet<string>> PresentAsync(CancellationToken ct)
+    {
+        var detail = await RequestAsync(new WalAreaFrame(WalAreaFrame.Present, "-", 0), null, ct).ConfigureAwait(false);
+        return detail.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+    }
+
+    private Task<string> RequestTextAsync(string verb, string name, string text, CancellationToken ct)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        return RequestAsync(new WalAreaFrame(verb, name, bytes.Length), new MemoryStream(bytes), ct);
+    }
+
+    /// <summary>
+    /// Longest wait for an answer: writing one segment, synced, or listing the area. An agent that takes longer is
+    /// stuck (a FIFO planted where it reads, a hung filesystem), and the extraction stops rather than hang.
+    /// </summary>
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromMinutes(2);
+
+    /// <returns>What follows <c>ok</c> in the answer.</returns>
+    private async Task<string> RequestAsync(WalAreaFrame frame, Stream? payload, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (_broken is not null)
+            {
+                throw new IOException(_broken);
+            }
+            string? answer;
+            try
+            {
+                // never half a request: one that cannot be sent whole or answered in time ends the agent, since the
+                // stream would be out of step with it
+                var input = _agent.StandardInput;
+                await input.WriteAsync(frame.Header(), CancellationToken.None).ConfigureAwait(false);
+                if (payload is not null)
+                {
+                    await CopyExactlyAsync(payload, input, frame.Length).ConfigureAwait(false);
+                }
+                await input.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(AnswerTimeout);
+                answer = await _replies.ReadLineAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or UnauthorizedAccessException)
+            {
+                _broken = ct.IsCancellationRequested ? "stopped"
+                    : e is OperationCanceledException ? $"the restore area's helper did not answer within {AnswerTimeout.TotalMinutes} minutes"
+                    : $"cannot send {frame.Verb} {frame.Name} to the restore area's helper: {e.Message}";
+                await _agent.StopAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                throw new IOException(_broken, e);
+            }
+            if (answer is null)
+            {
+                _broken = $"the restore area's helper has gone: {_agent.StderrTail.Trim()}";
+                throw new IOException(_broken);
+            }
+            if (answer == "ok" || answer.StartsWith("ok ", StringComparison.Ordinal))
+            {
+                return answer.Length > 3 ? answer[3..] : "";
+            }
+            throw new IOException(answer.StartsWith("error ", StringComparison.Ordinal) ? answer[6..] : $"unexpected answer \"{answer}\"");
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The payload as announced in the header: a source that ends early is an error, never a short request.</summary>
+    private static async Task CopyExactlyAsync(Stream source, Stream destination, long length)
+    {
+        var buffer = new byte[1 << 16];
+        for (var left = length; left > 0;)
+        {
+            var n = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left))).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new IOException($"the file ended {left} bytes before its announced length");
+            }
+            await destination.WriteAsync(buffer.AsMemory(0, n)).ConfigureAwait(false);
+            left -= n;
+        }
+    }
+
+    /// <summary>Closes the agent's stdin: it exits and lets go of the area's lock.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            _agent.StandardInput.Close();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _agent.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            // it is stopped below
+        }
+        await _agent.DisposeAsync().ConfigureAwait(false);
+        _replies.Dispose();
+        _gate.Dispose();
+    }
+}

@@ -1,0 +1,65 @@
+using System.IO.Pipes;
+using System.Text;
+using PgBorg.Restore;
+
+namespace PgBorg.Tests;
+
+/// <summary>
+/// The service user's side of the WAL extractor, in process over pipes: it writes what it is sent into the area,
+/// never through a link someone planted there, and a request that fails leaves the stream in step for the next.
+/// </summary>
+public sealed class WalAreaAgentTests : IDisposable
+{
+    private const string Segment = "000000010000000000000007";
+    private readonly string _root = Directory.CreateTempSubdirectory("pgborg-agent-").FullName;
+
+    private string Area => Path.Combine(_root, "area");
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public async Task It_writes_files_log_lines_and_markers_through_no_planted_link_and_stays_in_step_after_a_failure()
+    {
+        Directory.CreateDirectory(Area);
+        var victim = Path.Combine(_root, "victim");
+        await File.WriteAllTextAsync(victim, "untouched", TestContext.Current.CancellationToken);
+        File.CreateSymbolicLink(Path.Combine(Area, WalExtractor.LogName), victim);
+        File.CreateSymbolicLink(Path.Combine(Area, Segment + ".pgborg-part"), victim);
+        File.CreateSymbolicLink(Path.Combine(Area, WalExtractor.DoneName + ".tmp"), victim);
+        // where the next file's temporary copy goes, a directory: that write fails
+        Directory.CreateDirectory(Path.Combine(Area, "000000010000000000000008.pgborg-part", "x"));
+
+        using var toAgent = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var fromAgent = new AnonymousPipeServerStream(PipeDirection.In);
+        using var agentIn = new AnonymousPipeClientStream(PipeDirection.In, toAgent.ClientSafePipeHandle);
+        using var agentOut = new AnonymousPipeClientStream(PipeDirection.Out, fromAgent.ClientSafePipeHandle);
+        var agent = Task.Run(() => WalAreaAgent.RunAsync(Area, agentIn, agentOut, TextWriter.Null, CancellationToken.None));
+        using var answers = new StreamReader(fromAgent, Encoding.UTF8);
+        Assert.Equal(WalAreaAgent.Ready, await answers.ReadLineAsync(TestContext.Current.CancellationToken));
+
+        async Task<string?> Ask(string verb, string name, byte[] payload)
+        {
+            await toAgent.WriteAsync(new WalAreaFrame(verb, name, payload.Length).Header());
+            await toAgent.WriteAsync(payload);
+            await toAgent.FlushAsync();
+            return await answers.ReadLineAsync();
+        }
+
+        var wal = Enumerable.Range(0, 200_000).Select(i => (byte)i).ToArray();
+        Assert.Equal("ok", await Ask(WalAreaFrame.File, Segment, wal));
+        Assert.StartsWith("error", await Ask(WalAreaFrame.File, "000000010000000000000008", wal));
+        Assert.StartsWith("error", await Ask(WalAreaFrame.File, "../escape", wal));
+        Assert.Equal("ok", await Ask(WalAreaFrame.Log, "-", Encoding.UTF8.GetBytes("a line\n")));
+        Assert.Equal("ok", await Ask(WalAreaFrame.Mark, WalExtractor.DoneName, Encoding.UTF8.GetBytes("all WAL extracted\n")));
+        Assert.Equal("ok 0 1 0", await Ask(WalAreaFrame.State, "-", []));
+        Assert.Equal("ok " + Segment, await Ask(WalAreaFrame.Present, "-", []));
+        toAgent.Dispose();
+        Assert.Equal(0, await agent);
+
+        Assert.Equal(wal, await File.ReadAllBytesAsync(Path.Combine(Area, Segment), TestContext.Current.CancellationToken));
+        Assert.Equal("a line\n", await File.ReadAllTextAsync(Path.Combine(Area, WalExtractor.LogName), TestContext.Current.CancellationToken));
+        Assert.Equal("all WAL extracted\n", await File.ReadAllTextAsync(Path.Combine(Area, WalExtractor.DoneName), TestContext.Current.CancellationToken));
+        Assert.Equal("untouched", await File.ReadAllTextAsync(victim, TestContext.Current.CancellationToken));
+        Assert.False(File.Exists(Path.Combine(_root, "escape")));
+    }
+}
