@@ -108,6 +108,15 @@ internal static partial class Log
     [LoggerMessage(71, LogLevel.Warning, "{Problem}; extracting the WAL now instead")]
     public static partial void ExtractingWalNow(ILogger logger, string problem);
 
+    [LoggerMessage(74, LogLevel.Warning, "{Instance}: cycle {Cycle}'s spool does not get a history file of pg_wal: {Problem}")]
+    public static partial void HistoryFileSkipped(ILogger logger, string instance, string cycle, string problem);
+
+    [LoggerMessage(73, LogLevel.Warning, "the failed restore's temporary directories could not all be removed: {Problem}")]
+    public static partial void RestoreLeftovers(ILogger logger, string problem);
+
+    [LoggerMessage(72, LogLevel.Warning, "{Directory}, the service user's for the probe of the repository, could not be emptied as that user; left behind")]
+    public static partial void ProbeLeftBehind(ILogger logger, string directory);
+
     [LoggerMessage(37, LogLevel.Information, "{Instance}: removed {Count} restore point record(s) older than the oldest base")]
     public static partial void RestorePointsExpired(ILogger logger, string instance, int count);
 

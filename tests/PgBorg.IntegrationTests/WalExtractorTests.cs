@@ -209,6 +209,30 @@ public sealed class WalExtractorTests : IAsyncLifetime
         await PromotesWithEveryRowAsync(46301 + Environment.ProcessId % 190);
     }
 
+    [Fact(Timeout = 300_000)]
+    public async Task A_restore_refuses_a_staging_directory_someone_prepared_beside_the_target()
+    {
+        // the target's parent is the service user's (as /var/lib/postgresql/15 is on Debian): postgres prepares the
+        // directories the next minute's restores would extract into, each a link to a directory of its own
+        await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", _target.Path);
+        var bait = _target.Sub("bait");
+        var made = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", "/bin/mkdir", bait]);
+        Assert.True(made.ExitCode == 0, made.ToString());
+        var now = DateTimeOffset.UtcNow;
+        for (var s = 0; s < 120; s++)
+        {
+            var name = $"{Data}.pgborg-extract-{PgBorg.Naming.Stamp.Of(now.AddSeconds(s))}";
+            var link = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", "/bin/ln", "-s", bait, name]);
+            Assert.True(link.ExitCode == 0, link.ToString());
+        }
+
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 4, r.ToString());
+        Assert.Contains("already exists", r.Stderr);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(bait));
+        Assert.False(Directory.Exists(Data));
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task Resume_wal_refuses_what_it_cannot_resume()
     {

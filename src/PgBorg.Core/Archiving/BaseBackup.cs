@@ -54,6 +54,7 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
         var watch = Stopwatch.StartNew();
         Stamp.TryParse(cycle, out var cycleTime);
         var tablespaces = Tablespaces.Read(instance.DataDirectory);
+        Tablespaces.EnsureGenuine(instance.DataDirectory, tablespaces);
         // Borg's look-up of the chunker (a second or two) runs beside pg_backup_start's checkpoint; should it fail once
         // backup mode began, the caller's session ends backup mode when it closes
         var choosing = BaseChunker.ChooseAsync(repo, host, instance.Name, instance.DataDirectory, tablespaces,

@@ -279,7 +279,10 @@ public sealed class CycleManager
         // snapshots live under one stable name (Borg's files cache is keyed on the path): one an earlier base could
         // not release would make every later base fail until a restart
         await SnapshotTaker.CleanupLeftoversAsync(_instance.DataDirectory, Tablespaces.Read(_instance.DataDirectory).Select(t => t.Path), _log, ct).ConfigureAwait(false);
-        SpoolManager.Create(_instance, cycle);
+        foreach (var skipped in await SpoolManager.CreateAsync(_instance, cycle, ct).ConfigureAwait(false))
+        {
+            Log.HistoryFileSkipped(_log, _instance.Name, cycle, skipped);
+        }
         SpoolLimit.Apply(_instance, _settings.SpoolMaxSize);
         try
         {
@@ -361,11 +364,10 @@ public sealed class CycleManager
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         try
         {
-            await _gates.WithWalAsync(() =>
+            await _gates.WithWalAsync(async () =>
             {
                 SpoolManager.MarkClosing(_instance, cycle);
-                SpoolManager.Remove(_instance, cycle);
-                return Task.CompletedTask;
+                await SpoolManager.RemoveAsync(_instance, cycle, timeout.Token).ConfigureAwait(false);
             }, timeout.Token).ConfigureAwait(false);
             FaultInjection.Point("abandon-before-delete");
             // WAL the spool held is in the other spools too (every active spool receives every file)
@@ -397,7 +399,7 @@ public sealed class CycleManager
                 await Task.Delay(1000, ct).ConfigureAwait(false); // a wal-push that saw the spool open finishes
                 await _ingest.IngestAsync(cycle, ct).ConfigureAwait(false);
                 await _consolidation.ConsolidateAsync(cycle, ct, Heartbeat).ConfigureAwait(false);
-                SpoolManager.Remove(_instance, cycle);
+                await SpoolManager.RemoveAsync(_instance, cycle, ct).ConfigureAwait(false);
             }, ct).ConfigureAwait(false);
             Log.CycleRetired(_log, _instance.Name, cycle, current);
         }

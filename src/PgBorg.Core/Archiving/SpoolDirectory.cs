@@ -34,7 +34,9 @@ public static partial class SpoolDirectory
         {
             return [];
         }
+        // real directories only: the spool root is the service user's, and a link there is not a spool of ours
         return Directory.GetDirectories(root)
+            .Where(d => Processes.FileOwner.OfEntry(d) is { IsDirectory: true })
             .Select(Path.GetFileName)
             .OfType<string>()
             .Where(n => CycleName().IsMatch(n))
@@ -53,11 +55,12 @@ public static partial class SpoolDirectory
     public static IReadOnlyList<string> Files(string dataDirectory, string cycle)
     {
         var dir = CycleDirectory(dataDirectory, cycle);
-        if (!Directory.Exists(dir))
+        if (Processes.FileOwner.OfEntry(dir) is not { IsDirectory: true })
         {
             return [];
         }
         return Directory.GetFiles(dir)
+            .Where(IsRegularFile)
             .Select(Path.GetFileName)
             .OfType<string>()
             .Where(n => WalFileName.Classify(n) is not null)
@@ -72,10 +75,36 @@ public static partial class SpoolDirectory
     public static IReadOnlyList<string> StoredFiles(string dataDirectory, string cycle)
     {
         var dir = StoredDirectory(dataDirectory, cycle);
-        return Directory.Exists(dir)
-            ? Directory.GetFiles(dir).Select(Path.GetFileName).OfType<string>().Where(n => WalFileName.Classify(n) is not null).Order(StringComparer.Ordinal).ToList()
+        // a real directory only: through a link, root would archive and then delete files elsewhere
+        return Processes.FileOwner.OfEntry(dir) is { IsDirectory: true }
+            ? Directory.GetFiles(dir).Where(IsRegularFile).Select(Path.GetFileName).OfType<string>().Where(n => WalFileName.Classify(n) is not null)
+                .Order(StringComparer.Ordinal).ToList()
             : [];
     }
+
+    /// <summary>
+    /// A spool's <c>.stored/</c>, made (the service user's, 0700) where it is missing, and made anew where something
+    /// else than a directory is in its place: files are renamed into it by root, never through a link.
+    /// </summary>
+    public static string EnsureStoredDirectory(string dataDirectory, string cycle, Processes.OsUser owner)
+    {
+        var stored = StoredDirectory(dataDirectory, cycle);
+        var facts = Processes.FileOwner.OfEntry(stored);
+        if (facts is { IsDirectory: true })
+        {
+            return stored;
+        }
+        if (facts is not null)
+        {
+            File.Delete(stored);
+        }
+        Directory.CreateDirectory(stored, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        owner.Own(stored);
+        return stored;
+    }
+
+    /// <summary>A regular file, not a link to one: spooled WAL is written by wal-push, never linked.</summary>
+    private static bool IsRegularFile(string path) => Processes.FileOwner.OfEntry(path) is { IsRegularFile: true };
 
     public static bool IsCycleName(string name) => CycleName().IsMatch(name) && Stamp.TryParse(name, out _);
 }

@@ -34,7 +34,16 @@ public static class SpoolLimit
             return;
         }
         var text = limit.Value.ToString(CultureInfo.InvariantCulture);
-        if (!File.Exists(path) || File.ReadAllText(path).Trim() != text)
+        string? current;
+        try
+        {
+            current = Processes.ForeignFile.ReadAllText(path).Trim();
+        }
+        catch (IOException)
+        {
+            current = null; // missing, or something else than our file: replaced below
+        }
+        if (current != text)
         {
             // 0644: wal-push runs as the service user and must read what root wrote
             AtomicFile.Write(path, text + "\n", UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
@@ -47,7 +56,7 @@ public static class SpoolLimit
         var path = Path.Combine(SpoolDirectory.RootFor(dataDirectory), LimitFile);
         try
         {
-            return long.TryParse(File.ReadAllText(path).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit > 0 ? limit : null;
+            return long.TryParse(Processes.ForeignFile.ReadAllText(path).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit > 0 ? limit : null;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -77,9 +86,9 @@ public static class SpoolLimit
     {
         try
         {
-            return File.ReadAllText(Path.Combine(SpoolDirectory.CycleDirectory(dataDirectory, cycle), DroppedMarker)).Trim() is { Length: > 0 } f ? f : null;
+            return Processes.ForeignFile.ReadAllText(Path.Combine(SpoolDirectory.CycleDirectory(dataDirectory, cycle), DroppedMarker)).Trim() is { Length: > 0 } f ? f : null;
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (IOException)
         {
             return null;
         }

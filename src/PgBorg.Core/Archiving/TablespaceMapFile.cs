@@ -57,11 +57,14 @@ public sealed class TablespaceMapFile
         }
         try
         {
-            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None))
+            // the data directory is the service user's: whatever is at the name goes (a link is removed, not
+            // followed), and the file is made anew, never opened through something planted there
+            File.Delete(path);
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+            using (var file = new FileStream(path, create))
             {
                 file.Write(Encoding.UTF8.GetBytes(expected));
             }
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             owner.Own(path);
             return new TablespaceMapFile(expected, path);
         }

@@ -122,7 +122,7 @@ public static class WalFileCheck
     {
         try
         {
-            using var f = new FileStream(Path.Combine(dataDirectory, "global", "pg_control"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+            using var f = Processes.ForeignFile.OpenRead(Path.Combine(dataDirectory, "global", "pg_control"), 1);
             Span<byte> b = stackalloc byte[8];
             f.ReadExactly(b);
             return BinaryPrimitives.ReadUInt64LittleEndian(b);

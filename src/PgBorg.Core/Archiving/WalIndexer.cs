@@ -52,7 +52,7 @@ public sealed partial class WalIndexer(PgInstance instance, ILogger log)
     /// <summary>SHA-256 read as a stream (a segment is never held in memory).</summary>
     internal static (long Size, string Sha256) Checksum(string path)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        using var stream = Processes.ForeignFile.OpenRead(path, 1 << 20);
         return (stream.Length, Convert.ToHexStringLower(SHA256.HashData(stream)));
     }
 

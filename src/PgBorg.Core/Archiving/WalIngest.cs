@@ -24,7 +24,6 @@ public sealed class WalIngest(BorgRepository walRepo, string host, PgInstance in
     public async Task<IReadOnlyList<Batch>> IngestAsync(string cycle, CancellationToken ct)
     {
         var dir = SpoolDirectory.CycleDirectory(instance.DataDirectory, cycle);
-        var stored = SpoolDirectory.StoredDirectory(instance.DataDirectory, cycle);
         var files = SpoolDirectory.Files(instance.DataDirectory, cycle);
         var done = new List<Batch>();
         var indexer = new WalIndexer(instance, log);
@@ -63,7 +62,7 @@ public sealed class WalIngest(BorgRepository walRepo, string host, PgInstance in
                 FaultInjection.Point("ingest-after-create");
             }
             book.AddWal(cycle, new WalBatch(name, metadata), compressed);
-            MoveToStored(dir, stored, batch);
+            MoveToStored(cycle, dir, batch);
             Log.WalIngested(log, instance.Name, batch.Count, batch[0], batch[^1], name);
             done.Add(new Batch(name, metadata, compressed));
         }
@@ -102,16 +101,12 @@ public sealed class WalIngest(BorgRepository walRepo, string host, PgInstance in
     /// The batch's files are in Borg: into <c>.stored/</c> (a rename in the same directory tree), where they wait for
     /// their window's consolidation. The directory is fsynced so that a crash does not bring them back as new WAL.
     /// </summary>
-    private void MoveToStored(string dir, string stored, IReadOnlyList<string> batch)
+    private void MoveToStored(string cycle, string dir, IReadOnlyList<string> batch)
     {
-        if (!Directory.Exists(stored))
-        {
-            Directory.CreateDirectory(stored, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            instance.User.Own(stored);
-        }
+        var stored = SpoolDirectory.EnsureStoredDirectory(instance.DataDirectory, cycle, instance.User);
         foreach (var f in batch)
         {
-            File.Move(Path.Combine(dir, f), Path.Combine(stored, f), overwrite: true);
+            Processes.Native.Rename(Path.Combine(dir, f), Path.Combine(stored, f));
         }
         Processes.Durability.FsyncDirectory(stored);
         Processes.Durability.FsyncDirectory(dir);

@@ -93,7 +93,7 @@ internal static class WalRecordBytes
                     {
                         return null;
                     }
-                    file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
+                    file = Processes.ForeignFile.OpenRead(path);
                     openSegment = segment;
                     // xlp_xlog_blcksz of the segment's long page header
                     file.Position = 36;

@@ -134,7 +134,7 @@ public static partial class InstanceCatalog
     {
         try
         {
-            var text = File.ReadAllText(Path.Combine(dataDirectory, "PG_VERSION")).Trim();
+            var text = Processes.ForeignFile.ReadAllText(Path.Combine(dataDirectory, "PG_VERSION")).Trim();
             return int.TryParse(text.Split('.')[0], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

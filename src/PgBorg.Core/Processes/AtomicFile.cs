@@ -9,16 +9,18 @@ public static class AtomicFile
     public static void Write(string path, string text, UnixFileMode? mode = null)
     {
         var directory = Path.GetDirectoryName(path)!;
-        // ends in .tmp: node exporter reads only *.prom, and a leftover of a killed writer is recognisable
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        // ends in .tmp: node exporter reads only *.prom, and a leftover of a killed writer is recognisable. A name
+        // nobody can guess, made anew (O_EXCL): the directory may be another user's (a spool), who could otherwise
+        // put a link where the temporary file goes
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
         {
             file.Write(Encoding.UTF8.GetBytes(text));
+            if (mode is { } m)
+            {
+                File.SetUnixFileMode(file.SafeFileHandle, m);
+            }
             file.Flush(flushToDisk: true);
-        }
-        if (mode is { } m)
-        {
-            File.SetUnixFileMode(temporary, m);
         }
         File.Move(temporary, path, overwrite: true);
         Durability.FsyncDirectory(directory);

@@ -32,6 +32,22 @@ internal static partial class Native
         _ = dup2(fd, 2);
     }
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8, EntryPoint = "rename")]
+    private static partial int rename(string oldPath, string newPath);
+
+    /// <summary>
+    /// rename(2), replacing what is at <paramref name="to"/>. Never a copy: File.Move falls back to copying when the
+    /// two are on different filesystems, and a root process copying into a directory the service user can swap for a
+    /// link would write a root-owned file wherever that link points.
+    /// </summary>
+    public static void Rename(string from, string to)
+    {
+        if (rename(from, to) != 0)
+        {
+            throw new IOException($"cannot rename {from} to {to}: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int lchown(string path, uint owner, uint group);
 

@@ -20,22 +20,53 @@ public sealed record RestoreCredentials(
 
     public static string DirectoryFor(string targetDirectory) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(targetDirectory)) + DirectorySuffix;
 
-    /// <summary>Writes the file (creating its directory afresh, owner-only); returns its path.</summary>
+    private const string FileName = "credentials.json";
+
+    /// <summary>
+    /// Writes the file (creating its directory afresh, owner-only); returns its path. The directory is next to the
+    /// data directory, whose parent may be the service user's: it is made and written through a handle
+    /// (<see cref="Processes.DirectoryAnchor"/>), so no link put there leads root's write elsewhere.
+    /// </summary>
     public string Write(string directory, Processes.OsUser owner)
     {
-        if (Directory.Exists(directory))
-        {
-            Directory.Delete(directory, recursive: true); // a leftover of an earlier restore to the same place
-        }
-        Directory.CreateDirectory(directory, OwnerOnlyDirectory);
-        var path = Path.Combine(directory, "credentials.json");
+        RemoveDirectory(directory); // a leftover of an earlier restore to the same place
+        using var anchor = Processes.DirectoryAnchor.Create(directory);
+        var path = Path.Combine(anchor.Path, FileName);
         using (var file = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnly }))
         {
             JsonSerializer.Serialize(file, this, RestoreJsonContext.Default.RestoreCredentials);
         }
         owner.Own(path);
-        owner.Own(directory);
-        return path;
+        owner.Own(anchor.Path + "/.");
+        return Path.Combine(directory, FileName);
+    }
+
+    /// <summary>
+    /// Removes a credentials directory (a leftover, or that of a restore that failed): its file and itself, never
+    /// following a link: a link in its place is removed, not what it points to.
+    /// </summary>
+    /// <exception cref="IOException">It holds more than the credentials file.</exception>
+    public static void RemoveDirectory(string directory)
+    {
+        switch (Processes.FileOwner.OfEntry(directory))
+        {
+            case null:
+                return;
+            case { IsDirectory: false }:
+                File.Delete(directory);
+                return;
+            default:
+                File.Delete(Path.Combine(directory, FileName));
+                try
+                {
+                    Directory.Delete(directory);
+                }
+                catch (IOException e)
+                {
+                    throw new IOException($"{directory} holds more than pgborg put there; look at it and remove it ({e.Message})", e);
+                }
+                return;
+        }
     }
 
     public static RestoreCredentials Read(string path) =>

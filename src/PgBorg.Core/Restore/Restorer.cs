@@ -19,7 +19,9 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
 {
     /// <param name="Standby">Set up a standby that follows <paramref name="Standby"/>'s source in the archive
     /// (standby.signal, no target) instead of a recovery that ends.</param>
-    public sealed record Options(string TargetDirectory, IReadOnlyDictionary<uint, string> TablespaceMap, string WalFetchBinary, ArchiveSource? Standby = null);
+    /// <param name="FilesIfMissing">Files (name, text) written into the data directory, 0600, where the base has none.</param>
+    public sealed record Options(string TargetDirectory, IReadOnlyDictionary<uint, string> TablespaceMap, string WalFetchBinary, ArchiveSource? Standby = null,
+        IReadOnlyDictionary<string, string>? FilesIfMissing = null);
 
     /// <summary>Gets the bytes of the base and its tablespaces as Borg extracts them (an operator's progress display).</summary>
     public IProgress<BorgTransfer>? Transfer { get; init; }
@@ -29,27 +31,25 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
         var target = Path.GetFullPath(options.TargetDirectory);
         RefuseUnsafe(target, plan, options);
         var stamp = Stamp.Of(DateTimeOffset.UtcNow);
-        var staging = $"{target}.pgborg-extract-{stamp}";
-        var tablespaceStaging = plan.Base.Tablespaces.ToDictionary(t => t.Oid, t => $"{Location(t, options)}.pgborg-extract-{stamp}");
-        var created = new List<string> { staging };
-        created.AddRange(tablespaceStaging.Values);
-        var area = RestoreContext.AreaFor(staging);
         var credentialsDirectory = RestoreCredentials.DirectoryFor(target);
+        var anchors = new List<DirectoryAnchor>();
+        var moved = new HashSet<DirectoryAnchor>();
         WalAccess access;
         RestoreContext context;
         try
         {
-            foreach (var dir in created)
-            {
-                Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
+            // made afresh next to where they go, and worked in only through the handle root holds: the parent may be
+            // the service user's, who could otherwise swap a directory for a link while root's Borg writes in it.
+            // They stay root's (0700) until complete, so nobody can plant anything inside either; then chown -R.
+            var staging = Anchor(anchors, $"{target}.pgborg-extract-{stamp}");
+            var tablespaceStaging = plan.Base.Tablespaces.ToDictionary(t => t.Oid, t => Anchor(anchors, $"{Location(t, options)}.pgborg-extract-{stamp}"));
             var workers = ParallelExtract.Workers;
-            // the staging directories stay root's (0700) until complete, so nobody can plant anything where root's Borg
-            // processes write; then chown -R. The probe as the service user runs while the base is extracted.
+            var area = RestoreContext.AreaFor(staging.Path);
             Directory.CreateDirectory(area, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            // the probe as the service user runs while the base is extracted
             var probe = ServiceUserAccess.ProbeAsync(repos, instance.User, plan, options.Standby is not null, log, ct);
             using var extracted = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var flusher = Durability.FlushWhileAsync(created, extracted.Token);
+            var flusher = Durability.FlushWhileAsync(anchors.Select(a => a.Path).ToList(), extracted.Token);
             try
             {
                 await ExtractBaseAsync(plan, staging, tablespaceStaging, workers, ct).ConfigureAwait(false);
@@ -73,30 +73,52 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
                     + $"once that user's pgcad writes to it, the standby's wal-fetch may not read it; reach it through borg serve, or run pgcad as {instance.User.Name}").ConfigureAwait(false);
             }
             context = await PrepareWalAsync(plan, area, credentialsDirectory, access.FromBorg, options.Standby, ct).ConfigureAwait(false);
-            WriteRecoveryFiles(staging, plan, options);
-            await OwnAsync([staging, .. tablespaceStaging.Values], ct).ConfigureAwait(false);
-            foreach (var dir in created)
+            WriteRecoveryFiles(staging.Path, plan, options);
+            foreach (var (name, text) in options.FilesIfMissing ?? new Dictionary<string, string>())
             {
-                Durability.SyncFilesystem(dir);
+                var path = Path.Combine(staging.Path, name);
+                if (!File.Exists(path))
+                {
+                    File.WriteAllText(path, text);
+                    File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+            }
+            // "/." so that chown walks the directory the handle reaches, not the /proc link itself
+            await OwnAsync(anchors.Select(a => a.Path + "/."), ct).ConfigureAwait(false);
+            foreach (var anchor in anchors)
+            {
+                Durability.SyncFilesystem(anchor.Path);
             }
 
             foreach (var ts in plan.Base.Tablespaces)
             {
-                MoveIntoPlace(tablespaceStaging[ts.Oid], Location(ts, options));
+                MoveIntoPlace(tablespaceStaging[ts.Oid], Location(ts, options), moved);
             }
-            MoveIntoPlace(staging, target);
-            foreach (var moved in plan.Base.Tablespaces.Select(ts => Location(ts, options)).Append(target))
+            MoveIntoPlace(staging, target, moved);
+            foreach (var place in plan.Base.Tablespaces.Select(ts => Location(ts, options)).Append(target))
             {
-                Durability.FsyncDirectory(Path.GetDirectoryName(moved)!);
+                Durability.FsyncDirectory(Path.GetDirectoryName(place)!);
             }
         }
         catch
         {
-            foreach (var dir in created.Append(credentialsDirectory).Where(Directory.Exists))
+            try
             {
-                Directory.Delete(dir, recursive: true);
+                foreach (var anchor in anchors.Where(a => !moved.Contains(a)))
+                {
+                    RemoveAnchored(anchor);
+                }
+                RestoreCredentials.RemoveDirectory(credentialsDirectory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.RestoreLeftovers(log, e.Message);
             }
             throw;
+        }
+        finally
+        {
+            anchors.ForEach(a => a.Dispose());
         }
         if (plan.Cycle.WalBatches.Count > 0)
         {
@@ -138,15 +160,17 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
         }
     }
 
-    private async Task ExtractBaseAsync(RestorePlan plan, string staging, IReadOnlyDictionary<uint, string> tablespaceStaging, int workers, CancellationToken ct)
+    private async Task ExtractBaseAsync(RestorePlan plan, DirectoryAnchor staging, IReadOnlyDictionary<uint, DirectoryAnchor> tablespaceStaging, int workers,
+        CancellationToken ct)
     {
-        await output.WriteLineAsync($"extracting base {plan.Cycle.BaseArchive} into {staging}{HowSplit(workers, plan.Base.ExtractHints)}").ConfigureAwait(false);
-        await ParallelExtract.RunAsync(repos.Archive, plan.Cycle.BaseArchive!, staging, workers, ct, plan.Base.ExtractHints, Transfer).ConfigureAwait(false);
+        await output.WriteLineAsync($"extracting base {plan.Cycle.BaseArchive} into {staging.Name}{HowSplit(workers, plan.Base.ExtractHints)}").ConfigureAwait(false);
+        await ParallelExtract.RunAsync(repos.Archive, plan.Cycle.BaseArchive!, staging.Path, workers, ct, plan.Base.ExtractHints, Transfer).ConfigureAwait(false);
         foreach (var ts in plan.Base.Tablespaces)
         {
             var archive = plan.Cycle.TablespaceArchives.Single(a => a.Contains($"~{ArchiveName.TablespaceKind}~{ts.Oid}~", StringComparison.Ordinal));
-            await output.WriteLineAsync($"extracting tablespace {ts.Oid} into {tablespaceStaging[ts.Oid]}{HowSplit(workers, ts.ExtractHints)}").ConfigureAwait(false);
-            await ParallelExtract.RunAsync(repos.Archive, archive, tablespaceStaging[ts.Oid], workers, ct, ts.ExtractHints, Transfer).ConfigureAwait(false);
+            var into = tablespaceStaging[ts.Oid];
+            await output.WriteLineAsync($"extracting tablespace {ts.Oid} into {into.Name}{HowSplit(workers, ts.ExtractHints)}").ConfigureAwait(false);
+            await ParallelExtract.RunAsync(repos.Archive, archive, into.Path, workers, ct, ts.ExtractHints, Transfer).ConfigureAwait(false);
         }
     }
 
@@ -281,13 +305,50 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
         }
     }
 
-    private static void MoveIntoPlace(string staging, string target)
+    private static DirectoryAnchor Anchor(List<DirectoryAnchor> anchors, string path)
     {
+        var anchor = DirectoryAnchor.Create(path);
+        anchors.Add(anchor);
+        return anchor;
+    }
+
+    /// <summary>Renames the staging directory into place, and makes sure what moved is the directory restored into.</summary>
+    private static void MoveIntoPlace(DirectoryAnchor staging, string target, HashSet<DirectoryAnchor> moved)
+    {
+        File.SetUnixFileMode(staging.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (Directory.Exists(target))
         {
             Directory.Delete(target); // empty: checked before anything was extracted
         }
-        Directory.Move(staging, target);
-        File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.Move(staging.Name, target);
+        moved.Add(staging);
+        if (!staging.IsAt(target))
+        {
+            throw new UnsafeException($"{staging.Name} was replaced while the restore worked in it: {target} now holds something else, "
+                + "which did not come from the archive; remove it");
+        }
+    }
+
+    /// <summary>
+    /// After a failure: empties the staging directory through its handle (links in it are removed, not followed) and
+    /// removes its name if that still is this directory.
+    /// </summary>
+    private static void RemoveAnchored(DirectoryAnchor staging)
+    {
+        foreach (var entry in new DirectoryInfo(staging.Path).EnumerateFileSystemInfos())
+        {
+            if (entry is DirectoryInfo dir && dir.LinkTarget is null)
+            {
+                dir.Delete(recursive: true);
+            }
+            else
+            {
+                entry.Delete();
+            }
+        }
+        if (staging.IsAt(staging.Name))
+        {
+            Directory.Delete(staging.Name);
+        }
     }
 }

@@ -72,7 +72,13 @@ public static class ServiceUserAccess
         }
         finally
         {
-            Directory.Delete(probe, recursive: true);
+            // emptied by its owner: root walking a tree another user can change could be led elsewhere by a link
+            var empty = new ProcessSpec("/bin/rm", ["-rf", "--", probe]) { RunAs = user, WorkingDirectory = "/" };
+            await ChildProcess.RunAsync(empty, CancellationToken.None).ConfigureAwait(false);
+            if (Directory.Exists(probe))
+            {
+                Log.ProbeLeftBehind(log, probe);
+            }
         }
     }
 

@@ -15,6 +15,27 @@ public static class Tablespaces
         return Links(dataDirectory).Select(l => new TablespaceLocation(l.Oid, Path.GetFullPath(l.Target, dir))).OrderBy(t => t.Oid).ToList();
     }
 
+    /// <summary>
+    /// Refuses to archive a tablespace that is not one: pg_tblspc is the service user's, and whoever runs as that user
+    /// can add a link there to any directory (root's home, /etc) for root's Borg to read. A tablespace's directory
+    /// belongs to the data directory's owner and holds PostgreSQL's <c>PG_*</c> directory.
+    /// </summary>
+    /// <exception cref="IOException">A link points elsewhere.</exception>
+    public static void EnsureGenuine(string dataDirectory, IReadOnlyList<TablespaceLocation> tablespaces)
+    {
+        var owner = Processes.FileOwner.Of(dataDirectory);
+        foreach (var ts in tablespaces)
+        {
+            var genuine = Directory.Exists(ts.Path) && Processes.FileOwner.Of(ts.Path) == owner
+                && Directory.EnumerateDirectories(ts.Path, "PG_*").Any();
+            if (!genuine)
+            {
+                throw new IOException($"pg_tblspc/{ts.Oid} points to {ts.Path}, which is not a tablespace of this data directory "
+                    + "(not a directory of its owner's, or without PostgreSQL's PG_* directory in it): refusing to archive it");
+            }
+        }
+    }
+
     /// <summary>The same symlinks with their targets as written (possibly relative), in directory order, as pg_backup_start reads them.</summary>
     public static IReadOnlyList<(uint Oid, string Target)> Links(string dataDirectory)
     {

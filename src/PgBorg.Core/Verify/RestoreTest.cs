@@ -38,20 +38,22 @@ public sealed class RestoreTest(ArchiveRepositories repos, PgInstance instance, 
         ScratchServer? server = null;
         var clock = Stopwatch.StartNew();
         double? restoreSeconds = null, replaySeconds = null;
+        // root's own, made afresh (a directory someone prepared in /var/tmp is refused), searchable by the service
+        // user: the restore works in it as in a data directory's parent that nobody else can write to
+        DirectoryAnchor? made = null;
         try
         {
+            made = DirectoryAnchor.Create(scratch);
+            File.SetUnixFileMode(made.Path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+            Directory.CreateDirectory(run, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            instance.User.Own(run);
             var plan = RestorePlanner.Plan([cycle], [], RestoreTarget.Latest, "promote", $"{binary} wal-fetch %f %p");
-            foreach (var dir in new[] { scratch, run })
-            {
-                Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                instance.User.Own(dir);
-            }
             Log.VerifyRestoring(log, instance.Name, cycle.Stamp, scratch);
             var tablespaces = plan.Base.Tablespaces.ToDictionary(t => t.Oid,
                 t => Path.Combine(scratch, string.Create(CultureInfo.InvariantCulture, $"tablespace-{t.Oid}")));
             await new Restorer(repos, instance, log, TextWriter.Null)
-                .RestoreAsync(plan, new Restorer.Options(data, tablespaces, binary), ct).ConfigureAwait(false);
-            ScratchServer.EnsureConfiguration(data, instance.User);
+                .RestoreAsync(plan, new Restorer.Options(data, tablespaces, binary, FilesIfMissing: ScratchServer.Configuration), ct).ConfigureAwait(false);
             restoreSeconds = clock.Elapsed.TotalSeconds;
             server = new ScratchServer(instance, data, run);
             clock.Restart();
@@ -85,7 +87,11 @@ public sealed class RestoreTest(ArchiveRepositories repos, PgInstance instance, 
         }
         finally
         {
-            await CleanUpAsync(server, data, scratch).ConfigureAwait(false);
+            if (made is not null)
+            {
+                await CleanUpAsync(server, data, scratch).ConfigureAwait(false);
+                made.Dispose();
+            }
         }
 
         RestoreTestResult Failed(string why, string? replayed = null, string? restoredTo = null) =>
@@ -131,10 +137,16 @@ public sealed class RestoreTest(ArchiveRepositories repos, PgInstance instance, 
                 };
                 await ChildProcess.RunAsync(end, CancellationToken.None).ConfigureAwait(false);
             }
-            if (Directory.Exists(scratch))
+            // what the service user owns in it is emptied by that user: root walking a tree another user can change
+            // could be led elsewhere by a link. Root then removes the emptied directories and its own.
+            var owned = Directory.EnumerateDirectories(scratch).ToList();
+            var empty = new ProcessSpec("/bin/rm", ["-rf", "--", .. owned.Select(d => d + "/")]) { RunAs = instance.User, WorkingDirectory = "/" };
+            await ChildProcess.RunAsync(empty, CancellationToken.None).ConfigureAwait(false);
+            foreach (var dir in owned.Where(Directory.Exists))
             {
-                Directory.Delete(scratch, recursive: true);
+                Directory.Delete(dir);
             }
+            Directory.Delete(scratch);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Processes.ProcessFailedException)
         {

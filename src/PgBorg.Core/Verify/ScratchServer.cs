@@ -24,19 +24,12 @@ internal sealed class ScratchServer(PgInstance instance, string dataDirectory, s
     /// A data directory restored from a Debian cluster has its configuration in /etc/postgresql, not beside the data:
     /// the copy gets an empty postgresql.conf (built-in defaults) and peer authentication on its socket only.
     /// </summary>
-    public static void EnsureConfiguration(string dataDirectory, OsUser user)
+    public static readonly IReadOnlyDictionary<string, string> Configuration = new Dictionary<string, string>
     {
-        foreach (var (name, text) in new[] { ("postgresql.conf", ""), ("pg_hba.conf", "local all all peer\n"), ("pg_ident.conf", "") })
-        {
-            var path = Path.Combine(dataDirectory, name);
-            if (!File.Exists(path))
-            {
-                File.WriteAllText(path, text);
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                user.Own(path);
-            }
-        }
-    }
+        ["postgresql.conf"] = "",
+        ["pg_hba.conf"] = "local all all peer\n",
+        ["pg_ident.conf"] = "",
+    };
 
     public async Task StartAsync(CancellationToken ct)
     {

@@ -1,0 +1,96 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace PgBorg.Processes;
+
+/// <summary>
+/// A directory root made afresh and holds open, in a parent another user may write to (the data directory's parent
+/// is the service user's on Debian). That user could rename the directory and put a link to one of root's own in its
+/// place; so root works in it only through <see cref="Path"/>, <c>/proc/PID/fd/N</c>, which reaches the directory
+/// it made whatever happens to its name, and checks with <see cref="IsAt"/> that a rename moved that directory.
+/// </summary>
+public sealed partial class DirectoryAnchor : IDisposable
+{
+    private const int O_RDONLY = 0;
+    private const int O_DIRECTORY = 0x10000;
+    private const int O_NOFOLLOW = 0x20000;
+    private const int O_CLOEXEC = 0x80000;
+    private const int AtFdCwd = -100;
+    private const int AtEmptyPath = 0x1000;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const uint StatxBasics = 0x7ff;
+    private const int EEXIST = 17;
+
+    private readonly int _fd;
+    private readonly (ulong Inode, uint Major, uint Minor) _identity;
+
+    private DirectoryAnchor(string name, int fd, (ulong, uint, uint) identity)
+    {
+        Name = name;
+        _fd = fd;
+        _identity = identity;
+        Path = string.Create(CultureInfo.InvariantCulture, $"/proc/{Environment.ProcessId}/fd/{fd}");
+    }
+
+    /// <summary>The path the directory was made at.</summary>
+    public string Name { get; }
+
+    /// <summary>The directory itself, for this process and the children it starts.</summary>
+    public string Path { get; }
+
+    /// <summary>
+    /// Makes <paramref name="path"/> (0700) and holds it open. Refuses a path where anything already is: a directory
+    /// someone prepared there would be theirs to change while root writes in it.
+    /// </summary>
+    /// <exception cref="UnsafeException">Something is already there.</exception>
+    public static DirectoryAnchor Create(string path)
+    {
+        if (mkdir(path, 0x1c0) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw errno == EEXIST
+                ? new UnsafeException($"{path} already exists: an interrupted restore left it, or someone else made it; look at it, remove it and try again")
+                : new IOException($"cannot create {path}: errno {errno}");
+        }
+        var fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+        {
+            throw new UnsafeException($"{path} was replaced as soon as it was made (errno {Marshal.GetLastPInvokeError()}): refusing to work in it");
+        }
+        var facts = Stat(fd, "", AtEmptyPath);
+        if (facts is not { } f || f.Uid != Native.geteuid() || (f.Mode & 0x3f) != 0)
+        {
+            _ = close(fd);
+            throw new UnsafeException($"{path} was replaced as soon as it was made: refusing to work in it");
+        }
+        return new DirectoryAnchor(path, fd, (f.Inode, f.Major, f.Minor));
+    }
+
+    /// <summary>Whether <paramref name="path"/> (not followed if a link) is this directory.</summary>
+    public bool IsAt(string path) =>
+        Stat(AtFdCwd, path, AtSymlinkNoFollow) is { } f && (f.Inode, f.Major, f.Minor) == _identity;
+
+    public void Dispose() => _ = close(_fd);
+
+    private static (ulong Inode, uint Major, uint Minor, uint Uid, int Mode)? Stat(int dirfd, string path, int flags)
+    {
+        Span<byte> buf = stackalloc byte[256];
+        if (Native.statx(dirfd, path, flags, StatxBasics, buf) != 0)
+        {
+            return null;
+        }
+        return (BinaryPrimitives.ReadUInt64LittleEndian(buf[32..]), BinaryPrimitives.ReadUInt32LittleEndian(buf[136..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(buf[140..]), BinaryPrimitives.ReadUInt32LittleEndian(buf[20..]),
+            BinaryPrimitives.ReadUInt16LittleEndian(buf[28..]));
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mkdir(string path, uint mode);
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
+}
