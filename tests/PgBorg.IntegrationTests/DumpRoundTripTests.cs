@@ -141,6 +141,11 @@ public sealed class DumpRoundTripTests(DumpedClusterFixture f) : IClassFixture<D
         var restore = await f.Sandbox.PgBorgAsync(["extract", "my-db", "--", "pg_restore", "-L", "list-file", "-c", "-d", "my-db"], null, work.Path, program: pgdumprestore);
         Assert.True(restore.ExitCode == 0, restore.ToString());
         Assert.Equal(before, await f.Cluster.SqlAsync(DumpedClusterFixture.Checksum, "my-db"));
+
+        // any other command gets no capability from there: it might run what the service user wrote (~/.psqlrc)
+        var other = await f.Sandbox.PgBorgAsync(["extract", "my-db", "--", "/bin/grep", "^CapAmb", "/proc/self/status"], null, work.Path, program: pgdumprestore);
+        Assert.True(other.ExitCode == 0, other.ToString());
+        Assert.Equal("CapAmb:\t0000000000000000", other.Stdout.Trim());
     }
 
     [Fact(Timeout = 120_000)]

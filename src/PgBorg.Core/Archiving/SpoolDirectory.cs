@@ -103,8 +103,12 @@ public static partial class SpoolDirectory
         return stored;
     }
 
-    /// <summary>A regular file, not a link to one: spooled WAL is written by wal-push, never linked.</summary>
-    private static bool IsRegularFile(string path) => Processes.FileOwner.OfEntry(path) is { IsRegularFile: true };
+    /// <summary>
+    /// A regular file, not a link to one, of the spool's owner: spooled WAL is written by wal-push, never linked (a
+    /// hard link to one of root's files, where the kernel allows one, belongs to root).
+    /// </summary>
+    private static bool IsRegularFile(string path) =>
+        Processes.FileOwner.OfEntry(path) is { IsRegularFile: true } facts && facts.Uid == Processes.FileOwner.OfEntry(Path.GetDirectoryName(path)!)?.Uid;
 
     public static bool IsCycleName(string name) => CycleName().IsMatch(name) && Stamp.TryParse(name, out _);
 }

@@ -102,12 +102,15 @@ public static class SpoolManager
             case null:
                 return;
             case { IsDirectory: true, Uid: 0 } when OsUser.IsRoot:
-                // root's own, made by a pgcad killed before it gave it away: only root can empty it, and only root
-                // can change anything in it
-                Directory.Delete(path, recursive: true);
+                // root's own, made by a pgcad killed before it gave it away: only root can empty it. GNU rm, which
+                // never follows a link put in place of a directory on its way
+                var own = new ProcessSpec("/bin/rm", ["-rf", "--one-file-system", "--", path]) { WorkingDirectory = "/" };
+                (await ChildProcess.RunAsync(own, CancellationToken.None).ConfigureAwait(false)).EnsureSuccess();
                 return;
         }
         var spec = new ProcessSpec("/bin/rm", ["-rf", "--", path]) { RunAs = instance.User, WorkingDirectory = "/" };
-        (await ChildProcess.RunAsync(spec, ct).ConfigureAwait(false)).EnsureSuccess();
+        // not cancelled halfway: a spool whose .closing went first would look open to wal-push again
+        ct.ThrowIfCancellationRequested();
+        (await ChildProcess.RunAsync(spec, CancellationToken.None).ConfigureAwait(false)).EnsureSuccess();
     }
 }

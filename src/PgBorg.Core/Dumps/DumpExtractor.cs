@@ -35,7 +35,9 @@ public static class DumpExtractor
             RunAs = instance.User,
             Environment = instance.ChildEnvironment(),
             WorkingDirectory = cwd,
-            KeepReadAccess = OsUser.IsRoot && instance.User.Uid != 0 && !CanSearch(cwd, instance.User),
+            // pg_restore only: it runs nothing of the service user's. psql, say, runs that user's ~/.psqlrc, whose
+            // commands would get the same access to every file on the host
+            KeepReadAccess = OsUser.IsRoot && instance.User.Uid != 0 && !CanSearch(cwd, instance.User) && Path.GetFileName(program) == "pg_restore",
         };
         await using var extract = repo.StartExtractToStdout(entry.ArchiveName, transfer);
         await using var consumer = ChildProcess.Start(spec, stdin: true, inheritOutput: true);

@@ -46,6 +46,8 @@ public sealed partial class DirectoryAnchor : IDisposable
     /// <exception cref="UnsafeException">Something is already there.</exception>
     public static DirectoryAnchor Create(string path)
     {
+        // the parents as Directory.CreateDirectory makes them (a restore into a path that does not exist yet)
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
         if (mkdir(path, 0x1c0) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();

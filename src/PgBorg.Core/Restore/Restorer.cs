@@ -34,6 +34,7 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
         var credentialsDirectory = RestoreCredentials.DirectoryFor(target);
         var anchors = new List<DirectoryAnchor>();
         var moved = new HashSet<DirectoryAnchor>();
+        var owned = false;
         WalAccess access;
         RestoreContext context;
         try
@@ -73,17 +74,20 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
                     + $"once that user's pgcad writes to it, the standby's wal-fetch may not read it; reach it through borg serve, or run pgcad as {instance.User.Name}").ConfigureAwait(false);
             }
             context = await PrepareWalAsync(plan, area, credentialsDirectory, access.FromBorg, options.Standby, ct).ConfigureAwait(false);
-            WriteRecoveryFiles(staging.Path, plan, options);
+            foreach (var note in WriteRecoveryFiles(staging.Path, plan, options))
+            {
+                await output.WriteLineAsync(note).ConfigureAwait(false);
+            }
             foreach (var (name, text) in options.FilesIfMissing ?? new Dictionary<string, string>())
             {
                 var path = Path.Combine(staging.Path, name);
-                if (!File.Exists(path))
+                if (FileOwner.OfEntry(path) is null)
                 {
-                    File.WriteAllText(path, text);
-                    File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                    WriteNew(path, text);
                 }
             }
             // "/." so that chown walks the directory the handle reaches, not the /proc link itself
+            owned = true;
             await OwnAsync(anchors.Select(a => a.Path + "/."), ct).ConfigureAwait(false);
             foreach (var anchor in anchors)
             {
@@ -106,11 +110,11 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
             {
                 foreach (var anchor in anchors.Where(a => !moved.Contains(a)))
                 {
-                    RemoveAnchored(anchor);
+                    await RemoveAnchoredAsync(anchor, owned).ConfigureAwait(false);
                 }
                 RestoreCredentials.RemoveDirectory(credentialsDirectory);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ProcessFailedException)
             {
                 Log.RestoreLeftovers(log, e.Message);
             }
@@ -219,31 +223,46 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
     /// <summary>
     /// backup_label and tablespace_map come from the base's comment: bases made before they were stored as files
     /// (see <see cref="BaseBackup"/>) hold none, and the extracted map names the original locations, not those of
-    /// --tablespace-map. Both replace what the extract brought back.
+    /// --tablespace-map. Both replace what the extract brought back. Every file written here is made anew (a link the
+    /// base brought back, planted in the live data directory, is removed, not written through), and pg_wal is a
+    /// directory of the data directory's own.
     /// </summary>
-    private static void WriteRecoveryFiles(string dataDir, RestorePlan plan, Options options)
+    /// <returns>What the operator should know (pg_wal was a link).</returns>
+    private static List<string> WriteRecoveryFiles(string dataDir, RestorePlan plan, Options options)
     {
-        File.WriteAllText(Path.Combine(dataDir, BaseBackup.BackupLabelName), plan.Base.BackupLabel);
+        var notes = new List<string>();
+        WriteNew(Path.Combine(dataDir, BaseBackup.BackupLabelName), plan.Base.BackupLabel);
         File.Delete(Path.Combine(dataDir, TablespaceMapFile.Name));
         if (plan.Base.Tablespaces.Count > 0)
         {
             // PostgreSQL recreates the pg_tblspc links from this file at the start of recovery
             var map = new StringBuilder();
+            var links = RealDirectory(Path.Combine(dataDir, "pg_tblspc"));
             foreach (var ts in plan.Base.Tablespaces)
             {
                 map.Append(CultureInfo.InvariantCulture, $"{ts.Oid} {Location(ts, options)}\n");
-                var link = Path.Combine(dataDir, "pg_tblspc", ts.Oid.ToString(CultureInfo.InvariantCulture));
-                if (File.Exists(link) || Directory.Exists(link))
+                var link = Path.Combine(links, ts.Oid.ToString(CultureInfo.InvariantCulture));
+                if (FileOwner.OfEntry(link) is not null)
                 {
                     File.Delete(link);
                 }
                 File.CreateSymbolicLink(link, Location(ts, options));
             }
-            File.WriteAllText(Path.Combine(dataDir, TablespaceMapFile.Name), map.ToString());
+            WriteNew(Path.Combine(dataDir, TablespaceMapFile.Name), map.ToString());
         }
-        Directory.CreateDirectory(Path.Combine(dataDir, "pg_wal", "archive_status"));
+        // a pg_wal that was a link (initdb --waldir) would have the restored server write into the original's WAL
+        // directory: a copy restored beside the original (verify --restore, a test restore) would overwrite its WAL
+        var pgWal = Path.Combine(dataDir, "pg_wal");
+        if (new FileInfo(pgWal).LinkTarget is { } walTarget)
+        {
+            File.Delete(pgWal);
+            notes.Add($"pg_wal was a link to {walTarget} in the base; it is restored as a directory of the data directory, "
+                + "so this copy never writes into another cluster's WAL. To keep WAL elsewhere again, stop PostgreSQL, move "
+                + "pg_wal there and link it back");
+        }
+        Directory.CreateDirectory(Path.Combine(RealDirectory(pgWal), "archive_status"));
         var auto = Path.Combine(dataDir, "postgresql.auto.conf");
-        var kept = File.Exists(auto)
+        var kept = FileOwner.OfEntry(auto) is { IsRegularFile: true }
             ? File.ReadAllLines(auto).Where(l => !IsRecoverySetting(l)).ToList()
             : ["# Do not edit this file manually!", "# It will be overwritten by the ALTER SYSTEM command."];
         kept.Add($"# recovery settings written by pgcarestore {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss} UTC: restore of cycle {plan.Cycle.Stamp} to {plan.Target}");
@@ -252,11 +271,38 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
             kept.Add($"{k} = '{v.Replace("'", "''", StringComparison.Ordinal)}'");
         }
         kept.Add($"recovery_end_command = '{options.WalFetchBinary} wal-fetch --end'");
-        File.WriteAllLines(auto, kept);
+        WriteNew(auto, string.Join('\n', kept) + "\n");
         // a standby keeps replaying what is archived after the restore, until promoted; recovery.signal ends at the target
         var (signal, other) = options.Standby is null ? ("recovery.signal", "standby.signal") : ("standby.signal", "recovery.signal");
-        File.WriteAllText(Path.Combine(dataDir, signal), "");
+        WriteNew(Path.Combine(dataDir, signal), "");
         File.Delete(Path.Combine(dataDir, other));
+        return notes;
+    }
+
+    /// <summary>Replaces whatever is at <paramref name="path"/> (a link is removed, not followed) with a new file, 0600.</summary>
+    private static void WriteNew(string path, string text)
+    {
+        if (FileOwner.OfEntry(path) is { IsDirectory: true })
+        {
+            throw new IOException($"{path} is a directory in the base, where a file belongs");
+        }
+        File.Delete(path);
+        using var file = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        file.Write(Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary><paramref name="path"/> as a directory of its own: a link there (from the base) is replaced by one.</summary>
+    private static string RealDirectory(string path)
+    {
+        if (FileOwner.OfEntry(path) is { IsDirectory: false })
+        {
+            File.Delete(path);
+        }
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
     }
 
     private static bool IsRecoverySetting(string line)
@@ -331,19 +377,34 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
 
     /// <summary>
     /// After a failure: empties the staging directory through its handle (links in it are removed, not followed) and
-    /// removes its name if that still is this directory.
+    /// removes its name if that still is this directory. Once it was given to the service user, that user empties it:
+    /// root walking a tree another user can change could be led elsewhere by a link swapped in on the way.
     /// </summary>
-    private static void RemoveAnchored(DirectoryAnchor staging)
+    private async Task RemoveAnchoredAsync(DirectoryAnchor staging, bool owned)
     {
-        foreach (var entry in new DirectoryInfo(staging.Path).EnumerateFileSystemInfos())
+        if (owned)
         {
-            if (entry is DirectoryInfo dir && dir.LinkTarget is null)
+            // by name: the service user cannot reach root's handle, and through a swapped name it reaches only what
+            // it could remove anyway
+            var children = Directory.EnumerateFileSystemEntries(staging.Path).Select(c => Path.Combine(staging.Name, Path.GetFileName(c))).ToList();
+            if (children.Count > 0 && staging.IsAt(staging.Name))
             {
-                dir.Delete(recursive: true);
+                var empty = new ProcessSpec("/bin/rm", ["-rf", "--", .. children]) { RunAs = instance.User, WorkingDirectory = "/" };
+                (await ChildProcess.RunAsync(empty, CancellationToken.None).ConfigureAwait(false)).EnsureSuccess();
             }
-            else
+        }
+        else
+        {
+            foreach (var entry in new DirectoryInfo(staging.Path).EnumerateFileSystemInfos())
             {
-                entry.Delete();
+                if (entry is DirectoryInfo dir && dir.LinkTarget is null)
+                {
+                    dir.Delete(recursive: true);
+                }
+                else
+                {
+                    entry.Delete();
+                }
             }
         }
         if (staging.IsAt(staging.Name))
