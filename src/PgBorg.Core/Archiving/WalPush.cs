@@ -122,6 +122,9 @@ public static class WalPush
             using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan))
             using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
             {
+                // the whole size at once, or ENOSPC before a byte is written: the spool shares the data directory's
+                // filesystem, and a copy failing half-way would take its last free bytes from PostgreSQL meanwhile
+                Native.Reserve(output.SafeFileHandle, input.Length);
                 input.CopyTo(output, 1 << 20);
                 output.Flush(flushToDisk: true);
             }

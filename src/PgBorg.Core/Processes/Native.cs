@@ -48,6 +48,26 @@ internal static partial class Native
         }
     }
 
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fallocate(int fd, int mode, long offset, long length);
+
+    /// <summary>
+    /// Allocates <paramref name="length"/> bytes for the file (fallocate(2)); an IOException whose HResult is the
+    /// errno (28 for ENOSPC) when the filesystem has no room. A filesystem that cannot preallocate is left to the writes.
+    /// </summary>
+    public static void Reserve(Microsoft.Win32.SafeHandles.SafeFileHandle file, long length)
+    {
+        const int EOPNOTSUPP = 95;
+        if (length > 0 && fallocate((int)file.DangerousGetHandle(), 0, 0, length) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno != EOPNOTSUPP)
+            {
+                throw new IOException($"cannot allocate {length} bytes: errno {errno}", errno);
+            }
+        }
+    }
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int lchown(string path, uint owner, uint group);
 
