@@ -6,7 +6,7 @@ namespace PgBorg.IntegrationTests;
 /// <summary>
 /// Issue 13, drill 5: the clock jumps back an hour, then forward a day, while pgbench writes and pgcad and pgdumpd run.
 /// Stepping this machine's clock would disturb every other test, so the daemons (and the Borg they start, and status and
-/// metrics) see the jumps through libfaketime (LD_PRELOAD, its offset re-read from a file on every call); PostgreSQL
+/// metrics) see the jumps through libfaketime (<see cref="FakeClock"/>); PostgreSQL
 /// keeps the real clock.
 /// Cycle names stay unique and in order (a new cycle requested while the clock is behind does not wait an hour for
 /// it), the jump forward past cycle_max_age starts exactly one new cycle, not one per round, no round fails, status and
@@ -14,7 +14,6 @@ namespace PgBorg.IntegrationTests;
 /// </summary>
 public sealed partial class ClockJumpTests : IDisposable
 {
-    private const string LibFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
     private readonly Sandbox _sandbox = new();
 
     public void Dispose() => _sandbox.Dispose();
@@ -25,7 +24,6 @@ public sealed partial class ClockJumpTests : IDisposable
     [Fact(Timeout = 1_200_000)]
     public async Task Clock_jumps_keep_cycle_names_unique_and_ordered_and_start_exactly_the_cycles_due()
     {
-        Assert.True(File.Exists(LibFaketime), $"{LibFaketime} is missing (scripts/prerequisites.sh installs libfaketime)");
         await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
         await PgBench.InitAsync(cluster);
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, extraArchive: "cycle_max_age = \"12h\"") + $"""
@@ -35,14 +33,8 @@ public sealed partial class ClockJumpTests : IDisposable
             passphrase = "{Sandbox.Passphrase}"
             interval = "6h"
             """);
-        var offset = _sandbox.Sub("faketime");
-        File.WriteAllText(offset, "+0\n");
-        var env = new Dictionary<string, string>
-        {
-            ["LD_PRELOAD"] = LibFaketime, ["FAKETIME_TIMESTAMP_FILE"] = offset, ["FAKETIME_NO_CACHE"] = "1",
-            // a stepped clock moves CLOCK_REALTIME only; timeouts and intervals run on the monotonic clock
-            ["FAKETIME_DONT_FAKE_MONOTONIC"] = "1",
-        };
+        var clock = FakeClock.InFile(_sandbox.Sub("faketime"));
+        var env = clock.Environment;
         await using var pgcad = new DaemonProcess(_sandbox, ["pgcad"], env);
         await using var pgdumpd = new DaemonProcess(_sandbox, ["pgdumpd"], env);
         await pgcad.WaitForAsync(d => d.Stderr.Contains("stored (direct)"), TimeSpan.FromMinutes(6), "the first base");
@@ -57,7 +49,7 @@ public sealed partial class ClockJumpTests : IDisposable
         await WorkAsync();
 
         // an hour back: WAL goes on; a new cycle requested now is taken at once, named after the newest one
-        File.WriteAllText(offset, "-1h\n");
+        clock.Step("-1h");
         await WorkAsync();
         var before = pgcad.Stderr.Length;
         await Run.CheckedAsync("/bin/kill", "-USR1", pgcad.Pid.ToString());
@@ -66,7 +58,7 @@ public sealed partial class ClockJumpTests : IDisposable
 
         // a day forward, past cycle_max_age: exactly one new cycle, however many rounds follow
         before = pgcad.Stderr.Length;
-        File.WriteAllText(offset, "+1d\n");
+        clock.Step("+1d");
         await pgcad.WaitForAsync(d => d.Stderr[before..].Contains("stored (direct)"), TimeSpan.FromMinutes(3), "the cycle due after a day");
         await WorkAsync();
         await PgBench.RunAsync(cluster, TimeSpan.FromSeconds(20)); // about twenty more cycle rounds (ingest_interval 1 s)

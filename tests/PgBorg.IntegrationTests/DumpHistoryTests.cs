@@ -63,17 +63,14 @@ public sealed class DumpHistoryTests : IAsyncLifetime
         Assert.Equal(2, list.Stdout.Split('\n').Count(l => l.Contains("~dump~hist~")));
 
         // the host's clock an hour back (libfaketime, as in ClockJumpTests): the next dump is still named, and taken, as the newest
-        Assert.True(File.Exists(LibFaketime), $"{LibFaketime} is missing (scripts/prerequisites.sh installs libfaketime)");
         await _cluster.SqlAsync("UPDATE marker SET v = 'three'", "hist");
         var stepped = await _sandbox.PgBorgAsync(["pgdumpd", "--once"],
-            new Dictionary<string, string> { ["LD_PRELOAD"] = LibFaketime, ["FAKETIME"] = "-1h", ["FAKETIME_DONT_FAKE_MONOTONIC"] = "1" });
+            FakeClock.Fixed("-1h"));
         Assert.True(stepped.ExitCode == 0, stepped.ToString());
         Assert.Equal("three", await ExtractValueAsync("hist"));
         list = await _sandbox.PgBorgAsync("pgdumprestore", "list", "hist");
         Assert.Equal(3, list.Stdout.Split('\n').Count(l => l.Contains("~dump~hist~")));
     }
-
-    private const string LibFaketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
     [Fact(Timeout = 180_000)]
     public async Task The_first_prune_of_a_process_compacts_deletions_made_before_a_restart()
