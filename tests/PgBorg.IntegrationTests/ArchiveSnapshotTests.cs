@@ -173,6 +173,6 @@ public sealed class ArchiveSnapshotTests : IDisposable
         Assert.Contains("base backup of cycle", r.Stderr);
         Assert.Contains("(direct)", r.Stderr);
         var spool = Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool").Single();
-        Assert.Equal((uint?)PgBorg.Processes.OsUser.Find("postgres")!.Uid, PgBorg.Processes.FileOwner.Of(spool));
+        Assert.Equal((uint?)PgBorg.Processes.OsUser.Find("postgres")!.Uid, PgBorg.Processes.FileStatus.Of(spool)?.Uid);
     }
 }

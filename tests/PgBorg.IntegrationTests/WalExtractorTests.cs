@@ -83,7 +83,7 @@ public sealed class WalExtractorTests : IAsyncLifetime
         // root's Borg writes in root's own directory, outside the data directory; what is in the area was written by
         // the service user's agent: nothing in it is root's
         Assert.False(Directory.Exists(Path.Combine(Area, ".incoming")));
-        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Area, "*", SearchOption.AllDirectories), f => PgBorg.Processes.FileOwner.Of(f) == 0);
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Area, "*", SearchOption.AllDirectories), f => PgBorg.Processes.FileStatus.Of(f)?.Uid == 0);
         Assert.False(File.Exists(Path.Combine(Area, later)));
         var destination = Path.Combine(Data, "pg_wal", "RECOVERYXLOG");
 
@@ -141,7 +141,7 @@ public sealed class WalExtractorTests : IAsyncLifetime
         await PromotesWithEveryRowAsync(46901 + Environment.ProcessId % 90);
         Assert.Equal("root's own\n", await File.ReadAllTextAsync(secret));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secret));
-        Assert.Equal(0u, PgBorg.Processes.FileOwner.Of(secret));
+        Assert.Equal(0u, PgBorg.Processes.FileStatus.Of(secret)?.Uid);
         Assert.Equal(["secret"], Directory.EnumerateFileSystemEntries(victims).Select(Path.GetFileName));
     }
 

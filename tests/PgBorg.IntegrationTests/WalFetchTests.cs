@@ -82,7 +82,7 @@ public sealed class WalFetchTests : IAsyncLifetime
         Assert.Equal("600", Convert.ToString((int)File.GetUnixFileMode(credentials), 8));
         Assert.Equal("700", Convert.ToString((int)File.GetUnixFileMode(Path.GetDirectoryName(credentials)!), 8));
         var postgres = uint.Parse((await Run.CheckedAsync("/usr/bin/id", "-u", "postgres")).Trim());
-        Assert.Equal(postgres, PgBorg.Processes.FileOwner.Of(credentials));
+        Assert.Equal(postgres, PgBorg.Processes.FileStatus.Of(credentials)?.Uid);
 
         await using (var server = await RestoredServer.StartAsync(Data, 46601 + Environment.ProcessId % 300))
         {

@@ -25,15 +25,22 @@ public sealed class WalPushTests : IAsyncLifetime
         await _cluster.SqlAsync("INSERT INTO t SELECT g FROM generate_series(1, 10000) g");
         _other = await _cluster.SqlAsync("SELECT pg_walfile_name(pg_switch_wal())");
         _fake = new TempDir("pgborg-walpush");
-        Directory.CreateDirectory(Path.Combine(Data, "pg_wal"));
-        Directory.CreateDirectory(Path.Combine(Data, "global"));
-        File.Copy(Path.Combine(_cluster.DataDirectory, "PG_VERSION"), Path.Combine(Data, "PG_VERSION"));
-        File.Copy(Path.Combine(_cluster.DataDirectory, "global", "pg_control"), Path.Combine(Data, "global", "pg_control"));
+        await CopyDataDirectoryAsync(Data);
+        await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", _fake.Path);
+    }
+
+    /// <summary>What wal-push reads of a data directory, and the two finished segments, copied to <paramref name="data"/>.</summary>
+    private async Task CopyDataDirectoryAsync(string data)
+    {
+        Directory.CreateDirectory(Path.Combine(data, "pg_wal"));
+        Directory.CreateDirectory(Path.Combine(data, "global"));
+        File.Copy(Path.Combine(_cluster.DataDirectory, "PG_VERSION"), Path.Combine(data, "PG_VERSION"));
+        File.Copy(Path.Combine(_cluster.DataDirectory, "global", "pg_control"), Path.Combine(data, "global", "pg_control"));
         foreach (var s in new[] { _segment, _other })
         {
-            File.Copy(Path.Combine(_cluster.DataDirectory, "pg_wal", s), Path.Combine(Data, "pg_wal", s));
+            File.Copy(Path.Combine(_cluster.DataDirectory, "pg_wal", s), Path.Combine(data, "pg_wal", s));
         }
-        await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", _fake.Path);
+        await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", data);
     }
 
     public async ValueTask DisposeAsync()
@@ -85,6 +92,36 @@ public sealed class WalPushTests : IAsyncLifetime
         // an absolute path works too
         Assert.Equal(0, (await PushAsync(Path.Combine(Data, "pg_wal", _other))).ExitCode);
         Assert.True(File.Exists(Path.Combine(b, _other)));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task On_a_nearly_full_filesystem_a_segment_is_refused_before_it_takes_PostgreSQLs_last_free_space()
+    {
+        // the data directory and its spool on one small filesystem, as on a real host
+        await using var fs = await LoopFilesystem.CreateAsync("ext4", sizeMb: 128);
+        var data = fs.Sub("data");
+        await CopyDataDirectoryAsync(data);
+        var spool = Path.Combine(data + ".pgborg-spool", "20260101T000000Z");
+        Directory.CreateDirectory(spool);
+        await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", data + ".pgborg-spool");
+        long Free() => new DriveInfo(fs.MountPoint).AvailableFreeSpace;
+        var filler = fs.Sub("filler");
+        // 24 MiB free: room for the 16 MiB segment, but it would leave PostgreSQL 8 MiB
+        await Run.CheckedAsync("/usr/bin/fallocate", "-l", (Free() - (24L << 20)).ToString(), filler);
+        var before = Free();
+
+        var r = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", PgBorgBinary.Path, "wal-push", "pg_wal/" + _segment], workingDirectory: data);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"pgborg wal-push: no space left on device (ENOSPC) storing {_segment} in the spool (24.0 MiB free; " +
+            "a segment of 16.0 MiB is stored only with 32.0 MiB free, so that PostgreSQL keeps room to write); PostgreSQL keeps the file and retries", r.Stderr);
+        Assert.Empty(Directory.GetFileSystemEntries(spool));
+        Assert.Equal(before, Free());
+
+        // with twice the segment's size free, it is stored
+        await Run.CheckedAsync("/usr/bin/truncate", "-s", (new FileInfo(filler).Length - (16L << 20)).ToString(), filler);
+        r = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", PgBorgBinary.Path, "wal-push", "pg_wal/" + _segment], workingDirectory: data);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.True(File.Exists(Path.Combine(spool, _segment)));
     }
 
     [Fact(Timeout = 120_000)]

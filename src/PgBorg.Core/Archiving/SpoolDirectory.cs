@@ -36,7 +36,7 @@ public static partial class SpoolDirectory
         }
         // real directories only: the spool root is the service user's, and a link there is not a spool of ours
         return Directory.GetDirectories(root)
-            .Where(d => Processes.FileOwner.OfEntry(d) is { IsDirectory: true })
+            .Where(d => Processes.FileStatus.OfEntry(d) is { IsDirectory: true })
             .Select(Path.GetFileName)
             .OfType<string>()
             .Where(n => CycleName().IsMatch(n))
@@ -55,7 +55,7 @@ public static partial class SpoolDirectory
     public static IReadOnlyList<string> Files(string dataDirectory, string cycle)
     {
         var dir = CycleDirectory(dataDirectory, cycle);
-        if (Processes.FileOwner.OfEntry(dir) is not { IsDirectory: true })
+        if (Processes.FileStatus.OfEntry(dir) is not { IsDirectory: true })
         {
             return [];
         }
@@ -76,7 +76,7 @@ public static partial class SpoolDirectory
     {
         var dir = StoredDirectory(dataDirectory, cycle);
         // a real directory only: through a link, root would archive and then delete files elsewhere
-        return Processes.FileOwner.OfEntry(dir) is { IsDirectory: true }
+        return Processes.FileStatus.OfEntry(dir) is { IsDirectory: true }
             ? Directory.GetFiles(dir).Where(IsRegularFile).Select(Path.GetFileName).OfType<string>().Where(n => WalFileName.Classify(n) is not null)
                 .Order(StringComparer.Ordinal).ToList()
             : [];
@@ -89,7 +89,7 @@ public static partial class SpoolDirectory
     public static string EnsureStoredDirectory(string dataDirectory, string cycle, Processes.OsUser owner)
     {
         var stored = StoredDirectory(dataDirectory, cycle);
-        var facts = Processes.FileOwner.OfEntry(stored);
+        var facts = Processes.FileStatus.OfEntry(stored);
         if (facts is { IsDirectory: true })
         {
             return stored;
@@ -108,7 +108,7 @@ public static partial class SpoolDirectory
     /// hard link to one of root's files, where the kernel allows one, belongs to root).
     /// </summary>
     private static bool IsRegularFile(string path) =>
-        Processes.FileOwner.OfEntry(path) is { IsRegularFile: true } facts && facts.Uid == Processes.FileOwner.OfEntry(Path.GetDirectoryName(path)!)?.Uid;
+        Processes.FileStatus.OfEntry(path) is { IsRegularFile: true } facts && facts.Uid == Processes.FileStatus.OfEntry(Path.GetDirectoryName(path)!)?.Uid;
 
     public static bool IsCycleName(string name) => CycleName().IsMatch(name) && Stamp.TryParse(name, out _);
 }

@@ -19,12 +19,12 @@ public static class SpoolManager
     {
         var skipped = new List<string>();
         var root = SpoolDirectory.RootFor(instance.DataDirectory);
-        if (Processes.FileOwner.OfEntry(root) is null)
+        if (Processes.FileStatus.OfEntry(root) is null)
         {
             Directory.CreateDirectory(root, Private);
             instance.User.Own(root);
         }
-        if (Processes.FileOwner.OfEntry(root) is not { IsDirectory: true } facts || facts.Uid != instance.User.Uid)
+        if (Processes.FileStatus.OfEntry(root) is not { IsDirectory: true } facts || facts.Uid != instance.User.Uid)
         {
             throw new IOException($"{root} is not a directory of {instance.User.Name}'s (a link, or another user's): "
                 + "pgcad makes no spool there; remove it, and pgcad makes it anew");
@@ -71,7 +71,7 @@ public static class SpoolManager
     public static void MarkClosing(PgInstance instance, string cycle)
     {
         var marker = Path.Combine(SpoolDirectory.CycleDirectory(instance.DataDirectory, cycle), SpoolDirectory.ClosingMarker);
-        if (Processes.FileOwner.OfEntry(marker) is not null)
+        if (Processes.FileStatus.OfEntry(marker) is not null)
         {
             return;
         }
@@ -80,7 +80,7 @@ public static class SpoolManager
             // made anew (O_EXCL): never written through something planted at the name
             new FileStream(marker, FileMode.CreateNew, FileAccess.Write).Dispose();
         }
-        catch (IOException) when (Processes.FileOwner.OfEntry(marker) is not null)
+        catch (IOException) when (Processes.FileStatus.OfEntry(marker) is not null)
         {
             return; // there now: marked
         }
@@ -97,20 +97,17 @@ public static class SpoolManager
     /// </summary>
     private static async Task RemoveTreeAsync(PgInstance instance, string path, CancellationToken ct)
     {
-        switch (Processes.FileOwner.OfEntry(path))
+        switch (Processes.FileStatus.OfEntry(path))
         {
             case null:
                 return;
             case { IsDirectory: true, Uid: 0 } when OsUser.IsRoot:
-                // root's own, made by a pgcad killed before it gave it away: only root can empty it. GNU rm, which
-                // never follows a link put in place of a directory on its way
-                var own = new ProcessSpec("/bin/rm", ["-rf", "--one-file-system", "--", path]) { WorkingDirectory = "/" };
-                (await ChildProcess.RunAsync(own, CancellationToken.None).ConfigureAwait(false)).EnsureSuccess();
+                // root's own, made by a pgcad killed before it gave it away: only root can empty it
+                await TreeRemoval.AsRootAsync(path).ConfigureAwait(false);
                 return;
         }
-        var spec = new ProcessSpec("/bin/rm", ["-rf", "--", path]) { RunAs = instance.User, WorkingDirectory = "/" };
         // not cancelled halfway: a spool whose .closing went first would look open to wal-push again
         ct.ThrowIfCancellationRequested();
-        (await ChildProcess.RunAsync(spec, CancellationToken.None).ConfigureAwait(false)).EnsureSuccess();
+        (await TreeRemoval.AsUserAsync(instance.User, [path]).ConfigureAwait(false)).EnsureSuccess();
     }
 }

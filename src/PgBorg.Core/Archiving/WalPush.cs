@@ -27,7 +27,8 @@ public static class WalPush
         }
         catch (IOException e) when (e.HResult == NoSpaceLeft)
         {
-            error.WriteLine($"pgborg wal-push: no space left on device (ENOSPC) storing {Path.GetFileName(path)} in the spool; PostgreSQL keeps the file and retries");
+            var room = e is SpoolRoomException r ? $" ({r.Message})" : "";
+            error.WriteLine($"pgborg wal-push: no space left on device (ENOSPC) storing {Path.GetFileName(path)} in the spool{room}; PostgreSQL keeps the file and retries");
             return 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or WalPushException)
@@ -38,7 +39,7 @@ public static class WalPush
     }
 
     /// <summary>ENOSPC: .NET gives the errno as the IOException's HResult on Linux.</summary>
-    private const int NoSpaceLeft = 28;
+    internal const int NoSpaceLeft = 28;
 
     /// <summary>Stores the file; returns null, or what was dropped (spool_max_size reached) for PostgreSQL's log.</summary>
     public static string? Push(string path)
@@ -122,8 +123,9 @@ public static class WalPush
             using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan))
             using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
             {
-                // the whole size at once, or ENOSPC before a byte is written: the spool shares the data directory's
-                // filesystem, and a copy failing half-way would take its last free bytes from PostgreSQL meanwhile
+                // the spool shares the data directory's filesystem: a copy may never take PostgreSQL's last free bytes,
+                // not even for the moment a copy (or an allocation, which ext4 makes in part before it fails) takes
+                SpoolRoomException.ThrowIfShort(spool, input.Length);
                 Native.Reserve(output.SafeFileHandle, input.Length);
                 input.CopyTo(output, 1 << 20);
                 output.Flush(flushToDisk: true);

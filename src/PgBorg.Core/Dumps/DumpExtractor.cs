@@ -84,7 +84,7 @@ public static class DumpExtractor
         for (var d = new DirectoryInfo(dir); d is not null; d = d.Parent)
         {
             var mode = File.GetUnixFileMode(d.FullName);
-            var owner = FileOwner.Of(d.FullName);
+            var owner = FileStatus.Of(d.FullName)?.Uid;
             var ok = owner == user.Uid ? mode.HasFlag(UnixFileMode.UserExecute) : mode.HasFlag(UnixFileMode.OtherExecute);
             if (!ok)
             {

@@ -153,7 +153,7 @@ public static partial class InstanceCatalog
     {
         try
         {
-            return FileOwner.Of(path) is { } uid ? OsUser.Find(uid) : null;
+            return FileStatus.Of(path)?.Uid is { } uid ? OsUser.Find(uid) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

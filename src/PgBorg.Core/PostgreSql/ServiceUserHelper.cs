@@ -12,11 +12,7 @@ internal static class ServiceUserHelper
     public static ProcessSpec Spec(PgInstance instance, string command)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell the path of this program");
-        return new ProcessSpec(self, [command, instance.SocketDirectory, instance.Port.ToString(CultureInfo.InvariantCulture), instance.User.Name])
-        {
-            RunAs = instance.User,
-            Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C.UTF-8", ["HOME"] = instance.User.Home },
-            WorkingDirectory = "/",
-        };
+        return ProcessSpec.AsUser(instance.User, self,
+            [command, instance.SocketDirectory, instance.Port.ToString(CultureInfo.InvariantCulture), instance.User.Name]);
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 
@@ -12,14 +11,6 @@ namespace PgBorg.Processes;
 /// </summary>
 public sealed partial class DirectoryAnchor : IDisposable
 {
-    private const int O_RDONLY = 0;
-    private const int O_DIRECTORY = 0x10000;
-    private const int O_NOFOLLOW = 0x20000;
-    private const int O_CLOEXEC = 0x80000;
-    private const int AtFdCwd = -100;
-    private const int AtEmptyPath = 0x1000;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const uint StatxBasics = 0x7ff;
     private const int EEXIST = 17;
 
     private readonly int _fd;
@@ -55,44 +46,26 @@ public sealed partial class DirectoryAnchor : IDisposable
                 ? new UnsafeException($"{path} already exists: an interrupted restore left it, or someone else made it; look at it, remove it and try again")
                 : new IOException($"cannot create {path}: errno {errno}");
         }
-        var fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        var fd = Native.Open(path, OpenFlags.Directory | OpenFlags.NoFollow);
         if (fd < 0)
         {
             throw new UnsafeException($"{path} was replaced as soon as it was made (errno {Marshal.GetLastPInvokeError()}): refusing to work in it");
         }
-        var facts = Stat(fd, "", AtEmptyPath);
-        if (facts is not { } f || f.Uid != Native.geteuid() || (f.Mode & 0x3f) != 0)
+        var facts = FileStatus.OfDescriptor(fd);
+        if (facts is not { } f || f.Uid != Native.geteuid() || ((int)f.Mode & 0x3f) != 0)
         {
-            _ = close(fd);
+            _ = Native.close(fd);
             throw new UnsafeException($"{path} was replaced as soon as it was made: refusing to work in it");
         }
-        return new DirectoryAnchor(path, fd, (f.Inode, f.Major, f.Minor));
+        return new DirectoryAnchor(path, fd, (f.Inode, f.DeviceMajor, f.DeviceMinor));
     }
 
     /// <summary>Whether <paramref name="path"/> (not followed if a link) is this directory.</summary>
     public bool IsAt(string path) =>
-        Stat(AtFdCwd, path, AtSymlinkNoFollow) is { } f && (f.Inode, f.Major, f.Minor) == _identity;
+        FileStatus.OfEntry(path) is { } f && (f.Inode, f.DeviceMajor, f.DeviceMinor) == _identity;
 
-    public void Dispose() => _ = close(_fd);
-
-    private static (ulong Inode, uint Major, uint Minor, uint Uid, int Mode)? Stat(int dirfd, string path, int flags)
-    {
-        Span<byte> buf = stackalloc byte[256];
-        if (Native.statx(dirfd, path, flags, StatxBasics, buf) != 0)
-        {
-            return null;
-        }
-        return (BinaryPrimitives.ReadUInt64LittleEndian(buf[32..]), BinaryPrimitives.ReadUInt32LittleEndian(buf[136..]),
-            BinaryPrimitives.ReadUInt32LittleEndian(buf[140..]), BinaryPrimitives.ReadUInt32LittleEndian(buf[20..]),
-            BinaryPrimitives.ReadUInt16LittleEndian(buf[28..]));
-    }
+    public void Dispose() => _ = Native.close(_fd);
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int mkdir(string path, uint mode);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
 }

@@ -5,9 +5,6 @@ namespace PgBorg.Processes;
 /// <summary>fsync(2) of a directory (a rename made durable) and syncfs(2) of a filesystem (everything written there).</summary>
 public static partial class Durability
 {
-    private const int O_RDONLY = 0;
-    private const int O_DIRECTORY = 0x10000;
-
     /// <summary>fsync(2) on a directory, so a rename or a new entry in it is durable.</summary>
     public static void FsyncDirectory(string directory) => OnDirectory(directory, fsync, "fsync of");
 
@@ -16,7 +13,7 @@ public static partial class Durability
 
     private static void OnDirectory(string directory, Func<int, int> operation, string what)
     {
-        var fd = open(directory, O_RDONLY | O_DIRECTORY);
+        var fd = Native.Open(directory, OpenFlags.Directory);
         if (fd < 0)
         {
             throw new IOException($"cannot open {directory} for {what.Split(' ')[0]}: errno {Marshal.GetLastPInvokeError()}");
@@ -30,15 +27,9 @@ public static partial class Durability
         }
         finally
         {
-            _ = close(fd);
+            _ = Native.close(fd);
         }
     }
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int close(int fd);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fsync(int fd);

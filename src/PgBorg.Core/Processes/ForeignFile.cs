@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -10,15 +9,8 @@ namespace PgBorg.Processes;
 /// following a link (O_NOFOLLOW), without waiting on a FIFO (O_NONBLOCK), and only if it is a regular file. A root
 /// process opening such a path plainly could be led to one of root's own files, or held up for ever.
 /// </summary>
-public static partial class ForeignFile
+public static class ForeignFile
 {
-    private const int O_RDONLY = 0;
-    private const int O_NONBLOCK = 0x800;
-    private const int O_NOFOLLOW = 0x20000;
-    private const int O_CLOEXEC = 0x80000;
-    private const int AtEmptyPath = 0x1000;
-    private const uint StatxType = 0x1;
-    private const uint StatxUid = 0x8;
     private const int ENOENT = 2;
     private const int ENOTDIR = 20;
     private const int ELOOP = 40;
@@ -28,7 +20,7 @@ public static partial class ForeignFile
     /// <exception cref="IOException">A link, a FIFO, a device or a directory is there, another user's file, or it cannot be opened.</exception>
     public static FileStream OpenRead(string path, int bufferSize = 4096, uint? owner = null)
     {
-        var fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        var fd = Native.Open(path, OpenFlags.NoFollow | OpenFlags.NonBlock);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -40,13 +32,13 @@ public static partial class ForeignFile
             };
         }
         var handle = new SafeFileHandle(fd, ownsHandle: true);
-        Span<byte> buf = stackalloc byte[256];
-        if (Native.statx(fd, "", AtEmptyPath, StatxType | StatxUid, buf) != 0 || (BinaryPrimitives.ReadUInt16LittleEndian(buf[28..]) & 0xF000) != 0x8000)
+        var status = FileStatus.Of(handle);
+        if (status is not { IsRegularFile: true })
         {
             handle.Dispose();
             throw new IOException($"{path} is not a regular file: refusing to read it");
         }
-        if (owner is { } expected && BinaryPrimitives.ReadUInt32LittleEndian(buf[20..]) != expected)
+        if (owner is { } expected && status.Value.Uid != expected)
         {
             handle.Dispose();
             throw new IOException($"{path} belongs to another user than the one expected: refusing to read it");
@@ -66,7 +58,4 @@ public static partial class ForeignFile
         }
         return Encoding.UTF8.GetString(bytes, 0, read);
     }
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
 }

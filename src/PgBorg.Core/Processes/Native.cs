@@ -95,6 +95,16 @@ internal static partial class Native
         }
     }
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8, EntryPoint = "open")]
+    private static partial int open(string path, int flags);
+
+    /// <summary>open(2) for reading, with <see cref="OpenFlags.CloseOnExec"/> always: a descriptor, or -1 with the errno in
+    /// <see cref="Marshal.GetLastPInvokeError"/>.</summary>
+    public static int Open(string path, OpenFlags flags) => open(path, (int)(flags | OpenFlags.CloseOnExec));
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int statx(int dirfd, string path, int flags, uint mask, Span<byte> buffer);
 

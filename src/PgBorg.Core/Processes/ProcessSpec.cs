@@ -25,4 +25,16 @@ public sealed record ProcessSpec(string Program, IReadOnlyList<string> Arguments
     public bool DieWithParent { get; init; }
 
     public string DisplayName => Path.GetFileName(Program);
+
+    /// <summary>
+    /// A program run as <paramref name="user"/> (the service user) with the small environment every such helper gets:
+    /// the system's PATH, a UTF-8 locale, the user's home, and a working directory that user can enter.
+    /// </summary>
+    public static ProcessSpec AsUser(OsUser user, string program, IReadOnlyList<string> arguments, string workingDirectory = "/") =>
+        new(program, arguments)
+        {
+            RunAs = user,
+            Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C.UTF-8", ["HOME"] = user.Home },
+            WorkingDirectory = workingDirectory,
+        };
 }

@@ -30,7 +30,7 @@ public sealed class StateLock : IDisposable
     /// </summary>
     public static bool IsHeld(string stateDirectory, string name)
     {
-        if (Snapshots.FilesystemProbe.Lstat(Path.Combine(stateDirectory, name + ".lock")) is not { } facts)
+        if (FileStatus.OfEntry(Path.Combine(stateDirectory, name + ".lock")) is not { } facts)
         {
             return false;
         }

@@ -15,7 +15,7 @@ public static class TrustedDirectory
         var self = Native.geteuid();
         for (var dir = realPath; dir is not null; dir = Path.GetDirectoryName(dir))
         {
-            if (FileOwner.OfEntry(dir) is not { IsDirectory: true } facts || (facts.Uid != 0 && facts.Uid != self))
+            if (FileStatus.OfEntry(dir) is not { IsDirectory: true } facts || (facts.Uid != 0 && facts.Uid != self))
             {
                 return false;
             }
@@ -33,7 +33,7 @@ public static class TrustedDirectory
     /// </summary>
     public static string? Ensure(string path)
     {
-        if (FileOwner.OfEntry(path) is null)
+        if (FileStatus.OfEntry(path) is null)
         {
             try
             {
@@ -44,7 +44,7 @@ public static class TrustedDirectory
                 return null;
             }
         }
-        return FileOwner.OfEntry(path) is { IsDirectory: true } facts && facts.Uid == Native.geteuid() && (facts.Mode & OthersWrite) == 0
+        return FileStatus.OfEntry(path) is { IsDirectory: true } facts && facts.Uid == Native.geteuid() && (facts.Mode & OthersWrite) == 0
             ? path : null;
     }
 }

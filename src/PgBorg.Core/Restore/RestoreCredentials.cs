@@ -48,7 +48,7 @@ public sealed record RestoreCredentials(
     /// <exception cref="IOException">It holds more than the credentials file.</exception>
     public static void RemoveDirectory(string directory)
     {
-        switch (Processes.FileOwner.OfEntry(directory))
+        switch (Processes.FileStatus.OfEntry(directory))
         {
             case null:
                 return;

@@ -72,9 +72,7 @@ public static class ServiceUserAccess
         }
         finally
         {
-            // emptied by its owner: root walking a tree another user can change could be led elsewhere by a link
-            var empty = new ProcessSpec("/bin/rm", ["-rf", "--", probe]) { RunAs = user, WorkingDirectory = "/" };
-            await ChildProcess.RunAsync(empty, CancellationToken.None).ConfigureAwait(false);
+            await TreeRemoval.AsUserAsync(user, [probe]).ConfigureAwait(false);
             if (Directory.Exists(probe))
             {
                 Log.ProbeLeftBehind(log, probe);
@@ -85,7 +83,7 @@ public static class ServiceUserAccess
     /// <summary>The permission bits let <paramref name="user"/> create entries in <paramref name="directory"/> (not counting supplementary groups).</summary>
     internal static bool Writable(string directory, OsUser user)
     {
-        if (!Directory.Exists(directory) || FileOwner.Of(directory) is not { } owner)
+        if (!Directory.Exists(directory) || FileStatus.Of(directory)?.Uid is not { } owner)
         {
             return false;
         }
@@ -94,7 +92,7 @@ public static class ServiceUserAccess
         const UnixFileMode groupWx = UnixFileMode.GroupWrite | UnixFileMode.GroupExecute;
         const UnixFileMode otherWx = UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
         return owner == user.Uid ? (mode & userWx) == userWx
-            : (mode & otherWx) == otherWx || ((mode & groupWx) == groupWx && FileOwner.GroupOf(directory) == user.Gid);
+            : (mode & otherWx) == otherWx || ((mode & groupWx) == groupWx && FileStatus.Of(directory)?.Gid == user.Gid);
     }
 
     /// <summary>
@@ -106,7 +104,7 @@ public static class ServiceUserAccess
     {
         for (var dir = Path.GetFullPath(location); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
         {
-            if (!Directory.Exists(dir) || FileOwner.Of(dir) is not { } owner)
+            if (!Directory.Exists(dir) || FileStatus.Of(dir)?.Uid is not { } owner)
             {
                 return false;
             }

@@ -74,5 +74,5 @@ public static class WalArea
 
     /// <summary>A regular file of ours, not a link, FIFO or device, and not one another user left.</summary>
     internal static bool IsOwnRegularFile(string path) =>
-        Processes.FileOwner.OfEntry(path) is { IsRegularFile: true } facts && facts.Uid == Processes.Native.geteuid();
+        Processes.FileStatus.OfEntry(path) is { IsRegularFile: true } facts && facts.Uid == Processes.Native.geteuid();
 }

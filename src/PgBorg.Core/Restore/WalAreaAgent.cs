@@ -201,7 +201,7 @@ public static class WalAreaAgent
     /// </summary>
     private static void RemoveForeign(string path)
     {
-        if (Processes.FileOwner.OfEntry(path) is not null && !WalArea.IsOwnRegularFile(path))
+        if (Processes.FileStatus.OfEntry(path) is not null && !WalArea.IsOwnRegularFile(path))
         {
             File.Delete(path);
         }

@@ -26,12 +26,7 @@ public sealed class WalAreaClient : IAsyncDisposable
     public static async Task<WalAreaClient> StartAsync(string area, OsUser user, CancellationToken ct)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell the path of this program");
-        var spec = new ProcessSpec(self, [WalAreaAgent.Command, area])
-        {
-            RunAs = user,
-            Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C.UTF-8" },
-            WorkingDirectory = "/",
-        };
+        var spec = ProcessSpec.AsUser(user, self, [WalAreaAgent.Command, area]);
         var client = new WalAreaClient(ChildProcess.Start(spec, stdin: true, stdout: true));
         try
         {

@@ -99,12 +99,7 @@ public static class WalExtractorLauncher
     private static async Task<RestoreContext> ReadContextAsync(string dataDirectory, OsUser user, CancellationToken ct)
     {
         var path = RestoreContext.PathFor(dataDirectory);
-        var spec = new ProcessSpec("/usr/bin/head", ["-c", "16777216", path])
-        {
-            RunAs = user,
-            Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C.UTF-8" },
-            WorkingDirectory = "/",
-        };
+        var spec = ProcessSpec.AsUser(user, "/usr/bin/head", ["-c", "16777216", path]);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         ProcessResult read;

@@ -99,7 +99,7 @@ public sealed class BtrfsSnapshot : ISnapshotMethod
     }
 
     /// <summary>Whether <paramref name="path"/> (not a symlink) is the root of a btrfs subvolume.</summary>
-    internal static bool IsSubvolume(string path, FileFacts facts) =>
+    internal static bool IsSubvolume(string path, FileStatus facts) =>
         facts is { IsDirectory: true, IsSymlink: false, Inode: FilesystemProbe.BtrfsSubvolumeRootInode }
         && FilesystemProbe.RealPath(path) is { } real
         && FilesystemProbe.MountOf(real).FsType == "btrfs";

@@ -1,67 +1,19 @@
-using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Text;
 using PgBorg.Processes;
 
 namespace PgBorg.Snapshots;
 
-/// <summary>A line of /proc/self/mountinfo: where a filesystem is mounted, its device (major:minor) and type.</summary>
-/// <remarks>For btrfs the device is that of the whole filesystem, the same for every subvolume and every mount of it.</remarks>
-internal sealed record MountEntry(string MountPoint, string Device, string FsType);
-
-/// <summary>What lstat says about a path: its inode number and whether it is a directory or a symlink.</summary>
-internal readonly record struct FileFacts(ulong Inode, bool IsDirectory, bool IsSymlink);
-
 /// <summary>What the snapshot methods need to know about a path: its real path, inode, type and filesystem. AOT-clean, no programs run.</summary>
-internal static partial class FilesystemProbe
+internal static class FilesystemProbe
 {
     /// <summary>On btrfs the root directory of every subvolume has this inode number.</summary>
     public const ulong BtrfsSubvolumeRootInode = 256;
 
-    private const int AtFdCwd = -100;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const uint StatxType = 0x1;
-    private const uint StatxIno = 0x100;
-    private const ushort TypeMask = 0xF000;
-    private const ushort TypeDirectory = 0x4000;
-    private const ushort TypeSymlink = 0xA000;
-
-    [LibraryImport("libc", EntryPoint = "realpath", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial IntPtr RealPathNative(string path, IntPtr resolved);
-
-    [LibraryImport("libc", EntryPoint = "free")]
-    private static partial void Free(IntPtr pointer);
-
     /// <summary>The canonical absolute path (symlinks resolved, like realpath(3)), or null if it does not exist.</summary>
-    public static string? RealPath(string path)
-    {
-        var p = RealPathNative(path, IntPtr.Zero);
-        if (p == IntPtr.Zero)
-        {
-            return null;
-        }
-        try
-        {
-            return Marshal.PtrToStringUTF8(p);
-        }
-        finally
-        {
-            Free(p);
-        }
-    }
+    public static string? RealPath(string path) => Native.RealPath(path);
 
     /// <summary>Inode and file type of <paramref name="path"/> itself (a symlink is not followed), or null if it does not exist.</summary>
-    public static FileFacts? Lstat(string path)
-    {
-        Span<byte> buf = stackalloc byte[256];
-        if (Native.statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxIno, buf) != 0)
-        {
-            return null;
-        }
-        var mode = (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(buf[28..]) & TypeMask);
-        var inode = BinaryPrimitives.ReadUInt64LittleEndian(buf[32..]);
-        return new FileFacts(inode, mode == TypeDirectory, mode == TypeSymlink);
-    }
+    public static FileStatus? Lstat(string path) => FileStatus.OfEntry(path);
 
     /// <summary>Whether anything (file, directory, dangling symlink) exists at <paramref name="path"/>.</summary>
     public static bool Exists(string path) => Lstat(path) is not null;

@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using System.IO.Enumeration;
 using System.Runtime.InteropServices;
+using PgBorg.Processes;
 
 namespace PgBorg.Snapshots;
 
@@ -26,14 +26,7 @@ internal static partial class ReflinkCacheKeys
 
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
-    private const uint StatxType = 0x1;
-    private const uint StatxCtime = 0x80;
-    private const ushort TypeMask = 0xF000;
-    private const ushort TypeRegular = 0x8000;
     private const long UtimeOmit = (1L << 30) - 2;
-
-    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Statx(int dirfd, string path, int flags, uint mask, Span<byte> buffer);
 
     [LibraryImport("libc", EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Utimensat(int dirfd, string path, ReadOnlySpan<long> times, int flags);
@@ -85,16 +78,9 @@ internal static partial class ReflinkCacheKeys
     /// <summary>Whether <paramref name="path"/> itself is a regular file, with its ctime in nanoseconds since the epoch.</summary>
     private static bool IsRegular(string path, out long ctimeNs)
     {
-        Span<byte> buf = stackalloc byte[256];
-        ctimeNs = 0;
-        if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxCtime, buf) != 0)
-        {
-            return false;
-        }
-        var mode = (ushort)(BinaryPrimitives.ReadUInt16LittleEndian(buf[28..]) & TypeMask);
-        // struct statx: stx_ctime at offset 96 (tv_sec i64, tv_nsec u32)
-        ctimeNs = BinaryPrimitives.ReadInt64LittleEndian(buf[96..]) * 1_000_000_000 + BinaryPrimitives.ReadUInt32LittleEndian(buf[104..]);
-        return mode == TypeRegular;
+        var status = FileStatus.OfEntry(path);
+        ctimeNs = status?.CtimeNanoseconds ?? 0;
+        return status is { IsRegularFile: true };
     }
 
     private static void SetMtime(string path, long nanoseconds)

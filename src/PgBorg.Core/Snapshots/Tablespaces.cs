@@ -23,10 +23,10 @@ public static class Tablespaces
     /// <exception cref="IOException">A link points elsewhere.</exception>
     public static void EnsureGenuine(string dataDirectory, IReadOnlyList<TablespaceLocation> tablespaces)
     {
-        var owner = Processes.FileOwner.Of(dataDirectory);
+        var owner = Processes.FileStatus.Of(dataDirectory)?.Uid;
         foreach (var ts in tablespaces)
         {
-            var genuine = Directory.Exists(ts.Path) && Processes.FileOwner.Of(ts.Path) == owner
+            var genuine = Directory.Exists(ts.Path) && Processes.FileStatus.Of(ts.Path)?.Uid == owner
                 && Directory.EnumerateDirectories(ts.Path, "PG_*").Any();
             if (!genuine)
             {

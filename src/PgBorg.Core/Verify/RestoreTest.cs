@@ -129,19 +129,13 @@ public sealed class RestoreTest(ArchiveRepositories repos, PgInstance instance, 
             // marked: as PostgreSQL marks it, by wal-fetch --end as the service user, whose directory the area is
             if (Directory.Exists(RestoreContext.AreaFor(data)))
             {
-                var end = new ProcessSpec(binary, ["wal-fetch", "--end"])
-                {
-                    RunAs = instance.User,
-                    Environment = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["LANG"] = "C.UTF-8" },
-                    WorkingDirectory = data,
-                };
+                var end = ProcessSpec.AsUser(instance.User, binary, ["wal-fetch", "--end"], workingDirectory: data);
                 await ChildProcess.RunAsync(end, CancellationToken.None).ConfigureAwait(false);
             }
             // what the service user owns in it is emptied by that user: root walking a tree another user can change
             // could be led elsewhere by a link. Root then removes the emptied directories and its own.
             var owned = Directory.EnumerateDirectories(scratch).ToList();
-            var empty = new ProcessSpec("/bin/rm", ["-rf", "--", .. owned.Select(d => d + "/")]) { RunAs = instance.User, WorkingDirectory = "/" };
-            await ChildProcess.RunAsync(empty, CancellationToken.None).ConfigureAwait(false);
+            await TreeRemoval.AsUserAsync(instance.User, [.. owned.Select(d => d + "/")]).ConfigureAwait(false);
             foreach (var dir in owned.Where(Directory.Exists))
             {
                 Directory.Delete(dir);

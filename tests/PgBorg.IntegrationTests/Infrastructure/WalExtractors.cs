@@ -22,13 +22,64 @@ public static class WalExtractors
                 }
             }).ToList();
 
+    /// <summary>
+    /// Kills the extractors and agents under <paramref name="root"/> and what they started: an extractor's Borg, which
+    /// extracts into pgborg's state directory, outlives a killed extractor and would still be writing there when the
+    /// test removes that directory.
+    /// </summary>
     public static async Task KillUnderAsync(string root)
     {
-        foreach (var pid in Under(root))
+        var doomed = WithDescendants(Under(root));
+        foreach (var pid in doomed)
         {
             await Run.ProgramAsync("/bin/kill", ["-KILL", pid.ToString()]);
         }
         await WaitGoneAsync(root);
+        for (var i = 0; i < 600 && doomed.Any(Alive); i++)
+        {
+            await Task.Delay(100);
+        }
+    }
+
+    private static List<int> WithDescendants(List<int> roots)
+    {
+        var parents = Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0).Select(pid => (Pid: pid, Parent: ParentOf(pid))).ToList();
+        var all = new List<int>(roots);
+        for (var i = 0; i < all.Count; i++)
+        {
+            all.AddRange(parents.Where(p => p.Parent == all[i] && !all.Contains(p.Pid)).Select(p => p.Pid));
+        }
+        return all;
+    }
+
+    /// <summary>The parent's pid from /proc/PID/stat (after the command name, which may hold spaces and parentheses).</summary>
+    private static int ParentOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[1]);
+        }
+        catch (Exception e) when (e is IOException or FormatException or ArgumentOutOfRangeException or IndexOutOfRangeException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>Whether the process still runs (a zombie awaiting its parent does not).</summary>
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Waits (up to 60 s) until no extractor works under <paramref name="root"/>.</summary>
