@@ -6,7 +6,7 @@
 #   unavailable    the WAL or archive repository moved away for 10-40 s (drill 1);
 #   full-disk      the data directory and the spool (DATADIR.pgborg-spool, its sibling) live on a small ext4 loop
 #                  filesystem made by this script; a file fills its free space but FILL_LEAVE_MB (8 MiB: less than one
-#                  16 MiB segment, so wal-push's copy into the spool fails with ENOSPC) for 15-30 s, then is deleted
+#                  16 MiB segment; wal-push stores one only with twice its size free, so it fails with ENOSPC) for 15-30 s, then is deleted
 #                  (drill 2). PostgreSQL writes its WAL into recycled segments (min_wal_size keeps them), so pg_wal
 #                  needs no new space; RESULTS.md counts PANIC lines in PostgreSQL's log to show it never needed any;
 #   postgres-kill9 the postmaster kill -9'd, restarted 3 s later (drill 3);

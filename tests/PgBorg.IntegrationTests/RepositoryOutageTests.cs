@@ -9,7 +9,10 @@ namespace PgBorg.IntegrationTests;
 /// whose ssh refuses connections. WAL piles up in both spools, status and the metrics show each instance's backlog
 /// and error, a pgcad restarted meanwhile does not create a new, empty repository in the local one's place, and once
 /// the repositories return both backlogs drain in order: nothing lost, nothing left behind, both restore exactly.
+/// About seven minutes of two clusters, pgbench and both daemons on a CPU-bound suite: run by bench/drills/run.sh,
+/// not by scripts/test.sh.
 /// </summary>
+[Trait("Category", "LongDrill")]
 public sealed partial class RepositoryOutageTests : IAsyncLifetime
 {
     private static readonly TimeSpan Outage = TimeSpan.FromMinutes(5);
