@@ -7,6 +7,12 @@ using PgBorg.PostgreSql;
 // it behaves as `pgborg <name> ...`.
 var argv = Invocation.WithToolName(args);
 
+// before any signal handler: a SIGTERM for the program it becomes must not be taken as ours
+if (argv is [PgBorg.Processes.MountIsolation.Command, ..])
+{
+    return PgBorg.Processes.MountIsolation.Run(argv, Console.Error);
+}
+
 using var cts = new CancellationTokenSource();
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);

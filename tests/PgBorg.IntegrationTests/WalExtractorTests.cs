@@ -233,6 +233,48 @@ public sealed class WalExtractorTests : IAsyncLifetime
         Assert.False(Directory.Exists(Data));
     }
 
+    [Fact(Timeout = 300_000)]
+    public async Task The_base_is_extracted_by_a_Borg_whose_working_directory_only_root_can_reach()
+    {
+        // the target's parent is the service user's (as /var/lib/postgresql/15 is on Debian): Borg turns its working
+        // directory into a path when it starts, and a rename of the staging directory there, with a link in its
+        // place, would redirect root's writes; each extracting Borg says where it works and in which mount namespace
+        await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", _target.Path);
+        using var bin = new FakeBin(new Dictionary<string, string>());
+        var seen = Path.Combine(bin.Path, "extracts");
+        var borg = bin.Script("borg", $"""
+            if [ "$1" = extract ]; then echo "$(pwd -P) $(readlink /proc/self/ns/mnt)" >> '{seen}'; fi
+            exec /usr/bin/borg "$@"
+            """);
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], new Dictionary<string, string> { ["PGBORG_BORG"] = borg },
+            timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.ToString());
+
+        var ours = new FileInfo("/proc/self/ns/mnt").LinkTarget;
+        var mountPoint = _sandbox.Sub("state/extract-mount");
+        var extracts = File.ReadAllLines(seen).Select(l => l.Split(' ')).ToList();
+        var bases = extracts.Where(e => e[0] == mountPoint).ToList();
+        Assert.True(bases.Count > 0, "no extract worked in " + mountPoint + ":\n" + string.Join("\n", extracts.Select(e => string.Join(' ', e))));
+        Assert.All(bases, e => Assert.NotEqual(ours, e[1]));
+        Assert.DoesNotContain(extracts, e => e[0].StartsWith(_target.Path, StringComparison.Ordinal));
+        // the bind mounts went with their namespaces
+        Assert.DoesNotContain(mountPoint.Replace(" ", "\\040"), await File.ReadAllTextAsync("/proc/self/mountinfo"));
+        await PromotesWithEveryRowAsync(PostgresCluster.NextFreePort());
+    }
+
+    [Fact(Timeout = 300_000)]
+    public async Task Without_the_right_to_make_a_mount_namespace_a_restore_beside_the_service_users_files_fails_and_extracts_nothing()
+    {
+        // root without CAP_SYS_ADMIN (a container, a confined unit): no namespace, so no extract by an unprotected path
+        await Run.CheckedAsync("/usr/bin/chown", "postgres:postgres", _target.Path);
+        var r = await _sandbox.PgBorgAsync(["--bounding-set=-sys_admin", "--", PgBorgBinary.Path, "pgcarestore", "restore", "--target-dir", Data], null,
+            timeout: TimeSpan.FromMinutes(3), program: "/usr/bin/setpriv");
+        Assert.True(r.ExitCode != 0, r.ToString());
+        Assert.Contains("cannot make a mount namespace", r.Stderr);
+        Assert.False(Directory.Exists(Data));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_target.Path));
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task Resume_wal_refuses_what_it_cannot_resume()
     {

@@ -29,6 +29,12 @@ public sealed class DirectoryAnchorTests : IDisposable
         Assert.True(anchor.IsAt(moved));
         Assert.True(File.Exists(Path.Combine(moved, "file")));
         Assert.Empty(Directory.EnumerateFileSystemEntries(elsewhere));
+        // where it is now, as the kernel knows it, not the name it was made at (now a link)
+        Assert.Equal(moved, anchor.CurrentPath);
+
+        File.Delete(Path.Combine(moved, "file"));
+        Directory.Delete(moved);
+        Assert.Null(anchor.CurrentPath);
     }
 
     [Fact]

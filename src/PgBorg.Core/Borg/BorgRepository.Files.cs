@@ -156,8 +156,10 @@ public sealed partial class BorgRepository
     /// <summary>Extracts (parts of) an archive into <paramref name="directory"/>.</summary>
     /// <param name="transfer">Gets the bytes extracted so far and Borg's total. Borg then first reads the metadata of
     /// every item to add up their sizes, so only an operator waiting for it asks for this.</param>
+    /// <param name="isolatedAt">Borg works in <paramref name="directory"/> bind-mounted here, in a mount namespace of its
+    /// own (<see cref="Processes.ProcessSpec.IsolatedAt"/>): for a directory whose name another user can change.</param>
     public async Task ExtractAsync(string archive, string directory, IReadOnlyList<string> paths, CancellationToken ct, bool sparse = false, string? excludeFrom = null,
-        IProgress<BorgTransfer>? transfer = null)
+        IProgress<BorgTransfer>? transfer = null, string? isolatedAt = null)
     {
         var args = Args("extract");
         if (transfer is not null)
@@ -174,6 +176,6 @@ public sealed partial class BorgRepository
         }
         args.Add("::" + archive);
         args.AddRange(paths);
-        await RunAsync("extract", args, ct, directory, transfer: transfer).ConfigureAwait(false);
+        await RunAsync("extract", args, ct, directory, transfer: transfer, isolatedAt: isolatedAt).ConfigureAwait(false);
     }
 }

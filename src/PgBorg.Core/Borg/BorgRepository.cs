@@ -140,7 +140,7 @@ public sealed partial class BorgRepository
     /// <param name="lateFile">Fed into Borg's stdin once Borg reports it starts reading it (a create with <c>-</c> last).</param>
     private async Task<BorgRun> RunAsync(string command, List<string> args, CancellationToken ct, string? workingDirectory = null,
         Action? progress = null, OsUser? runAs = null, bool retryLock = true, IProgress<BorgTransfer>? transfer = null,
-        IReadOnlyDictionary<string, string>? environment = null, BorgLateFile? lateFile = null)
+        IReadOnlyDictionary<string, string>? environment = null, BorgLateFile? lateFile = null, string? isolatedAt = null)
     {
         var deadline = retryLock ? DateTime.UtcNow + _settings.LockWait : DateTime.MinValue;
         var lockWaitAt = args.IndexOf("--lock-wait") + 1;
@@ -166,7 +166,7 @@ public sealed partial class BorgRepository
                 attemptArgs = [.. args];
                 attemptArgs[lockWaitAt] = "1";
             }
-            var spec = Spec(attemptArgs) with { WorkingDirectory = workingDirectory ?? "/", RunAs = runAs };
+            var spec = Spec(attemptArgs) with { WorkingDirectory = workingDirectory ?? "/", RunAs = runAs, IsolatedAt = isolatedAt };
             if (environment is not null)
             {
                 var merged = new Dictionary<string, string>(spec.Environment);

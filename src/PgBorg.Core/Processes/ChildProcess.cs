@@ -43,13 +43,13 @@ public sealed class ChildProcess : IAsyncDisposable
             RedirectStandardOutput = !inheritOutput,
             RedirectStandardError = !inheritOutput,
             UseShellExecute = false,
-            WorkingDirectory = spec.WorkingDirectory ?? "",
         };
         if (!inheritOutput)
         {
             psi.StandardErrorEncoding = Encoding.UTF8;
         }
-        var (program, args) = RunAsWrapper.Wrap(spec);
+        var (program, args, workingDirectory) = MountIsolation.Wrap(spec, RunAsWrapper.Wrap(spec));
+        psi.WorkingDirectory = workingDirectory ?? "";
         psi.FileName = program;
         foreach (var a in args)
         {

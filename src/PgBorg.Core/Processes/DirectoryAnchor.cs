@@ -60,6 +60,10 @@ public sealed partial class DirectoryAnchor : IDisposable
         return new DirectoryAnchor(path, fd, (f.Inode, f.DeviceMajor, f.DeviceMinor));
     }
 
+    /// <summary>Where the directory is now, as the kernel knows it (it may have been renamed); null if it was removed.</summary>
+    public string? CurrentPath =>
+        new FileInfo(Path).LinkTarget is { } now && !now.EndsWith(" (deleted)", StringComparison.Ordinal) && IsAt(now) ? now : null;
+
     /// <summary>Whether <paramref name="path"/> (not followed if a link) is this directory.</summary>
     public bool IsAt(string path) =>
         FileStatus.OfEntry(path) is { } f && (f.Inode, f.DeviceMajor, f.DeviceMinor) == _identity;

@@ -100,7 +100,9 @@ internal static partial class Native
 
     /// <summary>open(2) for reading, with <see cref="OpenFlags.CloseOnExec"/> always: a descriptor, or -1 with the errno in
     /// <see cref="Marshal.GetLastPInvokeError"/>.</summary>
-    public static int Open(string path, OpenFlags flags) => open(path, (int)(flags | OpenFlags.CloseOnExec));
+    public static int Open(string path, OpenFlags flags) => RuntimeInformation.ProcessArchitecture == Architecture.X64
+        ? open(path, (int)(flags | OpenFlags.CloseOnExec))
+        : throw new PlatformNotSupportedException("OpenFlags hold x86-64's values: pgborg is built for linux-x64 only");
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);

@@ -24,6 +24,14 @@ public sealed record ProcessSpec(string Program, IReadOnlyList<string> Arguments
     /// </summary>
     public bool DieWithParent { get; init; }
 
+    /// <summary>
+    /// Run in a mount namespace of its own, where <see cref="WorkingDirectory"/> (a directory root holds open, reached as
+    /// <c>/proc/PID/fd/N</c>) is bind-mounted at this path, a directory only root can reach, and work there
+    /// (<see cref="MountIsolation"/>). A program that turns its working directory into a path when it starts, as Borg
+    /// does, then holds a path nobody else can change. Only honoured when we are root.
+    /// </summary>
+    public string? IsolatedAt { get; init; }
+
     public string DisplayName => Path.GetFileName(Program);
 
     /// <summary>

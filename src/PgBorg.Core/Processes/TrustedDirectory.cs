@@ -47,4 +47,32 @@ public static class TrustedDirectory
         return FileStatus.OfEntry(path) is { IsDirectory: true } facts && facts.Uid == Native.geteuid() && (facts.Mode & OthersWrite) == 0
             ? path : null;
     }
+
+    /// <summary>
+    /// A directory of ours nobody else can write to, for root's own work beside the service user's: <paramref name="name"/>
+    /// in the state directory, or, when that is not ours alone (pgcad may run as the service user, with a state
+    /// directory of that user), <c>/var/tmp/pgborg-NAME-UID</c>.
+    /// </summary>
+    /// <exception cref="IOException">Neither is such a directory.</exception>
+    public static string InState(string stateDirectory, string name)
+    {
+        try
+        {
+            StateLock.EnsureDirectory(stateDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // not ours to create: the fallback below
+        }
+        var fallback = Path.Combine("/var/tmp", $"pgborg-{name}-{Native.geteuid()}");
+        foreach (var candidate in new[] { Path.Combine(stateDirectory, name), fallback })
+        {
+            if (Native.RealPath(Path.GetDirectoryName(candidate)!) is { } parent && Is(parent)
+                && Ensure(Path.Combine(parent, Path.GetFileName(candidate))) is { } trusted)
+            {
+                return trusted;
+            }
+        }
+        throw new IOException($"no directory only {OsUser.Current.Name} can write to for {name}: neither {Path.Combine(stateDirectory, name)} nor {fallback} is one");
+    }
 }

@@ -60,12 +60,13 @@ public static class ParallelExtract
 
     /// <param name="hints">Stored with the base at backup time: the split without listing the archive's items first.</param>
     /// <param name="transfer">Gets every worker's bytes (each worker is its own Borg operation).</param>
+    /// <param name="isolatedAt">See <see cref="BorgRepository.ExtractAsync"/>.</param>
     public static async Task RunAsync(BorgRepository repo, string archive, string directory, int workers, CancellationToken ct, ExtractHints? hints = null,
-        IProgress<BorgTransfer>? transfer = null)
+        IProgress<BorgTransfer>? transfer = null, string? isolatedAt = null)
     {
         if (workers <= 1)
         {
-            await repo.ExtractAsync(archive, directory, [], ct, transfer: transfer).ConfigureAwait(false);
+            await repo.ExtractAsync(archive, directory, [], ct, transfer: transfer, isolatedAt: isolatedAt).ConfigureAwait(false);
             return;
         }
         var (_, buckets) = hints is not null
@@ -76,8 +77,9 @@ public static class ParallelExtract
         await File.WriteAllLinesAsync(excludes, others.Select(p => "pp:" + p).Append("pp:" + Path.GetFileName(excludes)), ct).ConfigureAwait(false);
         try
         {
-            var tasks = new List<Task> { repo.ExtractAsync(archive, directory, [], ct, excludeFrom: excludes, transfer: transfer) };
-            tasks.AddRange(buckets.Skip(1).Where(b => b.Count > 0).Select(b => repo.ExtractAsync(archive, directory, b, ct, transfer: transfer)));
+            var tasks = new List<Task> { repo.ExtractAsync(archive, directory, [], ct, excludeFrom: excludes, transfer: transfer, isolatedAt: isolatedAt) };
+            tasks.AddRange(buckets.Skip(1).Where(b => b.Count > 0)
+                .Select(b => repo.ExtractAsync(archive, directory, b, ct, transfer: transfer, isolatedAt: isolatedAt)));
             await Task.WhenAll(tasks).ConfigureAwait(false);
         }
         finally

@@ -167,16 +167,34 @@ public sealed class Restorer(Archiving.ArchiveRepositories repos, PgInstance ins
     private async Task ExtractBaseAsync(RestorePlan plan, DirectoryAnchor staging, IReadOnlyDictionary<uint, DirectoryAnchor> tablespaceStaging, int workers,
         CancellationToken ct)
     {
+        var isolatedAt = IsolationFor(staging);
         await output.WriteLineAsync($"extracting base {plan.Cycle.BaseArchive} into {staging.Name}{HowSplit(workers, plan.Base.ExtractHints)}").ConfigureAwait(false);
-        await ParallelExtract.RunAsync(repos.Archive, plan.Cycle.BaseArchive!, staging.Path, workers, ct, plan.Base.ExtractHints, Transfer).ConfigureAwait(false);
+        await ParallelExtract.RunAsync(repos.Archive, plan.Cycle.BaseArchive!, staging.Path, workers, ct, plan.Base.ExtractHints, Transfer, isolatedAt)
+            .ConfigureAwait(false);
         foreach (var ts in plan.Base.Tablespaces)
         {
             var archive = plan.Cycle.TablespaceArchives.Single(a => a.Contains($"~{ArchiveName.TablespaceKind}~{ts.Oid}~", StringComparison.Ordinal));
             var into = tablespaceStaging[ts.Oid];
             await output.WriteLineAsync($"extracting tablespace {ts.Oid} into {into.Name}{HowSplit(workers, ts.ExtractHints)}").ConfigureAwait(false);
-            await ParallelExtract.RunAsync(repos.Archive, archive, into.Path, workers, ct, ts.ExtractHints, Transfer).ConfigureAwait(false);
+            await ParallelExtract.RunAsync(repos.Archive, archive, into.Path, workers, ct, ts.ExtractHints, Transfer, IsolationFor(into)).ConfigureAwait(false);
         }
     }
+
+    /// <summary>In the state directory: where each extracting Borg sees its staging directory, in a namespace of its own.</summary>
+    private const string ExtractMount = "extract-mount";
+
+    /// <summary>
+    /// Borg extracts by the path of its working directory. Where another user can change a name on the way to the
+    /// staging directory (a target whose parent is the service user's, as <c>/var/lib/postgresql/15</c> is on Debian),
+    /// Borg works in a path only root can reach instead (<see cref="MountIsolation"/>). Decided from the directory
+    /// itself, where the kernel says it is now, not from the path it was made at (which a swapped link could make look
+    /// trusted): where nobody else can write above it (verify's scratch directory in a root-only parent), it needs no
+    /// namespace, which pgborg-verify.service does not allow.
+    /// </summary>
+    private string? IsolationFor(DirectoryAnchor staging) =>
+        !OsUser.IsRoot || (staging.CurrentPath is { } now && TrustedDirectory.Is(Path.GetDirectoryName(now)!))
+            ? null
+            : TrustedDirectory.InState(repos.Archive.StateDirectory, ExtractMount);
 
     private static string HowSplit(int workers, ExtractHints? hints) => workers <= 1 ? ""
         : hints is null ? $" ({workers} Borg processes, split after listing the archive's items)"

@@ -68,26 +68,8 @@ public static class WalExtractor
     /// </summary>
     public static string StagingFor(string stateDirectory, string area)
     {
-        try
-        {
-            StateLock.EnsureDirectory(stateDirectory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // not ours to create: the fallback below
-        }
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Path.GetFullPath(area))))[..32];
-        var fallback = Path.Combine("/var/tmp", $"pgborg-restore-wal-{Native.geteuid()}");
-        foreach (var root in new[] { Path.Combine(stateDirectory, StagingName), fallback })
-        {
-            if (Native.RealPath(Path.GetDirectoryName(root)!) is { } parent && TrustedDirectory.Is(parent)
-                && TrustedDirectory.Ensure(Path.Combine(parent, Path.GetFileName(root))) is { } trusted)
-            {
-                return Path.Combine(trusted, key);
-            }
-        }
-        throw new IOException($"no directory only {OsUser.Current.Name} can write to extract WAL into: "
-            + $"neither {Path.Combine(stateDirectory, StagingName)} nor {fallback} is one");
+        return Path.Combine(TrustedDirectory.InState(stateDirectory, StagingName), key);
     }
 
     /// <summary>
