@@ -74,7 +74,8 @@ public static class WalExtractor
 
     /// <summary>
     /// Takes <paramref name="staging"/> (its lock, held while extracting) and empties it, then removes what extractors
-    /// killed before they could clean up (kill -9, a reboot) left in the others: their locks are free.
+    /// killed before they could clean up (kill -9, a reboot) left in the others, and the lock files of finished ones:
+    /// their locks are free.
     /// </summary>
     /// <exception cref="IOException">Another extractor still works there (its agent has gone).</exception>
     public static async Task<StateLock> ClaimStagingAsync(string staging, CancellationToken ct)
@@ -107,6 +108,24 @@ public static class WalExtractor
             catch (IOException)
             {
                 // in use by a running extractor
+            }
+        }
+        // the locks of extractions that finished and removed their directory: one per restore area, else for ever
+        foreach (var lockFile in Directory.EnumerateFiles(root, "*.lock"))
+        {
+            var key = Path.GetFileNameWithoutExtension(lockFile);
+            if (key == Path.GetFileName(staging) || Directory.Exists(Path.Combine(root, key)))
+            {
+                continue;
+            }
+            try
+            {
+                using var finished = StateLock.Acquire(root, key);
+                File.Delete(lockFile);
+            }
+            catch (IOException)
+            {
+                // an extractor starting for that area holds it
             }
         }
         Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
