@@ -52,35 +52,13 @@ public static partial class SpoolDirectory
         Cycles(dataDirectory).Where(c => !IsClosing(dataDirectory, c)).ToList();
 
     /// <summary>The archivable files of a spool (no temporaries, no markers), sorted as PostgreSQL names sort.</summary>
-    public static IReadOnlyList<string> Files(string dataDirectory, string cycle)
-    {
-        var dir = CycleDirectory(dataDirectory, cycle);
-        if (Processes.FileStatus.OfEntry(dir) is not { IsDirectory: true })
-        {
-            return [];
-        }
-        return Directory.GetFiles(dir)
-            .Where(IsRegularFile)
-            .Select(Path.GetFileName)
-            .OfType<string>()
-            .Where(n => WalFileName.Classify(n) is not null)
-            .Order(StringComparer.Ordinal)
-            .ToList();
-    }
+    public static IReadOnlyList<string> Files(string dataDirectory, string cycle) => WalFilesIn(CycleDirectory(dataDirectory, cycle));
 
     /// <summary>Where a spool's files wait for consolidation once a batch archive holds them.</summary>
     public static string StoredDirectory(string dataDirectory, string cycle) => Path.Combine(CycleDirectory(dataDirectory, cycle), StoredName);
 
     /// <summary>The files of a spool waiting for consolidation, sorted as PostgreSQL names sort.</summary>
-    public static IReadOnlyList<string> StoredFiles(string dataDirectory, string cycle)
-    {
-        var dir = StoredDirectory(dataDirectory, cycle);
-        // a real directory only: through a link, root would archive and then delete files elsewhere
-        return Processes.FileStatus.OfEntry(dir) is { IsDirectory: true }
-            ? Directory.GetFiles(dir).Where(IsRegularFile).Select(Path.GetFileName).OfType<string>().Where(n => WalFileName.Classify(n) is not null)
-                .Order(StringComparer.Ordinal).ToList()
-            : [];
-    }
+    public static IReadOnlyList<string> StoredFiles(string dataDirectory, string cycle) => WalFilesIn(StoredDirectory(dataDirectory, cycle));
 
     /// <summary>
     /// A spool's <c>.stored/</c>, made (the service user's, 0700) where it is missing, and made anew where something
@@ -104,11 +82,25 @@ public static partial class SpoolDirectory
     }
 
     /// <summary>
-    /// A regular file, not a link to one, of the spool's owner: spooled WAL is written by wal-push, never linked (a
-    /// hard link to one of root's files, where the kernel allows one, belongs to root).
+    /// The WAL files in a spool directory, sorted as PostgreSQL names sort: only in a real directory (through a link,
+    /// root would archive and then delete files elsewhere), and only regular files, not links, of the directory's owner:
+    /// spooled WAL is written by wal-push, never linked (a hard link to one of root's files, where the kernel allows
+    /// one, belongs to root).
     /// </summary>
-    private static bool IsRegularFile(string path) =>
-        Processes.FileStatus.OfEntry(path) is { IsRegularFile: true } facts && facts.Uid == Processes.FileStatus.OfEntry(Path.GetDirectoryName(path)!)?.Uid;
+    private static IReadOnlyList<string> WalFilesIn(string dir)
+    {
+        if (Processes.FileStatus.OfEntry(dir) is not { IsDirectory: true } directory)
+        {
+            return [];
+        }
+        return Directory.GetFiles(dir)
+            .Where(f => Processes.FileStatus.OfEntry(f) is { IsRegularFile: true } file && file.Uid == directory.Uid)
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Where(n => WalFileName.Classify(n) is not null)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
 
     public static bool IsCycleName(string name) => CycleName().IsMatch(name) && Stamp.TryParse(name, out _);
 }

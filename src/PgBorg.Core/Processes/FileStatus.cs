@@ -32,7 +32,7 @@ public readonly record struct FileStatus(FileStatus.Kind Type, UnixFileMode Mode
     public static FileStatus? OfEntry(string path) => Read(AtFdCwd, path, AtSymlinkNoFollow);
 
     /// <summary>The file an open handle holds, whatever has become of its name since.</summary>
-    public static FileStatus? Of(SafeFileHandle handle) => Read((int)handle.DangerousGetHandle(), "", AtEmptyPath);
+    public static FileStatus? Of(SafeFileHandle handle) => OfDescriptor((int)handle.DangerousGetHandle());
 
     /// <summary>The file a descriptor holds (<see cref="Native.Open"/>).</summary>
     public static FileStatus? OfDescriptor(int fd) => Read(fd, "", AtEmptyPath);

@@ -94,12 +94,22 @@ public static class WalExtractor
                 await Task.Delay(100, ct).ConfigureAwait(false);
             }
         }
-        foreach (var dir in Directory.EnumerateDirectories(root))
+        // what others left: directories of killed extractors, and the lock files of finished ones (one per restore
+        // area, else for ever); a lock still held is a running or starting extractor's
+        var own = Path.GetFileName(staging);
+        var keys = Directory.EnumerateDirectories(root).Select(Path.GetFileName)
+            .Union(Directory.EnumerateFiles(root, "*.lock").Select(Path.GetFileNameWithoutExtension))
+            .OfType<string>().ToList();
+        foreach (var key in keys)
         {
+            var dir = Path.Combine(root, key);
             try
             {
-                using var other = dir == staging ? null : StateLock.Acquire(root, Path.GetFileName(dir));
-                Directory.Delete(dir, recursive: true);
+                using var other = key == own ? null : StateLock.Acquire(root, key);
+                if (Directory.Exists(dir))
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
                 if (other is not null)
                 {
                     File.Delete(dir + ".lock");
@@ -108,24 +118,6 @@ public static class WalExtractor
             catch (IOException)
             {
                 // in use by a running extractor
-            }
-        }
-        // the locks of extractions that finished and removed their directory: one per restore area, else for ever
-        foreach (var lockFile in Directory.EnumerateFiles(root, "*.lock"))
-        {
-            var key = Path.GetFileNameWithoutExtension(lockFile);
-            if (key == Path.GetFileName(staging) || Directory.Exists(Path.Combine(root, key)))
-            {
-                continue;
-            }
-            try
-            {
-                using var finished = StateLock.Acquire(root, key);
-                File.Delete(lockFile);
-            }
-            catch (IOException)
-            {
-                // an extractor starting for that area holds it
             }
         }
         Directory.CreateDirectory(staging, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

@@ -21,7 +21,7 @@ public sealed class BtrfsSnapshot : ISnapshotMethod
     {
         var dir = DirectoryPaths.Resolve(directory);
         var mount = FilesystemProbe.MountOf(dir);
-        var inode = FilesystemProbe.Lstat(dir)?.Inode ?? 0;
+        var inode = FileStatus.OfEntry(dir)?.Inode ?? 0;
         if (mount.FsType != "btrfs" || inode != FilesystemProbe.BtrfsSubvolumeRootInode)
         {
             return SnapshotAvailability.No($"{dir} is not a btrfs subvolume (inode {inode} on {mount.FsType})");
@@ -78,7 +78,7 @@ public sealed class BtrfsSnapshot : ISnapshotMethod
     public async Task ReleaseAsync(string snapshotPath, CancellationToken ct)
     {
         SnapshotNames.RequireSnapshotPath(snapshotPath, MethodName);
-        if (FilesystemProbe.Lstat(snapshotPath) is not { } facts)
+        if (FileStatus.OfEntry(snapshotPath) is not { } facts)
         {
             return;
         }
@@ -101,7 +101,7 @@ public sealed class BtrfsSnapshot : ISnapshotMethod
     /// <summary>Whether <paramref name="path"/> (not a symlink) is the root of a btrfs subvolume.</summary>
     internal static bool IsSubvolume(string path, FileStatus facts) =>
         facts is { IsDirectory: true, IsSymlink: false, Inode: FilesystemProbe.BtrfsSubvolumeRootInode }
-        && FilesystemProbe.RealPath(path) is { } real
+        && Native.RealPath(path) is { } real
         && FilesystemProbe.MountOf(real).FsType == "btrfs";
 
     private static string RequireBtrfs() =>

@@ -1,3 +1,5 @@
+using PgBorg.Processes;
+
 namespace PgBorg.Snapshots;
 
 /// <summary>Resolving the directories to freeze and checking where their snapshots go.</summary>
@@ -13,8 +15,8 @@ internal static class DirectoryPaths
         {
             throw new SnapshotException($"{what} \"{directory}\" is not an absolute path");
         }
-        var real = FilesystemProbe.RealPath(directory);
-        if (real is null || FilesystemProbe.Lstat(real) is not { IsDirectory: true })
+        var real = Native.RealPath(directory);
+        if (real is null || FileStatus.OfEntry(real) is not { IsDirectory: true })
         {
             throw new SnapshotException($"{what} {directory} does not exist or is not a directory");
         }

@@ -3,20 +3,14 @@ using PgBorg.Processes;
 
 namespace PgBorg.Snapshots;
 
-/// <summary>What the snapshot methods need to know about a path: its real path, inode, type and filesystem. AOT-clean, no programs run.</summary>
+/// <summary>What the snapshot methods need to know about a path beyond <see cref="FileStatus"/>: whether it exists, and its filesystem. AOT-clean, no programs run.</summary>
 internal static class FilesystemProbe
 {
     /// <summary>On btrfs the root directory of every subvolume has this inode number.</summary>
     public const ulong BtrfsSubvolumeRootInode = 256;
 
-    /// <summary>The canonical absolute path (symlinks resolved, like realpath(3)), or null if it does not exist.</summary>
-    public static string? RealPath(string path) => Native.RealPath(path);
-
-    /// <summary>Inode and file type of <paramref name="path"/> itself (a symlink is not followed), or null if it does not exist.</summary>
-    public static FileStatus? Lstat(string path) => FileStatus.OfEntry(path);
-
     /// <summary>Whether anything (file, directory, dangling symlink) exists at <paramref name="path"/>.</summary>
-    public static bool Exists(string path) => Lstat(path) is not null;
+    public static bool Exists(string path) => FileStatus.OfEntry(path) is not null;
 
     /// <summary>The mount that holds <paramref name="realPath"/> (an already resolved path): the longest mount point that prefixes it, the topmost if stacked.</summary>
     public static MountEntry MountOf(string realPath) =>

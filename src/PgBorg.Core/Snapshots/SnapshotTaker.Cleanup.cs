@@ -48,7 +48,7 @@ public static partial class SnapshotTaker
 
     private static async Task RemoveLeftoverAsync(string path, ILogger log, CancellationToken ct)
     {
-        if (FilesystemProbe.Lstat(path) is not { } facts)
+        if (FileStatus.OfEntry(path) is not { } facts)
         {
             return;
         }
@@ -76,12 +76,12 @@ public static partial class SnapshotTaker
             throw new SnapshotException($"directory \"{directory}\" is not an absolute path");
         }
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
-        if (FilesystemProbe.RealPath(full) is { } real)
+        if (Native.RealPath(full) is { } real)
         {
             return real;
         }
         var parent = Path.GetDirectoryName(full);
-        return parent is not null && FilesystemProbe.RealPath(parent) is { } realParent
+        return parent is not null && Native.RealPath(parent) is { } realParent
             ? Path.Combine(realParent, Path.GetFileName(full))
             : full;
     }

@@ -56,7 +56,7 @@ internal static class SnapshotTools
     public static async Task RemoveTreeAsync(string path, CancellationToken ct)
     {
         SnapshotNames.RequireSnapshotPath(path, "reflink");
-        if (FilesystemProbe.Lstat(path) is not { } st)
+        if (FileStatus.OfEntry(path) is not { } st)
         {
             return;
         }
