@@ -28,6 +28,8 @@ public sealed class WalAreaAgentTests : IDisposable
         File.CreateSymbolicLink(Path.Combine(Area, WalExtractor.DoneName + ".tmp"), victim);
         // where the next file's temporary copy goes, a directory: that write fails
         Directory.CreateDirectory(Path.Combine(Area, "000000010000000000000008.pgborg-part", "x"));
+        // where the one after it goes, a directory: its write succeeds, its rename (in the background) fails
+        Directory.CreateDirectory(Path.Combine(Area, "000000010000000000000009", "x"));
 
         using var toAgent = new AnonymousPipeServerStream(PipeDirection.Out);
         using var fromAgent = new AnonymousPipeServerStream(PipeDirection.In);
@@ -49,8 +51,12 @@ public sealed class WalAreaAgentTests : IDisposable
         Assert.Equal("ok", await Ask(WalAreaFrame.File, Segment, wal));
         Assert.StartsWith("error", await Ask(WalAreaFrame.File, "000000010000000000000008", wal));
         Assert.StartsWith("error", await Ask(WalAreaFrame.File, "../escape", wal));
+        Assert.Equal("ok", await Ask(WalAreaFrame.File, "000000010000000000000009", wal));
+        Assert.StartsWith("error 000000010000000000000009: ", await Ask(WalAreaFrame.Commit, "-", []));
+        Assert.False(File.Exists(Path.Combine(Area, "000000010000000000000009.pgborg-part")));
         Assert.Equal("ok", await Ask(WalAreaFrame.Log, "-", Encoding.UTF8.GetBytes("a line\n")));
         Assert.Equal("ok", await Ask(WalAreaFrame.Mark, WalExtractor.DoneName, Encoding.UTF8.GetBytes("all WAL extracted\n")));
+        Assert.Equal("ok", await Ask(WalAreaFrame.Commit, "-", []));
         Assert.Equal("ok 0 1 0", await Ask(WalAreaFrame.State, "-", []));
         Assert.Equal("ok " + Segment, await Ask(WalAreaFrame.Present, "-", []));
         toAgent.Dispose();

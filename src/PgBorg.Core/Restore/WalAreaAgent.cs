@@ -51,6 +51,8 @@ public static class WalAreaAgent
             RemoveForeign(logPath);
             await using var log = new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
             File.SetUnixFileMode(logPath, Readable);
+            RemoveStaleParts(area);
+            await using var committer = new WalAreaCommitter();
             await Reply(output, Ready).ConfigureAwait(false);
             var buffered = new BufferedStream(input, 1 << 16);
             while (await WalAreaFrame.ReadAsync(buffered, ct).ConfigureAwait(false) is { } frame)
@@ -58,7 +60,7 @@ public static class WalAreaAgent
                 string answer;
                 try
                 {
-                    answer = await HandleAsync(area, frame, buffered, log, ct).ConfigureAwait(false);
+                    answer = await HandleAsync(area, frame, buffered, log, committer, ct).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
                 {
@@ -70,12 +72,15 @@ public static class WalAreaAgent
         }
     }
 
-    private static async Task<string> HandleAsync(string area, WalAreaFrame frame, Stream input, FileStream log, CancellationToken ct)
+    private static async Task<string> HandleAsync(
+        string area, WalAreaFrame frame, Stream input, FileStream log, WalAreaCommitter committer, CancellationToken ct)
     {
         switch (frame.Verb)
         {
             case WalAreaFrame.File:
-                return await ReceiveFileAsync(area, frame, input, ct).ConfigureAwait(false);
+                return await ReceiveFileAsync(area, frame, input, committer, ct).ConfigureAwait(false);
+            case WalAreaFrame.Commit when frame.Length == 0:
+                return await committer.DrainAsync().ConfigureAwait(false) is { } failed ? "error " + failed : "ok";
             case WalAreaFrame.Log:
                 await CopyExactlyAsync(input, log, frame.Length, ct).ConfigureAwait(false);
                 await log.FlushAsync(ct).ConfigureAwait(false);
@@ -89,6 +94,8 @@ public static class WalAreaAgent
                 return string.Create(CultureInfo.InvariantCulture,
                     $"ok {(ended ? 1 : 0)} {(ended ? 0 : WalArea.Waiting(area))} {(!ended && WalArea.ReplayWaits(area) ? 1 : 0)}");
             case WalAreaFrame.Present when frame.Length == 0:
+                // files still being committed are not there yet; the extractor asks once, before it starts
+                _ = await committer.DrainAsync().ConfigureAwait(false);
                 return "ok " + string.Join(' ', PresentNames(area));
             default:
                 // not one of ours: the stream cannot be trusted any more
@@ -97,10 +104,11 @@ public static class WalAreaAgent
     }
 
     /// <summary>
-    /// The file goes to a temporary name, is synced, then renamed: replay never sees half a segment, even after a
-    /// crash of the host. A file already there (wal-fetch delivered it meanwhile) is kept.
+    /// The file goes to a temporary name, then to <paramref name="committer"/>, which syncs and renames it: replay
+    /// never sees half a segment, even after a crash of the host. A file already there (wal-fetch delivered it
+    /// meanwhile) is kept.
     /// </summary>
-    private static async Task<string> ReceiveFileAsync(string area, WalAreaFrame frame, Stream input, CancellationToken ct)
+    private static async Task<string> ReceiveFileAsync(string area, WalAreaFrame frame, Stream input, WalAreaCommitter committer, CancellationToken ct)
     {
         if (WalFileName.Classify(frame.Name) is null)
         {
@@ -109,35 +117,54 @@ public static class WalAreaAgent
         }
         var destination = Path.Combine(area, frame.Name);
         var part = destination + PartSuffix;
-        var read = false;
+        FileStream? file = null;
         try
         {
             File.Delete(part);
-            await using var file = new FileStream(part, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-            // a failed write (a full disk) still reads the whole payload, so the next request is read from its start
-            read = true;
+            file = new FileStream(part, PartOptions);
             await CopyExactlyAsync(input, file, frame.Length, ct).ConfigureAwait(false);
-            file.Flush(flushToDisk: true);
+            await file.FlushAsync(ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            if (!read)
+            if (file is null)
             {
+                // a failed write (a full disk) still reads the whole payload, so the next request is read from its start
                 await CopyExactlyAsync(input, Stream.Null, frame.Length, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await file.DisposeAsync().ConfigureAwait(false);
             }
             File.Delete(part);
             throw;
         }
-        File.SetUnixFileMode(part, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        try
-        {
-            File.Move(part, destination);
-        }
-        catch (IOException) when (File.Exists(destination))
-        {
-            File.Delete(part); // wal-fetch fetched it from Borg meanwhile (borg mode): the same file
-        }
+        committer.Add(file, part, destination);
         return "ok";
+    }
+
+    private static readonly FileStreamOptions PartOptions = new()
+    {
+        Mode = FileMode.CreateNew,
+        Access = FileAccess.Write,
+        Share = FileShare.None,
+        BufferSize = 1 << 16,
+        UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+    };
+
+    /// <summary>
+    /// Temporary files of an agent that was killed before it could rename them: never complete for sure, and
+    /// nothing else writes here while we hold the lock. A directory of that name is left alone (not ours to remove).
+    /// </summary>
+    private static void RemoveStaleParts(string area)
+    {
+        foreach (var part in Directory.EnumerateFileSystemEntries(area, "*" + PartSuffix))
+        {
+            if (Processes.FileStatus.OfEntry(part) is { IsDirectory: false })
+            {
+                File.Delete(part);
+            }
+        }
     }
 
     /// <summary>What the area holds or has served already: the extractor need not extract these again.</summary>

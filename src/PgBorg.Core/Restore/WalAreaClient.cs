@@ -70,12 +70,19 @@ public sealed class WalAreaClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends a complete file (root's, outside the area) to become <c>AREA/NAME</c>.</summary>
+    /// <summary>
+    /// Sends a complete file (root's, outside the area) to become <c>AREA/NAME</c>. It gets that name a moment later,
+    /// once durable; <see cref="CommitAsync"/> waits for that and says what failed.
+    /// </summary>
     public async Task DeliverAsync(string name, string source, CancellationToken ct)
     {
         await using var file = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: false);
         await RequestAsync(new WalAreaFrame(WalAreaFrame.File, name, file.Length), file, ct).ConfigureAwait(false);
     }
+
+    /// <summary>Waits until every file delivered so far is durable under its name.</summary>
+    /// <exception cref="IOException">One of them could not be synced or renamed.</exception>
+    public Task CommitAsync(CancellationToken ct) => RequestAsync(new WalAreaFrame(WalAreaFrame.Commit, "-", 0), null, ct);
 
     /// <summary>Appends one line to <c>extractor.log</c>.</summary>
     public Task LogAsync(string line, CancellationToken ct) =>
@@ -108,7 +115,7 @@ public sealed class WalAreaClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Longest wait for an answer: writing one segment, synced, or listing the area. An agent that takes longer is
+    /// Longest wait for an answer: writing one segment, syncing a batch of them, or listing the area. An agent that takes longer is
     /// stuck (a FIFO planted where it reads, a hung filesystem), and the extraction stops rather than hang.
     /// </summary>
     private static readonly TimeSpan AnswerTimeout = TimeSpan.FromMinutes(2);

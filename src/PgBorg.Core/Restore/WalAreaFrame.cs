@@ -11,6 +11,8 @@ namespace PgBorg.Restore;
 public sealed record WalAreaFrame(string Verb, string Name, long Length)
 {
     public const string File = "file";
+    /// <summary>Waits until every file sent so far is durable under its name; answers the failures among them.</summary>
+    public const string Commit = "commit";
     public const string Log = "log";
     public const string Mark = "mark";
     public const string State = "state";

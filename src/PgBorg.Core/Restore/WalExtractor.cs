@@ -235,6 +235,7 @@ public static class WalExtractor
             await area.DeliverAsync(file, source, ct).ConfigureAwait(false);
             File.Delete(source);
         }
+        await area.CommitAsync(ct).ConfigureAwait(false);
         Directory.Delete(dir, recursive: true);
     }
 
