@@ -68,4 +68,58 @@ public sealed class WalAreaAgentTests : IDisposable
         Assert.Equal("untouched", await File.ReadAllTextAsync(victim, TestContext.Current.CancellationToken));
         Assert.False(File.Exists(Path.Combine(_root, "escape")));
     }
+
+    [Fact]
+    public async Task A_file_passed_by_descriptor_is_linked_into_the_area_and_an_unexpected_take_ends_the_stream()
+    {
+        Directory.CreateDirectory(Area);
+        var staged = Path.Combine(_root, "staged");
+        var wal = Enumerable.Range(0, 100_000).Select(i => (byte)(i * 3)).ToArray();
+        await File.WriteAllBytesAsync(staged, wal, TestContext.Current.CancellationToken);
+
+        using var toAgent = new AnonymousPipeServerStream(PipeDirection.Out);
+        using var fromAgent = new AnonymousPipeServerStream(PipeDirection.In);
+        using var agentIn = new AnonymousPipeClientStream(PipeDirection.In, toAgent.ClientSafePipeHandle);
+        using var agentOut = new AnonymousPipeClientStream(PipeDirection.Out, fromAgent.ClientSafePipeHandle);
+        var agent = Task.Run(() => WalAreaAgent.RunAsync(Area, agentIn, agentOut, TextWriter.Null, CancellationToken.None));
+        using var answers = new StreamReader(fromAgent, Encoding.UTF8);
+        Assert.Equal(WalAreaAgent.Ready, await answers.ReadLineAsync(TestContext.Current.CancellationToken));
+
+        async Task<string?> Ask(string verb, string name)
+        {
+            await toAgent.WriteAsync(new WalAreaFrame(verb, name, 0).Header());
+            await toAgent.FlushAsync();
+            return await answers.ReadLineAsync();
+        }
+
+        using var listener = Processes.DescriptorPassing.Listen(out var socketName);
+        var accepted = Processes.DescriptorPassing.AcceptAsync(listener, Environment.ProcessId, Processes.OsUser.Current.Uid, TestContext.Current.CancellationToken);
+        Assert.Equal("ok", await Ask(WalAreaFrame.Attach, socketName));
+        using var channel = await accepted;
+        using (var file = File.OpenHandle(staged))
+        {
+            Processes.DescriptorPassing.Send(channel, file);
+        }
+        Assert.Equal("ok", await Ask(WalAreaFrame.Take, Segment));
+        // a file whose name is no WAL file's is received (the socket stays in step) and refused
+        using (var file = File.OpenHandle(staged))
+        {
+            Processes.DescriptorPassing.Send(channel, file);
+        }
+        Assert.StartsWith("error", await Ask(WalAreaFrame.Take, "../escape"));
+        Assert.Equal("ok", await Ask(WalAreaFrame.Commit, "-"));
+        var delivered = Path.Combine(Area, Segment);
+        Assert.Equal(wal, await File.ReadAllBytesAsync(delivered, TestContext.Current.CancellationToken));
+        Assert.Equal(Processes.FileStatus.Of(staged)!.Value.Inode, Processes.FileStatus.Of(delivered)!.Value.Inode);
+        Assert.False(File.Exists(Path.Combine(_root, "escape")));
+
+        // a take with no file passed (the sender closed its socket) fails, and the agent goes on reading requests
+        channel.Dispose();
+        await toAgent.WriteAsync(new WalAreaFrame(WalAreaFrame.Take, "000000010000000000000009", 0).Header(), TestContext.Current.CancellationToken);
+        await toAgent.FlushAsync(TestContext.Current.CancellationToken);
+        Assert.StartsWith("error", await answers.ReadLineAsync(TestContext.Current.CancellationToken));
+        toAgent.Dispose();
+        Assert.Equal(0, await agent);
+        Assert.False(File.Exists(Path.Combine(Area, "000000010000000000000009")));
+    }
 }

@@ -35,6 +35,18 @@ public static partial class Durability
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fsync(int fd);
 
+    /// <summary>fsync(2) of an open file; works on a descriptor opened for reading too.</summary>
+    public static void Fsync(SafeFileHandle file)
+    {
+        if (fsync(file) != 0)
+        {
+            throw new IOException($"fsync failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fsync(SafeFileHandle fd);
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int syncfs(int fd);
 

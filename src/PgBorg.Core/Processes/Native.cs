@@ -71,6 +71,9 @@ internal static partial class Native
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int lchown(string path, uint owner, uint group);
 
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int fchown(Microsoft.Win32.SafeHandles.SafeFileHandle file, uint owner, uint group);
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial IntPtr realpath(string path, IntPtr resolved);
 

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using PgBorg.Archiving;
 
@@ -53,32 +55,47 @@ public static class WalAreaAgent
             File.SetUnixFileMode(logPath, Readable);
             RemoveStaleParts(area);
             await using var committer = new WalAreaCommitter();
+            // the socket over which root's extractor passes files (attach); without it, files come as data on stdin
+            var channel = new StrongBox<Socket?>();
             await Reply(output, Ready).ConfigureAwait(false);
             var buffered = new BufferedStream(input, 1 << 16);
-            while (await WalAreaFrame.ReadAsync(buffered, ct).ConfigureAwait(false) is { } frame)
+            try
             {
-                string answer;
-                try
+                while (await WalAreaFrame.ReadAsync(buffered, ct).ConfigureAwait(false) is { } frame)
                 {
-                    answer = await HandleAsync(area, frame, buffered, log, committer, ct).ConfigureAwait(false);
+                    string answer;
+                    try
+                    {
+                        answer = await HandleAsync(area, frame, buffered, log, committer, channel, ct).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or SocketException)
+                    {
+                        answer = "error " + e.Message.ReplaceLineEndings(" ");
+                    }
+                    await Reply(output, answer).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
-                {
-                    answer = "error " + e.Message.ReplaceLineEndings(" ");
-                }
-                await Reply(output, answer).ConfigureAwait(false);
+            }
+            finally
+            {
+                channel.Value?.Dispose();
             }
             return 0;
         }
     }
 
-    private static async Task<string> HandleAsync(
-        string area, WalAreaFrame frame, Stream input, FileStream log, WalAreaCommitter committer, CancellationToken ct)
+    private static async Task<string> HandleAsync(string area, WalAreaFrame frame, Stream input, FileStream log,
+        WalAreaCommitter committer, StrongBox<Socket?> channel, CancellationToken ct)
     {
         switch (frame.Verb)
         {
             case WalAreaFrame.File:
                 return await ReceiveFileAsync(area, frame, input, committer, ct).ConfigureAwait(false);
+            case WalAreaFrame.Attach when frame.Length == 0:
+                channel.Value?.Dispose();
+                channel.Value = Processes.DescriptorPassing.Connect(frame.Name);
+                return "ok";
+            case WalAreaFrame.Take when frame.Length == 0 && channel.Value is not null:
+                return Take(area, frame.Name, channel.Value, committer);
             case WalAreaFrame.Commit when frame.Length == 0:
                 return await committer.DrainAsync().ConfigureAwait(false) is { } failed ? "error " + failed : "ok";
             case WalAreaFrame.Log:
@@ -137,6 +154,35 @@ public static class WalAreaAgent
                 await file.DisposeAsync().ConfigureAwait(false);
             }
             File.Delete(part);
+            throw;
+        }
+        committer.Add(file.SafeFileHandle, part, destination, owner: file);
+        return "ok";
+    }
+
+    /// <summary>
+    /// The file root's extractor passed over <paramref name="channel"/> (already the service user's) becomes
+    /// <c>AREA/NAME</c>: linked where the two share a filesystem, so no byte is copied, else copied by the kernel.
+    /// Received before anything is checked, so the socket stays in step with the requests.
+    /// </summary>
+    private static string Take(string area, string name, Socket channel, WalAreaCommitter committer)
+    {
+        var file = Processes.DescriptorPassing.Receive(channel);
+        if (WalFileName.Classify(name) is null || Processes.FileStatus.Of(file) is not { IsRegularFile: true })
+        {
+            file.Dispose();
+            return $"error {name} is not a WAL file name, or not a regular file";
+        }
+        var destination = Path.Combine(area, name);
+        var part = destination + PartSuffix;
+        try
+        {
+            File.Delete(part);
+            file = Processes.FileLink.LinkOrCopy(file, part, PartOptions.UnixCreateMode!.Value);
+        }
+        catch
+        {
+            file.Dispose();
             throw;
         }
         committer.Add(file, part, destination);

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Microsoft.Win32.SafeHandles;
 using PgBorg.Processes;
 
 namespace PgBorg.Restore;
@@ -19,12 +20,15 @@ internal sealed class WalAreaCommitter : IAsyncDisposable
 
     public WalAreaCommitter() => _loop = Task.Run(RunAsync);
 
-    /// <summary>A file written completely under its temporary name <paramref name="part"/>, still open; ours now.</summary>
-    public void Add(FileStream file, string part, string destination)
+    /// <summary>
+    /// A file complete under its temporary name <paramref name="part"/>, open as <paramref name="file"/>; ours now
+    /// (closed once committed, by disposing <paramref name="owner"/>, a stream that holds it, or else the handle).
+    /// </summary>
+    public void Add(SafeFileHandle file, string part, string destination, IDisposable? owner = null)
     {
-        Durability.StartWriteback(file.SafeFileHandle);
+        Durability.StartWriteback(file);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _queue.Writer.TryWrite(new Received(file, part, destination, done));
+        _queue.Writer.TryWrite(new Received(file, owner ?? file, part, destination, done));
         _last = done.Task;
     }
 
@@ -66,9 +70,9 @@ internal sealed class WalAreaCommitter : IAsyncDisposable
 
     private static void Commit(Received received)
     {
-        using (received.File)
+        using (received.Owner)
         {
-            received.File.Flush(flushToDisk: true);
+            Durability.Fsync(received.File);
         }
         try
         {
@@ -99,5 +103,5 @@ internal sealed class WalAreaCommitter : IAsyncDisposable
         await _loop.ConfigureAwait(false);
     }
 
-    private sealed record Received(FileStream File, string Part, string Destination, TaskCompletionSource Done);
+    private sealed record Received(SafeFileHandle File, IDisposable Owner, string Part, string Destination, TaskCompletionSource Done);
 }

@@ -13,6 +13,10 @@ public sealed record WalAreaFrame(string Verb, string Name, long Length)
     public const string File = "file";
     /// <summary>Waits until every file sent so far is durable under its name; answers the failures among them.</summary>
     public const string Commit = "commit";
+    /// <summary>Connect to the abstract socket NAME, over which root's extractor will pass files (<see cref="Take"/>).</summary>
+    public const string Attach = "attach";
+    /// <summary>The file just passed over the attached socket becomes NAME (no payload on stdin).</summary>
+    public const string Take = "take";
     public const string Log = "log";
     public const string Mark = "mark";
     public const string State = "state";

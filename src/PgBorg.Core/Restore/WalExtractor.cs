@@ -130,6 +130,10 @@ public static class WalExtractor
     /// </summary>
     public static async Task ExtractAllAsync(WalAreaClient area, string staging, WalExtractorJob job, CancellationToken ct)
     {
+        if (area.CopyReason is { } copied)
+        {
+            await area.LogAsync(Line(copied), ct).ConfigureAwait(false);
+        }
         // what wal-fetch already delivered is not extracted again (resume-wal after a stop)
         var present = await area.PresentAsync(ct).ConfigureAwait(false);
         var chunks = Plan(job.Access.Archives, present.Contains);
