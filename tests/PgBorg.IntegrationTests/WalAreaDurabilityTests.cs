@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using PgBorg.Archiving;
 using PgBorg.IntegrationTests.Infrastructure;
+using PgBorg.Processes;
 using PgBorg.Restore;
 
 namespace PgBorg.IntegrationTests;
@@ -26,17 +27,32 @@ public sealed class WalAreaDurabilityTests : IDisposable
     private static string Name(int i) => $"0000000100000000000000{i:X2}";
 
     [Fact(Timeout = 120_000)]
-    public async Task Every_file_is_on_disk_before_it_gets_its_WAL_name()
+    public async Task Every_file_is_on_disk_before_it_gets_its_WAL_name_whether_sent_or_passed_by_descriptor()
     {
         Directory.CreateDirectory(Area);
         var trace = _dir.Sub("strace.out");
+        string Staged(int i) => _dir.Sub($"staged-{i}");
         using (var agent = Agent.Start("/usr/bin/strace",
-            ["-f", "-q", "-y", "-e", "trace=fsync,fdatasync,?rename,renameat,renameat2,?link,linkat", "-o", trace, PgBorgBinary.Path, WalAreaAgent.Command, Area]))
+            ["-f", "-q", "-y", "-e", "trace=fsync,fdatasync,?rename,renameat,renameat2,?link,linkat", "-o", trace,
+             PgBorgBinary.Path, WalAreaAgent.Command, Area]))
         {
             Assert.Equal(WalAreaAgent.Ready, await agent.ReadLineAsync());
-            for (var i = 1; i <= 12; i++)
+            // 1 to 6 as data on stdin
+            for (var i = 1; i <= 6; i++)
             {
                 Assert.Equal("ok", await agent.AskAsync(WalAreaFrame.File, Name(i), _wal));
+            }
+            // 7 to 12 passed by descriptor, as root's extractor does: only the helper's own process is accepted
+            using var listener = DescriptorPassing.Listen(out var socket);
+            var accepted = DescriptorPassing.AcceptAsync(listener, agent.TracedPid(), 0, TestContext.Current.CancellationToken);
+            Assert.Equal("ok", await agent.AskAsync(WalAreaFrame.Attach, socket, []));
+            using var channel = await accepted;
+            for (var i = 7; i <= 12; i++)
+            {
+                await File.WriteAllBytesAsync(Staged(i), _wal, TestContext.Current.CancellationToken);
+                using var file = File.OpenHandle(Staged(i));
+                DescriptorPassing.Send(channel, file);
+                Assert.Equal("ok", await agent.AskAsync(WalAreaFrame.Take, Name(i), []));
             }
             Assert.Equal("ok", await agent.AskAsync(WalAreaFrame.Commit, "-", []));
             Assert.Equal(0, await agent.EndAsync());
@@ -45,15 +61,22 @@ public sealed class WalAreaDurabilityTests : IDisposable
         for (var i = 1; i <= 12; i++)
         {
             var part = Path.Combine(Area, Name(i)) + ".pgborg-part";
-            var synced = Completed(lines, Array.FindIndex(lines, l => l.Contains("sync(", StringComparison.Ordinal) && l.Contains(FdOn(part), StringComparison.Ordinal)));
-            // a rename, or a link (File.Move without overwriting) followed by the part's removal
+            // a passed file is synced by the descriptor it came as, which strace names by the path it was opened at
+            var synced = Completed(lines, Array.FindIndex(lines, l => l.Contains("sync(", StringComparison.Ordinal)
+                && l.Contains(FdOn(i <= 6 ? part : Staged(i)), StringComparison.Ordinal)));
             var renamed = Array.FindIndex(lines, l => l.Contains($"\"{part}\"", StringComparison.Ordinal)
                 && l.Contains($"\"{Path.Combine(Area, Name(i))}\"", StringComparison.Ordinal));
             Assert.True(synced >= 0 && lines[synced].EndsWith("= 0", StringComparison.Ordinal),
-                $"no successful fsync of {part}:\n{string.Join('\n', lines)}");
-            Assert.True(renamed > synced && lines[renamed].EndsWith("= 0", StringComparison.Ordinal),
-                $"{part} renamed before its fsync returned:\n{string.Join('\n', lines)}");
+                $"no successful fsync of {Name(i)}:\n{string.Join('\n', lines)}");
+            Assert.True(renamed > synced, $"{part} renamed before its fsync returned:\n{string.Join('\n', lines)}");
+            Assert.True(lines[Completed(lines, renamed)].EndsWith("= 0", StringComparison.Ordinal),
+                $"{part} not renamed:\n{string.Join('\n', lines)}");
             Assert.Equal(_wal, await File.ReadAllBytesAsync(Path.Combine(Area, Name(i)), TestContext.Current.CancellationToken));
+        }
+        // passed on one filesystem: linked, not a byte copied
+        for (var i = 7; i <= 12; i++)
+        {
+            Assert.Equal(FileStatus.Of(Staged(i))!.Value.Inode, FileStatus.Of(Path.Combine(Area, Name(i)))!.Value.Inode);
         }
     }
 
@@ -90,8 +113,8 @@ public sealed class WalAreaDurabilityTests : IDisposable
         }
     }
 
-    /// <summary>How strace -y shows a descriptor open on <paramref name="path"/>: <c>5&lt;/path&gt;</c>, the call's only argument.</summary>
-    private static string FdOn(string path) => "<" + path + ">)";
+    /// <summary>How strace -y shows a descriptor open on <paramref name="path"/>: <c>5&lt;/path&gt;</c>.</summary>
+    private static string FdOn(string path) => "<" + path + ">";
 
     /// <summary>The line where the call at <paramref name="start"/> returned (strace splits calls other threads interrupt).</summary>
     private static int Completed(string[] lines, int start)
@@ -126,6 +149,9 @@ public sealed class WalAreaDurabilityTests : IDisposable
             }
             return new Agent(Process.Start(psi)!);
         }
+
+        /// <summary>The process strace started (the helper), when this is strace.</summary>
+        public int TracedPid() => int.Parse(File.ReadAllText($"/proc/{_process.Id}/task/{_process.Id}/children").Split(' ')[0]);
 
         public Task<string?> ReadLineAsync() => _process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken).AsTask();
 

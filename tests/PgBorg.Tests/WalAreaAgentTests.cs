@@ -31,21 +31,8 @@ public sealed class WalAreaAgentTests : IDisposable
         // where the one after it goes, a directory: its write succeeds, its rename (in the background) fails
         Directory.CreateDirectory(Path.Combine(Area, "000000010000000000000009", "x"));
 
-        using var toAgent = new AnonymousPipeServerStream(PipeDirection.Out);
-        using var fromAgent = new AnonymousPipeServerStream(PipeDirection.In);
-        using var agentIn = new AnonymousPipeClientStream(PipeDirection.In, toAgent.ClientSafePipeHandle);
-        using var agentOut = new AnonymousPipeClientStream(PipeDirection.Out, fromAgent.ClientSafePipeHandle);
-        var agent = Task.Run(() => WalAreaAgent.RunAsync(Area, agentIn, agentOut, TextWriter.Null, CancellationToken.None));
-        using var answers = new StreamReader(fromAgent, Encoding.UTF8);
-        Assert.Equal(WalAreaAgent.Ready, await answers.ReadLineAsync(TestContext.Current.CancellationToken));
-
-        async Task<string?> Ask(string verb, string name, byte[] payload)
-        {
-            await toAgent.WriteAsync(new WalAreaFrame(verb, name, payload.Length).Header());
-            await toAgent.WriteAsync(payload);
-            await toAgent.FlushAsync();
-            return await answers.ReadLineAsync();
-        }
+        await using var agent = await InProcessAgent.StartAsync(Area);
+        var Ask = agent.AskAsync;
 
         var wal = Enumerable.Range(0, 200_000).Select(i => (byte)i).ToArray();
         Assert.Equal("ok", await Ask(WalAreaFrame.File, Segment, wal));
@@ -59,8 +46,7 @@ public sealed class WalAreaAgentTests : IDisposable
         Assert.Equal("ok", await Ask(WalAreaFrame.Commit, "-", []));
         Assert.Equal("ok 0 1 0", await Ask(WalAreaFrame.State, "-", []));
         Assert.Equal("ok " + Segment, await Ask(WalAreaFrame.Present, "-", []));
-        toAgent.Dispose();
-        Assert.Equal(0, await agent);
+        Assert.Equal(0, await agent.EndAsync());
 
         Assert.Equal(wal, await File.ReadAllBytesAsync(Path.Combine(Area, Segment), TestContext.Current.CancellationToken));
         Assert.Equal("a line\n", await File.ReadAllTextAsync(Path.Combine(Area, WalExtractor.LogName), TestContext.Current.CancellationToken));
@@ -77,20 +63,8 @@ public sealed class WalAreaAgentTests : IDisposable
         var wal = Enumerable.Range(0, 100_000).Select(i => (byte)(i * 3)).ToArray();
         await File.WriteAllBytesAsync(staged, wal, TestContext.Current.CancellationToken);
 
-        using var toAgent = new AnonymousPipeServerStream(PipeDirection.Out);
-        using var fromAgent = new AnonymousPipeServerStream(PipeDirection.In);
-        using var agentIn = new AnonymousPipeClientStream(PipeDirection.In, toAgent.ClientSafePipeHandle);
-        using var agentOut = new AnonymousPipeClientStream(PipeDirection.Out, fromAgent.ClientSafePipeHandle);
-        var agent = Task.Run(() => WalAreaAgent.RunAsync(Area, agentIn, agentOut, TextWriter.Null, CancellationToken.None));
-        using var answers = new StreamReader(fromAgent, Encoding.UTF8);
-        Assert.Equal(WalAreaAgent.Ready, await answers.ReadLineAsync(TestContext.Current.CancellationToken));
-
-        async Task<string?> Ask(string verb, string name)
-        {
-            await toAgent.WriteAsync(new WalAreaFrame(verb, name, 0).Header());
-            await toAgent.FlushAsync();
-            return await answers.ReadLineAsync();
-        }
+        await using var agent = await InProcessAgent.StartAsync(Area);
+        Task<string?> Ask(string verb, string name) => agent.AskAsync(verb, name, []);
 
         using var listener = Processes.DescriptorPassing.Listen(out var socketName);
         var accepted = Processes.DescriptorPassing.AcceptAsync(listener, Environment.ProcessId, Processes.OsUser.Current.Uid, TestContext.Current.CancellationToken);
@@ -115,11 +89,59 @@ public sealed class WalAreaAgentTests : IDisposable
 
         // a take with no file passed (the sender closed its socket) fails, and the agent goes on reading requests
         channel.Dispose();
-        await toAgent.WriteAsync(new WalAreaFrame(WalAreaFrame.Take, "000000010000000000000009", 0).Header(), TestContext.Current.CancellationToken);
-        await toAgent.FlushAsync(TestContext.Current.CancellationToken);
-        Assert.StartsWith("error", await answers.ReadLineAsync(TestContext.Current.CancellationToken));
-        toAgent.Dispose();
-        Assert.Equal(0, await agent);
+        Assert.StartsWith("error", await Ask(WalAreaFrame.Take, "000000010000000000000009"));
+        Assert.Equal(0, await agent.EndAsync());
         Assert.False(File.Exists(Path.Combine(Area, "000000010000000000000009")));
+    }
+
+    /// <summary><see cref="WalAreaAgent"/> in this process, over pipes: requests in, one answer line each out.</summary>
+    private sealed class InProcessAgent : IAsyncDisposable
+    {
+        private readonly AnonymousPipeServerStream _toAgent = new(PipeDirection.Out);
+        private readonly AnonymousPipeServerStream _fromAgent = new(PipeDirection.In);
+        private readonly AnonymousPipeClientStream _agentIn;
+        private readonly AnonymousPipeClientStream _agentOut;
+        private readonly StreamReader _answers;
+        private readonly Task<int> _run;
+
+        private InProcessAgent(string area)
+        {
+            _agentIn = new AnonymousPipeClientStream(PipeDirection.In, _toAgent.ClientSafePipeHandle);
+            _agentOut = new AnonymousPipeClientStream(PipeDirection.Out, _fromAgent.ClientSafePipeHandle);
+            _answers = new StreamReader(_fromAgent, Encoding.UTF8);
+            _run = Task.Run(() => WalAreaAgent.RunAsync(area, _agentIn, _agentOut, TextWriter.Null, CancellationToken.None));
+        }
+
+        public static async Task<InProcessAgent> StartAsync(string area)
+        {
+            var agent = new InProcessAgent(area);
+            Assert.Equal(WalAreaAgent.Ready, await agent._answers.ReadLineAsync(TestContext.Current.CancellationToken));
+            return agent;
+        }
+
+        public async Task<string?> AskAsync(string verb, string name, byte[] payload)
+        {
+            await _toAgent.WriteAsync(new WalAreaFrame(verb, name, payload.Length).Header());
+            await _toAgent.WriteAsync(payload);
+            await _toAgent.FlushAsync();
+            return await _answers.ReadLineAsync();
+        }
+
+        /// <summary>Ends its input, as the extractor does when it finishes; its exit code.</summary>
+        public Task<int> EndAsync()
+        {
+            _toAgent.Dispose();
+            return _run;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _toAgent.Dispose();
+            await _run;
+            _answers.Dispose();
+            _agentIn.Dispose();
+            _agentOut.Dispose();
+            _fromAgent.Dispose();
+        }
     }
 }
