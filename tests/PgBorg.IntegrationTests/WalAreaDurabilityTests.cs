@@ -13,7 +13,8 @@ namespace PgBorg.IntegrationTests;
 /// on a thread of its own, while the next file arrives. A file must still get its WAL name only once it is on disk:
 /// after a crash of the host, replay would otherwise read a segment of zeros as the end of the WAL and promote early.
 /// No power cut can be staged here (no dm-flakey in this kernel), so the order of its system calls is checked
-/// under strace. And a helper killed with files still unnamed leaves nothing a replay could take for WAL.
+/// under strace. A helper killed with files still unnamed (kill -9 keeps the page cache, so this checks the clean-up,
+/// not durability) leaves temporary files, which the next one removes before it says what the area holds.
 /// </summary>
 public sealed class WalAreaDurabilityTests : IDisposable
 {
@@ -81,7 +82,7 @@ public sealed class WalAreaDurabilityTests : IDisposable
     }
 
     [Fact(Timeout = 120_000)]
-    public async Task A_helper_killed_with_files_unnamed_leaves_only_complete_WAL_and_the_next_one_removes_the_rest()
+    public async Task The_next_helper_removes_what_a_killed_one_left_unnamed_and_lists_only_what_it_named()
     {
         Directory.CreateDirectory(Area);
         // what a helper killed in the middle of a write left: never complete for sure

@@ -137,6 +137,8 @@ public sealed class WalExtractorTests : IAsyncLifetime
         await Eventually.AssertAsync(() => File.Exists(Path.Combine(Area, "extractor.done")), TimeSpan.FromMinutes(2),
             $"the resumed extraction did not finish: {(File.Exists(extractorLog) ? File.ReadAllText(extractorLog) : "no log")}");
         Assert.DoesNotContain("FAILED", await File.ReadAllTextAsync(extractorLog));
+        // the files were passed by descriptor and linked, not copied through the helper's stdin
+        Assert.DoesNotContain("files are copied", await File.ReadAllTextAsync(extractorLog));
         Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(Area), f => new FileInfo(f).LinkTarget is not null && f.EndsWith(".pgborg-part", StringComparison.Ordinal));
         await PromotesWithEveryRowAsync(46901 + Environment.ProcessId % 90);
         Assert.Equal("root's own\n", await File.ReadAllTextAsync(secret));

@@ -25,16 +25,18 @@ public sealed class DescriptorPassingTests : IDisposable
         using var listener = DescriptorPassing.Listen(out var name);
         var self = OsUser.Current.Uid;
 
-        // a connection from a process other than the expected one is closed unheard
-        using (var wrong = new CancellationTokenSource(TimeSpan.FromMilliseconds(500)))
+        // a connection from another process, or from this one under another uid, is closed unheard
+        foreach (var (pid, uid) in new[] { (Environment.ProcessId + 1, self), (Environment.ProcessId, self + 1) })
         {
-            var accepting = DescriptorPassing.AcceptAsync(listener, Environment.ProcessId + 1, self, wrong.Token);
-            using var stranger = DescriptorPassing.Connect(name);
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => accepting);
+            using var wrong = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+            var refusing = DescriptorPassing.AcceptAsync(listener, pid, uid, wrong.Token);
+            using var stranger = await DescriptorPassing.ConnectAsync(name, TimeSpan.FromSeconds(5));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => refusing);
+            Assert.Throws<IOException>(() => DescriptorPassing.Receive(stranger)); // closed by the listener
         }
 
         var accepted = DescriptorPassing.AcceptAsync(listener, Environment.ProcessId, self, TestContext.Current.CancellationToken);
-        using var receiver = DescriptorPassing.Connect(name);
+        using var receiver = await DescriptorPassing.ConnectAsync(name, TimeSpan.FromSeconds(5));
         using var sender = await accepted;
         using (var file = File.OpenHandle(source))
         {
@@ -81,6 +83,43 @@ public sealed class DescriptorPassingTests : IDisposable
         Assert.Equal(content, await File.ReadAllBytesAsync(copied, TestContext.Current.CancellationToken));
         Assert.Equal(mode, File.GetUnixFileMode(copied));
     }
+
+    [Fact]
+    public void Root_opens_a_staged_file_only_if_it_is_a_plain_file_with_one_name()
+    {
+        var plain = Path.Combine(_root, "000000010000000000000001");
+        File.WriteAllText(plain, "wal");
+        using (var handle = PlainFile.OpenForReading(plain))
+        {
+            Assert.Equal(3, RandomAccess.GetLength(handle));
+        }
+
+        var secret = Path.Combine(_root, "secret");
+        File.WriteAllText(secret, "root's");
+        var link = Path.Combine(_root, "000000010000000000000002");
+        File.CreateSymbolicLink(link, secret);
+        Assert.Throws<InvalidDataException>(() => PlainFile.OpenForReading(link));
+
+        var hardLink = Path.Combine(_root, "000000010000000000000003");
+        Assert.Equal(0, Link(secret, hardLink));
+        Assert.Throws<InvalidDataException>(() => PlainFile.OpenForReading(hardLink));
+
+        // a FIFO would block an open for reading until a writer came: refused at once instead
+        var fifo = Path.Combine(_root, "000000010000000000000004");
+        Assert.Equal(0, MakeFifo(fifo, 0x180));
+        Assert.Throws<InvalidDataException>(() => PlainFile.OpenForReading(fifo));
+
+        var directory = Path.Combine(_root, "000000010000000000000005");
+        Directory.CreateDirectory(directory);
+        Assert.Throws<InvalidDataException>(() => PlainFile.OpenForReading(directory));
+        Assert.Throws<IOException>(() => PlainFile.OpenForReading(Path.Combine(_root, "missing")));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "link")]
+    private static extern int Link(string from, string to);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo")]
+    private static extern int MakeFifo(string path, uint mode);
 
     private static (uint, uint) Device(string path) => FileStatus.Of(path) is { } s ? (s.DeviceMajor, s.DeviceMinor) : default;
 }

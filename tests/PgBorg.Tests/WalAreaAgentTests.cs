@@ -56,7 +56,7 @@ public sealed class WalAreaAgentTests : IDisposable
     }
 
     [Fact]
-    public async Task A_file_passed_by_descriptor_is_linked_into_the_area_and_an_unexpected_take_ends_the_stream()
+    public async Task A_file_passed_by_descriptor_is_linked_into_the_area_and_a_take_with_nothing_passed_fails()
     {
         Directory.CreateDirectory(Area);
         var staged = Path.Combine(_root, "staged");

@@ -17,6 +17,8 @@ public static partial class DescriptorPassing
     private const int ScmRights = 1;
     private const int SoPeerCred = 17;
     private const int MsgCtrunc = 0x8;
+    private const int MsgNoSignal = 0x4000;
+    private const int EINTR = 4;
     private const int MsgCmsgCloexec = 0x40000000;
 
     /// <summary>A listening socket under a new random abstract name (without its leading NUL, as the peer needs it).</summary>
@@ -37,14 +39,23 @@ public static partial class DescriptorPassing
         }
     }
 
-    /// <summary>Connects to the abstract name <paramref name="name"/> made by <see cref="Listen"/>.</summary>
-    public static Socket Connect(string name)
+    /// <summary>
+    /// Connects to the abstract name <paramref name="name"/> made by <see cref="Listen"/>, giving up after
+    /// <paramref name="timeout"/>: anyone can fill the listener's queue, and the caller then does without.
+    /// </summary>
+    public static async Task<Socket> ConnectAsync(string name, TimeSpan timeout)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            socket.Connect(new UnixDomainSocketEndPoint("\0" + name));
+            using var limit = new CancellationTokenSource(timeout);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint("\0" + name), limit.Token).ConfigureAwait(false);
             return socket;
+        }
+        catch (OperationCanceledException)
+        {
+            socket.Dispose();
+            throw new IOException($"cannot connect to the extractor's socket within {timeout.TotalSeconds} s");
         }
         catch
         {
@@ -64,10 +75,17 @@ public static partial class DescriptorPassing
         {
             var peer = await listener.AcceptAsync(ct).ConfigureAwait(false);
             var credentials = new byte[12];
-            if (peer.GetRawSocketOption(SolSocket, SoPeerCred, credentials) == credentials.Length
-                && BitConverter.ToInt32(credentials, 0) == pid && BitConverter.ToUInt32(credentials, 4) == uid)
+            try
             {
-                return peer;
+                if (peer.GetRawSocketOption(SolSocket, SoPeerCred, credentials) == credentials.Length
+                    && BitConverter.ToInt32(credentials, 0) == pid && BitConverter.ToUInt32(credentials, 4) == uid)
+                {
+                    return peer;
+                }
+            }
+            catch (SocketException)
+            {
+                // gone already: not the one
             }
             peer.Dispose();
         }
@@ -90,7 +108,11 @@ public static partial class DescriptorPassing
             byte data = 1;
             var vector = new IoVector { Base = &data, Length = 1 };
             var message = new MessageHeader { Vector = &vector, VectorCount = 1, Control = control, ControlLength = ControlSpace };
-            if (sendmsg(socket.SafeHandle, &message, 0) != 1)
+            nint sent;
+            while ((sent = sendmsg(socket.SafeHandle, &message, MsgNoSignal)) < 0 && Marshal.GetLastPInvokeError() == EINTR)
+            {
+            }
+            if (sent != 1)
             {
                 throw new IOException($"cannot pass a file descriptor: errno {Marshal.GetLastPInvokeError()}");
             }
@@ -113,18 +135,26 @@ public static partial class DescriptorPassing
         byte data = 0;
         var vector = new IoVector { Base = &data, Length = 1 };
         var message = new MessageHeader { Vector = &vector, VectorCount = 1, Control = control, ControlLength = ControlSpace };
-        var n = recvmsg(socket.SafeHandle, &message, MsgCmsgCloexec);
+        nint n;
+        while ((n = recvmsg(socket.SafeHandle, &message, MsgCmsgCloexec)) < 0 && Marshal.GetLastPInvokeError() == EINTR)
+        {
+        }
         if (n != 1)
         {
             throw new IOException(n == 0 ? "the sender closed its socket" : $"cannot receive a file descriptor: errno {Marshal.GetLastPInvokeError()}");
         }
         var header = (CmsgHeader*)control;
-        if ((int)message.ControlLength < CmsgHeaderSize + sizeof(int) || (message.Flags & MsgCtrunc) != 0
-            || header->Level != SolSocket || header->Type != ScmRights || header->Length != CmsgHeaderSize + sizeof(int))
+        var carries = (int)message.ControlLength >= CmsgHeaderSize + sizeof(int) && header->Level == SolSocket && header->Type == ScmRights;
+        var fd = carries ? *(int*)(control + CmsgHeaderSize) : -1;
+        if (!carries || (message.Flags & MsgCtrunc) != 0 || header->Length != CmsgHeaderSize + sizeof(int))
         {
-            throw new IOException("a message without a file descriptor");
+            if (fd >= 0)
+            {
+                _ = Native.close(fd); // ours now, even in a message we refuse
+            }
+            throw new IOException("a message without exactly one file descriptor");
         }
-        return new SafeFileHandle(*(int*)(control + CmsgHeaderSize), ownsHandle: true);
+        return new SafeFileHandle(fd, ownsHandle: true);
     }
 
     // x86-64 layouts (pgborg is built for linux-x64 only): struct cmsghdr is 16 bytes, CMSG_SPACE(sizeof(int)) is 24

@@ -17,7 +17,7 @@ public static partial class FileLink
     /// <summary>
     /// Links <paramref name="source"/> at <paramref name="destination"/>, or copies it there (a new file of
     /// <paramref name="mode"/>) when it cannot: another filesystem, or a file the kernel does not let us link
-    /// (fs.protected_hardlinks: another user's).
+    /// (fs.protected_hardlinks: another user's), or a filesystem without hard links.
     /// </summary>
     /// <returns>What to sync: <paramref name="source"/> itself when linked; else the copy, and the source is closed.</returns>
     public static SafeFileHandle LinkOrCopy(SafeFileHandle source, string destination, UnixFileMode mode)
@@ -28,7 +28,7 @@ public static partial class FileLink
             return source;
         }
         var errno = Marshal.GetLastPInvokeError();
-        if (errno is not (EXDEV or EPERM or EACCES or ENOENT or EMLINK))
+        if (errno is not (EXDEV or EPERM or EACCES or ENOENT or EMLINK or ENOSYS or EOPNOTSUPP))
         {
             throw new IOException($"cannot link {destination}: errno {errno}", errno);
         }

@@ -9,8 +9,9 @@ namespace PgBorg.Processes;
 /// </summary>
 /// <param name="Mode">The permission bits (with set-id and sticky).</param>
 /// <param name="CtimeNanoseconds">The status change time, in nanoseconds since the epoch.</param>
+/// <param name="Links">How many names the file has (hard links).</param>
 public readonly record struct FileStatus(FileStatus.Kind Type, UnixFileMode Mode, uint Uid, uint Gid, ulong Inode,
-    uint DeviceMajor, uint DeviceMinor, long CtimeNanoseconds)
+    uint DeviceMajor, uint DeviceMinor, long CtimeNanoseconds, uint Links)
 {
     public enum Kind { Other, RegularFile, Directory, Symlink }
 
@@ -52,10 +53,11 @@ public readonly record struct FileStatus(FileStatus.Kind Type, UnixFileMode Mode
             0xA000 => Kind.Symlink,
             _ => Kind.Other,
         };
-        // stx_uid 20, stx_gid 24, stx_mode 28, stx_ino 32, stx_ctime 96 (tv_sec i64, tv_nsec u32), stx_dev_major 136, stx_dev_minor 140
+        // stx_nlink 16, stx_uid 20, stx_gid 24, stx_mode 28, stx_ino 32, stx_ctime 96 (tv_sec i64, tv_nsec u32), stx_dev_major 136, stx_dev_minor 140
         return new FileStatus(type, (UnixFileMode)(mode & 0xFFF), BinaryPrimitives.ReadUInt32LittleEndian(buf[20..]),
             BinaryPrimitives.ReadUInt32LittleEndian(buf[24..]), BinaryPrimitives.ReadUInt64LittleEndian(buf[32..]),
             BinaryPrimitives.ReadUInt32LittleEndian(buf[136..]), BinaryPrimitives.ReadUInt32LittleEndian(buf[140..]),
-            BinaryPrimitives.ReadInt64LittleEndian(buf[96..]) * 1_000_000_000 + BinaryPrimitives.ReadUInt32LittleEndian(buf[104..]));
+            BinaryPrimitives.ReadInt64LittleEndian(buf[96..]) * 1_000_000_000 + BinaryPrimitives.ReadUInt32LittleEndian(buf[104..]),
+            BinaryPrimitives.ReadUInt32LittleEndian(buf[16..]));
     }
 }

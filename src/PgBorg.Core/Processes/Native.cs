@@ -48,6 +48,22 @@ internal static partial class Native
         }
     }
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int renameat2(int olddirfd, string oldPath, int newdirfd, string newPath, uint flags);
+
+    /// <summary>rename(2) that never replaces: false when <paramref name="to"/> exists already (RENAME_NOREPLACE).</summary>
+    public static bool RenameNoReplace(string from, string to)
+    {
+        const int AtFdCwd = -100, EEXIST = 17;
+        const uint NoReplace = 1;
+        if (renameat2(AtFdCwd, from, AtFdCwd, to, NoReplace) == 0)
+        {
+            return true;
+        }
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == EEXIST ? false : throw new IOException($"cannot rename {from} to {to}: errno {errno}", errno);
+    }
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int fallocate(int fd, int mode, long offset, long length);
 

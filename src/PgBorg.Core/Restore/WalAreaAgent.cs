@@ -92,10 +92,11 @@ public static class WalAreaAgent
                 return await ReceiveFileAsync(area, frame, input, committer, ct).ConfigureAwait(false);
             case WalAreaFrame.Attach when frame.Length == 0:
                 channel.Value?.Dispose();
-                channel.Value = Processes.DescriptorPassing.Connect(frame.Name);
+                channel.Value = null;
+                channel.Value = await Processes.DescriptorPassing.ConnectAsync(frame.Name, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
                 return "ok";
             case WalAreaFrame.Take when frame.Length == 0 && channel.Value is not null:
-                return Take(area, frame.Name, channel.Value, committer);
+                return await TakeAsync(area, frame.Name, channel.Value, committer).ConfigureAwait(false);
             case WalAreaFrame.Commit when frame.Length == 0:
                 return await committer.DrainAsync().ConfigureAwait(false) is { } failed ? "error " + failed : "ok";
             case WalAreaFrame.Log:
@@ -111,8 +112,8 @@ public static class WalAreaAgent
                 return string.Create(CultureInfo.InvariantCulture,
                     $"ok {(ended ? 1 : 0)} {(ended ? 0 : WalArea.Waiting(area))} {(!ended && WalArea.ReplayWaits(area) ? 1 : 0)}");
             case WalAreaFrame.Present when frame.Length == 0:
-                // files still being committed are not there yet; the extractor asks once, before it starts
-                _ = await committer.DrainAsync().ConfigureAwait(false);
+                // files still being committed are not there yet
+                await committer.WaitAsync().ConfigureAwait(false);
                 return "ok " + string.Join(' ', PresentNames(area));
             default:
                 // not one of ours: the stream cannot be trusted any more
@@ -133,6 +134,11 @@ public static class WalAreaAgent
             return $"error {frame.Name} is not a WAL file name";
         }
         var destination = Path.Combine(area, frame.Name);
+        if (committer.Holds(destination))
+        {
+            await CopyExactlyAsync(input, Stream.Null, frame.Length, ct).ConfigureAwait(false);
+            return $"error {frame.Name} is still being written";
+        }
         var part = destination + PartSuffix;
         FileStream? file = null;
         try
@@ -151,12 +157,12 @@ public static class WalAreaAgent
             }
             else
             {
-                await file.DisposeAsync().ConfigureAwait(false);
+                DisposeQuietly(file);
             }
             File.Delete(part);
             throw;
         }
-        committer.Add(file.SafeFileHandle, part, destination, owner: file);
+        await committer.AddAsync(file.SafeFileHandle, part, destination, owner: file).ConfigureAwait(false);
         return "ok";
     }
 
@@ -165,15 +171,20 @@ public static class WalAreaAgent
     /// <c>AREA/NAME</c>: linked where the two share a filesystem, so no byte is copied, else copied by the kernel.
     /// Received before anything is checked, so the socket stays in step with the requests.
     /// </summary>
-    private static string Take(string area, string name, Socket channel, WalAreaCommitter committer)
+    private static async Task<string> TakeAsync(string area, string name, Socket channel, WalAreaCommitter committer)
     {
         var file = Processes.DescriptorPassing.Receive(channel);
+        var destination = Path.Combine(area, name);
         if (WalFileName.Classify(name) is null || Processes.FileStatus.Of(file) is not { IsRegularFile: true })
         {
             file.Dispose();
             return $"error {name} is not a WAL file name, or not a regular file";
         }
-        var destination = Path.Combine(area, name);
+        if (committer.Holds(destination))
+        {
+            file.Dispose();
+            return $"error {name} is still being written";
+        }
         var part = destination + PartSuffix;
         try
         {
@@ -185,8 +196,21 @@ public static class WalAreaAgent
             file.Dispose();
             throw;
         }
-        committer.Add(file, part, destination);
+        await committer.AddAsync(file, part, destination).ConfigureAwait(false);
         return "ok";
+    }
+
+    /// <summary>A second failure while closing a file that already failed would hide the first.</summary>
+    private static void DisposeQuietly(FileStream file)
+    {
+        try
+        {
+            file.Dispose();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // the write's own failure is what the extractor hears
+        }
     }
 
     private static readonly FileStreamOptions PartOptions = new()

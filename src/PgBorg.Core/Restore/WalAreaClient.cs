@@ -39,7 +39,8 @@ public sealed class WalAreaClient : IAsyncDisposable
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            // well within the 30 s pgcarestore waits for the extractor to say it started
+            // with the attach below (its connect bounded at 5 s), within the 30 s pgcarestore waits for the extractor
+            // to say it started
             timeout.CancelAfter(TimeSpan.FromSeconds(15));
             string? first;
             try
@@ -81,9 +82,10 @@ public sealed class WalAreaClient : IAsyncDisposable
 
     /// <summary>
     /// Opens a socket to the agent over which files are passed rather than copied through its stdin: the agent
-    /// links each into the area (or has the kernel copy it), which costs no CPU of either process, where copying
-    /// cost the restore's replay about a second per GiB of WAL on two cores (bench/restore). Only the agent's own
-    /// process may connect (<see cref="DescriptorPassing.AcceptAsync"/>). Where this fails, files go through stdin.
+    /// links each into the area (on another filesystem the kernel copies it), where copying through a pipe cost the
+    /// restore's replay about 2 s per GiB of WAL on two cores (bench/restore). Only the agent's own process is
+    /// accepted (<see cref="DescriptorPassing.AcceptAsync"/>). Where this fails (someone keeps the socket's queue full,
+    /// say: its abstract name is visible to all), files go through stdin, and the extractor's log says so.
     /// </summary>
     private async Task AttachAsync(CancellationToken ct)
     {
@@ -101,6 +103,10 @@ public sealed class WalAreaClient : IAsyncDisposable
             {
                 await timeout.CancelAsync().ConfigureAwait(false);
                 await Task.WhenAny(accepted).ConfigureAwait(false);
+                if (accepted.IsCompletedSuccessfully)
+                {
+                    accepted.Result.Dispose();
+                }
                 throw;
             }
             // the agent connected before it answered: accepted at once (or not at all, by the timeout)
@@ -120,9 +126,10 @@ public sealed class WalAreaClient : IAsyncDisposable
     /// </summary>
     public async Task DeliverAsync(string name, string source, CancellationToken ct)
     {
+        // Borg made it from an archive the service user may have written: never through a link, never a device
+        using var handle = PlainFile.OpenForReading(source);
         if (_channel is { } channel)
         {
-            using var handle = File.OpenHandle(source, FileMode.Open, FileAccess.Read);
             if (Native.fchown(handle, _user.Uid, _user.Gid) != 0)
             {
                 throw new IOException($"cannot give {source} to {_user.Name}: errno {Marshal.GetLastPInvokeError()}");
@@ -131,7 +138,7 @@ public sealed class WalAreaClient : IAsyncDisposable
                 .ConfigureAwait(false);
             return;
         }
-        await using var file = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: false);
+        await using var file = new FileStream(handle, FileAccess.Read, 1 << 16);
         await RequestAsync(new WalAreaFrame(WalAreaFrame.File, name, file.Length), file, ct).ConfigureAwait(false);
     }
 
@@ -170,7 +177,8 @@ public sealed class WalAreaClient : IAsyncDisposable
     }
 
     /// <summary>
-    /// Longest wait for an answer: writing one segment, syncing a batch of them, or listing the area. An agent that takes longer is
+    /// Longest wait for an answer: writing one segment, syncing the few the agent may hold unsynced
+    /// (<see cref="WalAreaCommitter.Capacity"/>), or listing the area. An agent that takes longer is
     /// stuck (a FIFO planted where it reads, a hung filesystem), and the extraction stops rather than hang.
     /// </summary>
     private static readonly TimeSpan AnswerTimeout = TimeSpan.FromMinutes(2);
