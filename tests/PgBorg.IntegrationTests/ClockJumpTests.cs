@@ -61,7 +61,7 @@ public sealed partial class ClockJumpTests : IDisposable
         clock.Step("+1d");
         await pgcad.WaitForAsync(d => d.Stderr[before..].Contains("stored (direct)"), TimeSpan.FromMinutes(3), "the cycle due after a day");
         await WorkAsync();
-        await PgBench.RunAsync(cluster, TimeSpan.FromSeconds(20)); // about twenty more cycle rounds (ingest_interval 1 s)
+        await PgBench.RunAsync(cluster, TimeSpan.FromSeconds(10)); // about ten more cycle rounds (ingest_interval 1 s)
         var last = await WorkAsync();
         await pgcad.WaitForAsync(_ => !cluster.SpoolHolds(last), TimeSpan.FromMinutes(2), $"{last} in Borg");
 
