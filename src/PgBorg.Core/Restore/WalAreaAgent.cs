@@ -10,8 +10,9 @@ namespace PgBorg.Restore;
 /// <c>pgborg __wal-area AREA</c>, started by the WAL extractor as the service user: everything that happens inside
 /// the restore area happens here. The area is in the data directory, which the service user owns, so a file root
 /// opened or created there could be a link the service user planted (to /etc/shadow, say). Root's extractor
-/// therefore never opens a path in it: it extracts into its own directory and sends each file, log line and marker
-/// here (<see cref="WalAreaFrame"/>), and this process, with no more rights than PostgreSQL itself, writes them.
+/// therefore never opens a path in it: it extracts into its own directory and sends each log line and marker here
+/// (<see cref="WalAreaFrame"/>), and each file too, passed by descriptor where it can (<c>attach</c>, <c>take</c>),
+/// and this process, with no more rights than PostgreSQL itself, writes them.
 /// It holds <c>extractor.lock</c> for as long as the extractor lives: when the extractor dies, its stdin ends, it
 /// exits and the lock goes with it.
 /// </summary>
