@@ -107,7 +107,7 @@ public static partial class DescriptorPassing
             *(int*)(control + CmsgHeaderSize) = (int)file.DangerousGetHandle();
             byte data = 1;
             var vector = new IoVector { Base = &data, Length = 1 };
-            var message = new MessageHeader { Vector = &vector, VectorCount = 1, Control = control, ControlLength = ControlSpace };
+            var message = MessageHeader.OneVector(&vector, control);
             nint sent;
             while ((sent = sendmsg(socket.SafeHandle, &message, MsgNoSignal)) < 0 && Marshal.GetLastPInvokeError() == EINTR)
             {
@@ -134,7 +134,7 @@ public static partial class DescriptorPassing
         new Span<byte>(control, ControlSpace).Clear();
         byte data = 0;
         var vector = new IoVector { Base = &data, Length = 1 };
-        var message = new MessageHeader { Vector = &vector, VectorCount = 1, Control = control, ControlLength = ControlSpace };
+        var message = MessageHeader.OneVector(&vector, control);
         nint n;
         while ((n = recvmsg(socket.SafeHandle, &message, MsgCmsgCloexec)) < 0 && Marshal.GetLastPInvokeError() == EINTR)
         {
@@ -186,6 +186,10 @@ public static partial class DescriptorPassing
         public void* Control;
         public nuint ControlLength;
         public int Flags;
+
+        /// <summary>One byte of data in <paramref name="vector"/> and room for one descriptor in <paramref name="control"/>.</summary>
+        public static MessageHeader OneVector(IoVector* vector, byte* control) =>
+            new() { Vector = vector, VectorCount = 1, Control = control, ControlLength = ControlSpace };
     }
 
     [LibraryImport("libc", SetLastError = true)]

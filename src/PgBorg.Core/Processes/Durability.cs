@@ -12,28 +12,19 @@ public static partial class Durability
     /// <summary>syncfs(2) of the filesystem holding <paramref name="directory"/>: one call for every file written there.</summary>
     public static void SyncFilesystem(string directory) => OnDirectory(directory, syncfs, "syncfs of the filesystem of");
 
-    private static void OnDirectory(string directory, Func<int, int> operation, string what)
+    private static void OnDirectory(string directory, Func<SafeFileHandle, int> operation, string what)
     {
         var fd = Native.Open(directory, OpenFlags.Directory);
         if (fd < 0)
         {
             throw new IOException($"cannot open {directory} for {what.Split(' ')[0]}: errno {Marshal.GetLastPInvokeError()}");
         }
-        try
+        using var handle = new SafeFileHandle(fd, ownsHandle: true);
+        if (operation(handle) != 0)
         {
-            if (operation(fd) != 0)
-            {
-                throw new IOException($"{what} {directory} failed: errno {Marshal.GetLastPInvokeError()}");
-            }
-        }
-        finally
-        {
-            _ = Native.close(fd);
+            throw new IOException($"{what} {directory} failed: errno {Marshal.GetLastPInvokeError()}");
         }
     }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int fsync(int fd);
 
     /// <summary>fsync(2) of an open file; works on a descriptor opened for reading too.</summary>
     public static void Fsync(SafeFileHandle file)
@@ -48,7 +39,7 @@ public static partial class Durability
     private static partial int fsync(SafeFileHandle fd);
 
     [LibraryImport("libc", SetLastError = true)]
-    private static partial int syncfs(int fd);
+    private static partial int syncfs(SafeFileHandle fd);
 
     /// <summary>
     /// Starts writing <paramref name="file"/>'s dirty pages to disk and returns at once (sync_file_range(2) with

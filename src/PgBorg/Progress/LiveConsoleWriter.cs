@@ -18,9 +18,6 @@ internal sealed class LiveConsoleWriter(TextWriter inner, bool isTerminal) : Tex
 
     public static LiveConsoleWriter? Error { get; private set; }
 
-    /// <summary>The stream's own writer, which the bar itself writes to.</summary>
-    public TextWriter Inner => inner;
-
     public override Encoding Encoding => inner.Encoding;
 
     /// <summary>Once, at start, before anything (the logger, System.CommandLine) takes Console.Out or Console.Error.</summary>

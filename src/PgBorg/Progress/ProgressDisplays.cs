@@ -9,26 +9,32 @@ internal static class ProgressDisplays
     public static IProgressDisplay Start(ILogger log)
     {
         // stderr, not stdout: stdout carries --json output or a dump, and may be a pipe while stderr is the terminal
-        if (Console.IsErrorRedirected || Environment.GetEnvironmentVariable("TERM") == "dumb" || LiveConsoleWriter.Error is not { } error)
+        if (Console.IsErrorRedirected || Environment.GetEnvironmentVariable("TERM") == "dumb" || LiveConsoleWriter.Error is null)
         {
             return new ProgressLines(log, ProgressLines.Interval);
         }
-        return new TerminalProgress(error.Inner, TerminalWidth());
+        var (width, height) = TerminalSize();
+        return new TerminalProgress(new TerminalOutput(DirectWriter.Open(StandardError), width, height));
     }
 
-    private static int TerminalWidth()
+    private const int StandardError = 2;
+
+    /// <summary>Asked once, before the bar is drawn: the drawing thread must not ask System.Console (see <see cref="DirectWriter"/>).</summary>
+    private static (int Width, int Height) TerminalSize()
     {
         try
         {
-            if (Console.WindowWidth > 0)
+            if (Console.WindowWidth > 0 && Console.WindowHeight > 0)
             {
-                return Console.WindowWidth;
+                return (Console.WindowWidth, Console.WindowHeight);
             }
         }
         catch (IOException)
         {
             // no terminal size to ask for (stdout redirected): the usual one below
         }
-        return int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns > 0 ? columns : 80;
+        var columns = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var c) && c > 0 ? c : 80;
+        var lines = int.TryParse(Environment.GetEnvironmentVariable("LINES"), out var l) && l > 0 ? l : 24;
+        return (columns, lines);
     }
 }

@@ -19,17 +19,15 @@ internal sealed class TerminalProgress : IProgressDisplay
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _drawing;
 
-    public TerminalProgress(TextWriter terminal, int width)
+    public TerminalProgress(IAnsiConsoleOutput terminal)
     {
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = AnsiSupport.Yes,
             ColorSystem = ColorSystemSupport.Detect,
             Interactive = InteractionSupport.Yes,
-            Out = new AnsiConsoleOutput(terminal),
+            Out = terminal,
         });
-        // the writer is not Console.Error any more (LiveConsoleWriter is), so Spectre cannot ask the terminal itself
-        console.Profile.Width = width;
         LiveConsoleWriter.Out?.Attach(console);
         LiveConsoleWriter.Error?.Attach(console);
         _drawing = console.Progress()

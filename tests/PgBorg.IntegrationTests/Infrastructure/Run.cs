@@ -48,13 +48,29 @@ public static class Run
         }
         catch (OperationCanceledException)
         {
+            var tree = ProcessTree.Describe(p.Id);
             p.Kill(entireProcessTree: true);
             await p.WaitForExitAsync();
             var why = TestContext.Current.CancellationToken.IsCancellationRequested ? "the test was cancelled (timed out)" : $"it did not finish within {timeout ?? TimeSpan.FromMinutes(3)}";
-            throw new TimeoutException($"{program} {string.Join(' ', args)}: {why}; stderr: {await errTask}");
+            var stdout = stdoutTo is null ? Encoding.UTF8.GetString(stdoutBuffer.ToArray()) : "(streamed elsewhere)";
+            throw new TimeoutException($"{program} {string.Join(' ', args)}: {why}\n--- the processes when it was stopped\n{tree}"
+                + $"--- stdout\n{stdout}\n--- stderr\n{await TailAsync(errTask)}");
         }
         await outTask;
         return new RunResult(p.ExitCode, Encoding.UTF8.GetString(stdoutBuffer.ToArray()), await errTask);
+    }
+
+    /// <summary>What a killed program wrote to stderr, unless a process it left behind holds the pipe open.</summary>
+    private static async Task<string> TailAsync(Task<string> stderr)
+    {
+        try
+        {
+            return await stderr.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+            return "(not read: a process left behind holds it open)";
+        }
     }
 
     /// <summary>Runs and requires exit 0.</summary>
