@@ -211,6 +211,61 @@ public sealed class WalExtractorTests : IAsyncLifetime
         await PromotesWithEveryRowAsync(46301 + Environment.ProcessId % 190);
     }
 
+    [Theory(Timeout = 300_000)]
+    [InlineData("a symbolic link")]
+    [InlineData("a FIFO")]
+    public async Task A_WAL_archive_with_a_link_or_a_FIFO_under_a_segments_name_stops_the_extractor_and_root_leaves_the_target_alone(string kind)
+    {
+        // whoever holds the repository's key (pgcad may run as the service user) can store a WAL archive whose
+        // "segment" is a link to a file of root's: root's Borg recreates it in root's staging directory, and root's
+        // extractor then chowns each staged file to the service user before passing it on. A link must be refused
+        // first, or root would give /etc/shadow away.
+        var victims = _target.Sub("root-only");
+        Directory.CreateDirectory(victims, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var secret = Path.Combine(victims, "secret");
+        await File.WriteAllTextAsync(secret, "root's own\n");
+        File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var newestCycle = (await new ArchiveInspector(_sandbox).CyclesAsync()).Where(c => c.WalArchives.Count > 0).MaxBy(c => c.Stamp)!;
+        var wal = (await new ArchiveInspector(_sandbox).WalArchivesAsync()).Where(w => w.Cycle == newestCycle.Stamp)
+            .MaxBy(w => w.Files.Max(StringComparer.Ordinal))!;
+        var segment = wal.Files.Where(f => f.Length == 24).Order(StringComparer.Ordinal).First();
+        using var work = new TempDir("pgborg-walextract-craft");
+        Assert.Equal(0, (await _sandbox.WalBorgInAsync(work.Path, "extract", "::" + wal.Name)).ExitCode);
+        var comment = (await new ArchiveInspector(_sandbox).ArchivesAsync()).Single(a => a.Name == wal.Name).Comment;
+        var staged = Path.Combine(work.Path, segment);
+        File.Delete(staged);
+        if (kind == "a symbolic link")
+        {
+            File.CreateSymbolicLink(staged, secret);
+        }
+        else
+        {
+            // Borg stores a FIFO as one and recreates it: root reading it would wait for a writer forever
+            await Run.CheckedAsync("/usr/bin/mkfifo", staged);
+        }
+        Assert.Equal(0, (await _sandbox.WalBorgAsync("delete", "::" + wal.Name)).ExitCode);
+        var stored = await _sandbox.WalBorgInAsync(work.Path, ["create", "--comment", comment.Replace("{", "{{").Replace("}", "}}"), "::" + wal.Name, .. wal.Files]);
+        Assert.True(stored.ExitCode == 0, stored.ToString());
+
+        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var failed = Path.Combine(Area, "extractor.failed");
+        await Eventually.AssertAsync(() => File.Exists(failed), TimeSpan.FromMinutes(2), "the extractor did not stop on the link");
+        Assert.Contains(kind == "a symbolic link" ? "is a symbolic link" : "is not a plain file", await File.ReadAllTextAsync(failed));
+        Assert.False(File.Exists(Path.Combine(Area, segment)));
+        // PostgreSQL asking for it hears a hard failure, never "not in the archive" (which would end recovery early)
+        var fetched = await FetchAsync(segment, Path.Combine(Data, "pg_wal", "RECOVERYXLOG"));
+        Assert.True(fetched.ExitCode > 125, fetched.ToString());
+
+        // root's file: still root's, still private, unchanged, and no name of it in the area
+        Assert.Equal(0u, PgBorg.Processes.FileStatus.Of(secret)?.Uid);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secret));
+        Assert.Equal("root's own\n", await File.ReadAllTextAsync(secret));
+        Assert.Equal(1u, PgBorg.Processes.FileStatus.Of(secret)?.Links);
+        await WalExtractors.WaitGoneAsync(_target.Path);
+    }
+
     [Fact(Timeout = 300_000)]
     public async Task A_restore_refuses_a_staging_directory_someone_prepared_beside_the_target()
     {

@@ -11,7 +11,7 @@ public class DirectWriterTests
     [Fact]
     public async Task A_console_stream_waits_for_the_lock_of_Console_Out()
     {
-        using var held = HoldConsoleOut();
+        using var held = ConsoleOutLock.Hold();
         using var stderr = Console.OpenStandardError();
         var write = Task.Run(() => stderr.Write("\n"u8));
         await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
@@ -24,36 +24,9 @@ public class DirectWriterTests
     public async Task The_direct_writer_writes_while_Console_Out_is_locked()
     {
         using var devNull = File.OpenHandle("/dev/null", FileMode.Open, FileAccess.Write);
-        using var held = HoldConsoleOut();
-        using var writer = DirectWriter.Open((int)devNull.DangerousGetHandle());
+        using var held = ConsoleOutLock.Hold();
+        using var writer = DirectWriter.Open((int)devNull.DangerousGetHandle(), System.Text.Encoding.UTF8);
         var write = Task.Run(() => writer.Write("\e[2K a redrawn bar\n"));
         await write.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
-    }
-
-    /// <summary>Console.Out's lock, held by a thread of its own until disposed (a lock is released by its owner only).</summary>
-    private static Held HoldConsoleOut()
-    {
-        var taken = new ManualResetEventSlim();
-        var release = new ManualResetEventSlim();
-        var holder = new Thread(() =>
-        {
-            lock (Console.Out)
-            {
-                taken.Set();
-                release.Wait();
-            }
-        }) { IsBackground = true };
-        holder.Start();
-        taken.Wait();
-        return new Held(holder, release);
-    }
-
-    private sealed class Held(Thread holder, ManualResetEventSlim release) : IDisposable
-    {
-        public void Dispose()
-        {
-            release.Set();
-            holder.Join();
-        }
     }
 }

@@ -33,20 +33,38 @@ public sealed record ArchiveRepositories(BorgRepository Archive, BorgRepository 
             return (CycleCatalog.Build([], all, host, instance, basesFromWalListing: true), all);
         }
         // the WAL repository's names are read while the archive repository is: each listing is a Borg process of its
-        // own, most of it Python starting (0.3 s here), and a restore waits for both. Wasted only where every comment
-        // turns out to be needed (a time target, info).
-        var listing = Archive.ListAsync(glob, ct);
-        var walNames = CycleCatalog.ListWalAsync(Wal, glob, ct, comments: false);
+        // own, most of it Python starting (0.3 s here), and a restore waits for both. Where every comment turns out to
+        // be needed (a time target, info), the comment cache starts from these names; below its threshold one listing
+        // with every comment follows, and these names were read for nothing.
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var listing = StopOtherOnFailure(Archive.ListAsync(glob, both.Token), both);
+        var walNames = StopOtherOnFailure(CycleCatalog.ListWalAsync(Wal, glob, both.Token, comments: false), both);
+        // a listing stopped by the other's failure ends cancelled, not faulted: the failure is what is thrown here
         await Task.WhenAll(listing, walNames).ConfigureAwait(false);
         var archives = await listing.ConfigureAwait(false);
+        var names = await walNames.ConfigureAwait(false);
         if (allWalComments?.Invoke(archives) == true)
         {
-            return (CycleCatalog.Build(archives, await CycleCatalog.ListWalAsync(Wal, glob, ct).ConfigureAwait(false), host, instance), archives);
+            var all = await CycleCatalog.ListWalAsync(Wal, glob, ct, names: names).ConfigureAwait(false);
+            return (CycleCatalog.Build(archives, all, host, instance), archives);
         }
-        var names = await walNames.ConfigureAwait(false);
         var chosen = choose(CycleCatalog.Build(archives, names, host, instance), archives);
         var wal = await WithWalCommentsAsync(glob, names, [chosen.Stamp], ct).ConfigureAwait(false);
         return (CycleCatalog.Build(archives, wal, host, instance), archives);
+    }
+
+    /// <summary>The listing's result; when it fails, the other listing (a Borg process waiting for a lock, say) is stopped.</summary>
+    private static async Task<T> StopOtherOnFailure<T>(Task<T> listing, CancellationTokenSource both)
+    {
+        try
+        {
+            return await listing.ConfigureAwait(false);
+        }
+        catch
+        {
+            await both.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <summary>

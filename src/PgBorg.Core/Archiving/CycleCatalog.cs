@@ -22,12 +22,13 @@ public static class CycleCatalog
     }
 
     /// <summary>The WAL repository's archives; none when it does not exist yet (nothing was archived since it was introduced).</summary>
+    /// <param name="names">The WAL repository's names, listed already (<see cref="BorgRepository.ListAsync"/>).</param>
     public static async Task<IReadOnlyList<BorgArchiveEntry>> ListWalAsync(BorgRepository walRepo, string glob, CancellationToken ct,
-        bool considerCheckpoints = false, bool comments = true, bool cacheComments = true)
+        bool considerCheckpoints = false, bool comments = true, bool cacheComments = true, IReadOnlyList<BorgArchiveEntry>? names = null)
     {
         try
         {
-            return await walRepo.ListAsync(glob, ct, considerCheckpoints, comments, cacheComments).ConfigureAwait(false);
+            return await walRepo.ListAsync(glob, ct, considerCheckpoints, comments, cacheComments, names).ConfigureAwait(false);
         }
         catch (BorgException e) when (e.MsgId == "Repository.DoesNotExist")
         {

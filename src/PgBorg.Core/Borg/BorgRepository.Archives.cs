@@ -75,8 +75,10 @@ public sealed partial class BorgRepository
     /// <param name="comments">Without comments Borg answers from the manifest alone; with them it reads every archive's metadata.</param>
     /// <param name="cacheComments">False for a listing of a passing pattern (one cycle's archives), which would leave a
     /// cache file behind for each.</param>
+    /// <param name="names">A names-only listing of <paramref name="glob"/> the caller already made (as
+    /// <paramref name="considerCheckpoints"/> says): where the cache is used, it stands for the names Borg would list again.</param>
     public async Task<IReadOnlyList<BorgArchiveEntry>> ListAsync(string glob, CancellationToken ct, bool considerCheckpoints = false,
-        bool comments = true, bool cacheComments = true)
+        bool comments = true, bool cacheComments = true, IReadOnlyList<BorgArchiveEntry>? names = null)
     {
         if (!comments || !cacheComments)
         {
@@ -85,7 +87,7 @@ public sealed partial class BorgRepository
         var cache = ArchiveCommentCache.Open(_stateDirectory, Location, glob);
         if (cache.ArchivesLastSeen >= CommentCacheFrom)
         {
-            return await ListWithCacheAsync(cache, glob, considerCheckpoints, ct).ConfigureAwait(false);
+            return await ListWithCacheAsync(cache, glob, considerCheckpoints, names, ct).ConfigureAwait(false);
         }
         // a small listing: reading every comment costs less than the second Borg call the cache needs
         var all = await ListOnceAsync(glob, considerCheckpoints, comments: true, last: null, ct).ConfigureAwait(false);

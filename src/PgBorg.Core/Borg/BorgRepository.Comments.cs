@@ -25,9 +25,9 @@ public sealed partial class BorgRepository
     /// between the two calls), one full listing with every comment: what is returned is always one listing's view.
     /// </summary>
     private async Task<IReadOnlyList<BorgArchiveEntry>> ListWithCacheAsync(ArchiveCommentCache cache, string glob, bool considerCheckpoints,
-        CancellationToken ct)
+        IReadOnlyList<BorgArchiveEntry>? listed, CancellationToken ct)
     {
-        var names = await ListOnceAsync(glob, considerCheckpoints, comments: false, last: null, ct).ConfigureAwait(false);
+        var names = listed ?? await ListOnceAsync(glob, considerCheckpoints, comments: false, last: null, ct).ConfigureAwait(false);
         if (!await ReadNewestAsync(cache, glob, considerCheckpoints, names, names, ct).ConfigureAwait(false))
         {
             var all = await ListOnceAsync(glob, considerCheckpoints, comments: true, last: null, ct).ConfigureAwait(false);

@@ -24,5 +24,32 @@ public static class AtomicFile
         }
         File.Move(temporary, path, overwrite: true);
         Durability.FsyncDirectory(directory);
+        RemoveLeftovers(directory, Path.GetFileName(path));
+    }
+
+    /// <summary>A write takes milliseconds: a temporary file of this one older than this is a killed writer's.</summary>
+    internal static readonly TimeSpan LeftoverAge = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Temporary files of writers killed between create and rename: each has a name of its own, so without this they
+    /// would pile up over months (a state file written every minute, a unit killed now and then). Removing one is
+    /// unlink(2) of a name in this directory: a link there is removed, never followed.
+    /// </summary>
+    private static void RemoveLeftovers(string directory, string name)
+    {
+        try
+        {
+            foreach (var leftover in Directory.EnumerateFiles(directory, $".{name}.*.tmp"))
+            {
+                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(leftover) > LeftoverAge)
+                {
+                    File.Delete(leftover);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // the file itself is written; a leftover is left for the next write
+        }
     }
 }

@@ -7,12 +7,23 @@ namespace PgBorg.Cli.Progress;
 /// What pgborg installs as Console.Out and Console.Error: straight through to the real streams, except while a live
 /// progress bar is drawn on the terminal. Then each complete line is handed to the bar's console, which prints it
 /// above the bar; written straight to the terminal it would land inside the bar and be drawn over at the next refresh.
-/// The logger holds on to Console.Error from its start, so this has to be in place before the logger is made.
+/// While the bar ends, lines are held, and written out once it has ended. The logger holds on to Console.Error from its
+/// start, so this has to be in place before the logger is made.
 /// </summary>
+/// <remarks>
+/// Locks, always in this order: the Console wrapper of this stream (System.Console takes it around every call to this
+/// writer), this writer's own, then Spectre's (by handing it a line), whose writer takes none
+/// (<see cref="PgBorg.Progress.DirectWriter"/>). Spectre, while the bar ends, takes its own locks in the other order
+/// from the ones it takes when handed a line: no line is handed to it then (<see cref="Hold"/>).
+/// </remarks>
 internal sealed class LiveConsoleWriter(TextWriter inner, bool isTerminal) : TextWriter
 {
     private readonly StringBuilder _line = new();
     private IAnsiConsole? _live;
+    private List<string>? _held;
+
+    /// <summary>The wrapper around this writer (<see cref="Synchronized"/>): its lock is taken first, on every call.</summary>
+    private object _console = new();
 
     public static LiveConsoleWriter? Out { get; private set; }
 
@@ -25,8 +36,19 @@ internal sealed class LiveConsoleWriter(TextWriter inner, bool isTerminal) : Tex
     {
         Out = new LiveConsoleWriter(Console.Out, !Console.IsOutputRedirected);
         Error = new LiveConsoleWriter(Console.Error, !Console.IsErrorRedirected);
-        Console.SetOut(Out);
-        Console.SetError(Error);
+        Console.SetOut(Out.Synchronized());
+        Console.SetError(Error.Synchronized());
+    }
+
+    /// <summary>
+    /// This writer as System.Console wraps it (Console.SetOut keeps a wrapper it is given): every call takes the
+    /// wrapper's lock first, and <see cref="Detach"/> takes it too, in the same order.
+    /// </summary>
+    public TextWriter Synchronized()
+    {
+        var wrapper = TextWriter.Synchronized(this);
+        _console = wrapper;
+        return wrapper;
     }
 
     /// <summary>Lines go above the bar on <paramref name="live"/>, if this stream is the terminal too (else they go where they went).</summary>
@@ -38,16 +60,39 @@ internal sealed class LiveConsoleWriter(TextWriter inner, bool isTerminal) : Tex
         }
     }
 
-    public void Detach()
+    /// <summary>The bar is ending: lines are kept until <see cref="Detach"/> instead of being handed to it.</summary>
+    public void Hold()
     {
         lock (_line)
         {
-            if (_live is not null && _line.Length > 0)
+            if (_live is not null)
             {
-                _live.WriteLine(_line.ToString());
-                _line.Clear();
+                _live = null;
+                _held = [];
             }
-            _live = null;
+        }
+    }
+
+    /// <summary>The bar has ended: what was held, and a line begun, go to the stream; from now on everything does.</summary>
+    public void Detach()
+    {
+        lock (_console)
+        {
+            lock (_line)
+            {
+                _live = null;
+                if (_held is null && _line.Length == 0)
+                {
+                    return;
+                }
+                foreach (var line in _held ?? [])
+                {
+                    inner.WriteLine(line);
+                }
+                inner.Write(_line.ToString());
+                _line.Clear();
+                _held = null;
+            }
         }
     }
 
@@ -55,7 +100,7 @@ internal sealed class LiveConsoleWriter(TextWriter inner, bool isTerminal) : Tex
     {
         lock (_line)
         {
-            if (_live is null)
+            if (Direct)
             {
                 inner.Write(value);
             }
@@ -74,7 +119,7 @@ internal sealed class LiveConsoleWriter(TextWriter inner, bool isTerminal) : Tex
     {
         lock (_line)
         {
-            if (_live is null)
+            if (Direct)
             {
                 inner.Write(buffer);
                 return;
@@ -90,7 +135,7 @@ internal sealed class LiveConsoleWriter(TextWriter inner, bool isTerminal) : Tex
     {
         lock (_line)
         {
-            if (_live is null)
+            if (Direct)
             {
                 inner.WriteLine(value);
                 return;
@@ -111,11 +156,20 @@ internal sealed class LiveConsoleWriter(TextWriter inner, bool isTerminal) : Tex
         }
     }
 
+    private bool Direct => _live is null && _held is null;
+
     private void Collect(char c)
     {
         if (c == '\n')
         {
-            _live!.WriteLine(_line.ToString());
+            if (_live is not null)
+            {
+                _live.WriteLine(_line.ToString());
+            }
+            else
+            {
+                _held!.Add(_line.ToString());
+            }
             _line.Clear();
         }
         else if (c != '\r')

@@ -18,9 +18,12 @@ internal sealed class TerminalProgress : IProgressDisplay
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _drawing;
+    private readonly IReadOnlyList<LiveConsoleWriter> _lines;
 
-    public TerminalProgress(IAnsiConsoleOutput terminal)
+    /// <param name="lines">The writers whose lines go above the bars while they are drawn (stdout's and stderr's).</param>
+    public TerminalProgress(IAnsiConsoleOutput terminal, IReadOnlyList<LiveConsoleWriter> lines)
     {
+        _lines = lines;
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Ansi = AnsiSupport.Yes,
@@ -28,8 +31,10 @@ internal sealed class TerminalProgress : IProgressDisplay
             Interactive = InteractionSupport.Yes,
             Out = terminal,
         });
-        LiveConsoleWriter.Out?.Attach(console);
-        LiveConsoleWriter.Error?.Attach(console);
+        foreach (var writer in lines)
+        {
+            writer.Attach(console);
+        }
         _drawing = console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
@@ -72,6 +77,11 @@ internal sealed class TerminalProgress : IProgressDisplay
             }
             if (stopping)
             {
+                // Spectre's ending takes its locks in the other order from printing a line: no line goes to it now
+                foreach (var writer in _lines)
+                {
+                    writer.Hold();
+                }
                 foreach (var bar in bars.Values)
                 {
                     bar.StopTask();
@@ -114,8 +124,10 @@ internal sealed class TerminalProgress : IProgressDisplay
         }
         finally
         {
-            LiveConsoleWriter.Out?.Detach();
-            LiveConsoleWriter.Error?.Detach();
+            foreach (var writer in _lines)
+            {
+                writer.Detach();
+            }
             _stop.Dispose();
         }
     }

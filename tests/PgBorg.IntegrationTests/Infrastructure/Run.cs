@@ -48,16 +48,39 @@ public static class Run
         }
         catch (OperationCanceledException)
         {
-            var tree = ProcessTree.Describe(p.Id);
+            string tree;
+            try
+            {
+                tree = ProcessSnapshot.Describe(p.Id);
+            }
+            catch (Exception e)
+            {
+                tree = $"(not read: {e.Message})\n"; // the kill below matters more than the description
+            }
             p.Kill(entireProcessTree: true);
             await p.WaitForExitAsync();
             var why = TestContext.Current.CancellationToken.IsCancellationRequested ? "the test was cancelled (timed out)" : $"it did not finish within {timeout ?? TimeSpan.FromMinutes(3)}";
-            var stdout = stdoutTo is null ? Encoding.UTF8.GetString(stdoutBuffer.ToArray()) : "(streamed elsewhere)";
+            var stdout = stdoutTo is not null ? "(streamed elsewhere)"
+                : await Finished(outTask) ? Encoding.UTF8.GetString(stdoutBuffer.ToArray()) : "(not read: a process left behind holds it open)";
             throw new TimeoutException($"{program} {string.Join(' ', args)}: {why}\n--- the processes when it was stopped\n{tree}"
                 + $"--- stdout\n{stdout}\n--- stderr\n{await TailAsync(errTask)}");
         }
         await outTask;
         return new RunResult(p.ExitCode, Encoding.UTF8.GetString(stdoutBuffer.ToArray()), await errTask);
+    }
+
+    /// <summary>Whether the copy of a killed program's output has ended (it does not while a process left behind holds the pipe).</summary>
+    private static async Task<bool> Finished(Task copy)
+    {
+        try
+        {
+            await copy.WaitAsync(TimeSpan.FromSeconds(5));
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
     }
 
     /// <summary>What a killed program wrote to stderr, unless a process it left behind holds the pipe open.</summary>

@@ -6,21 +6,17 @@ namespace PgBorg.IntegrationTests.Infrastructure;
 /// What a hung program and its descendants are doing, read from /proc before the test kills them: a timeout in CI
 /// then says which process waits, and in which kernel function, instead of only that something did.
 /// </summary>
-public static class ProcessTree
+public static class ProcessSnapshot
 {
     public static string Describe(int root)
     {
         var parents = new Dictionary<int, int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (int.TryParse(Path.GetFileName(dir), out var pid) && Read(Path.Combine(dir, "stat")) is { } stat)
+            if (int.TryParse(Path.GetFileName(dir), out var pid) && Fields(Read(Path.Combine(dir, "stat"))) is [_, var parent, ..]
+                && int.TryParse(parent, out var ppid))
             {
-                // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after its last ')'
-                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                if (fields.Length > 1 && int.TryParse(fields[1], out var ppid))
-                {
-                    parents[pid] = ppid;
-                }
+                parents[pid] = ppid;
             }
         }
         var text = new StringBuilder();
@@ -31,8 +27,7 @@ public static class ProcessTree
     private static void Append(StringBuilder text, int pid, int depth, Dictionary<int, int> parents)
     {
         var dir = $"/proc/{pid}";
-        var stat = Read(Path.Combine(dir, "stat")) ?? "";
-        var state = stat.Length > 0 ? stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0] : "?";
+        var state = Fields(Read(Path.Combine(dir, "stat"))) is [var s, ..] ? s : "?";
         var command = (Read(Path.Combine(dir, "cmdline")) ?? "").Replace('\0', ' ').Trim();
         var wchan = Read(Path.Combine(dir, "wchan")) ?? "?";
         text.Append(' ', depth * 2).Append($"{pid} {state} wchan={wchan} {command}");
@@ -66,7 +61,7 @@ public static class ProcessTree
             {
                 target = new FileInfo(fd).LinkTarget;
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 continue;
             }
@@ -76,6 +71,13 @@ public static class ProcessTree
                 yield return $"fd {n} -> {target}";
             }
         }
+    }
+
+    /// <summary>The fields of /proc/PID/stat after "pid (comm) ": comm may hold spaces and parentheses, so after its last ')'.</summary>
+    private static string[] Fields(string? stat)
+    {
+        var end = stat?.LastIndexOf(')') ?? -1;
+        return end < 0 || end + 2 > stat!.Length ? [] : stat[(end + 2)..].Split(' ');
     }
 
     private static string? Read(string path)
