@@ -23,6 +23,7 @@ public sealed class AtomicFileTests : IDisposable
         var killed = Leftover("state.json", AtomicFile.LeftoverAge + TimeSpan.FromMinutes(1));
         var inUse = Leftover("state.json", TimeSpan.FromSeconds(1));
         var otherFiles = Leftover("other.json", TimeSpan.FromDays(3));
+        var longerName = Leftover("state.json.old", TimeSpan.FromDays(3)); // the glob matches it, the name does not
 
         AtomicFile.Write(path, "{}\n");
 
@@ -30,6 +31,7 @@ public sealed class AtomicFileTests : IDisposable
         Assert.False(File.Exists(killed));
         Assert.True(File.Exists(inUse));
         Assert.True(File.Exists(otherFiles));
-        Assert.Equal(3, Directory.EnumerateFiles(_dir).Count()); // the file, the one in use, the other file's
+        Assert.True(File.Exists(longerName));
+        Assert.Equal(4, Directory.EnumerateFiles(_dir).Count()); // the file, the one in use, the two of other files
     }
 }

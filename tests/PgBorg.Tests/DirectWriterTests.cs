@@ -6,6 +6,7 @@ namespace PgBorg.Tests;
 /// The live bar's writer never waits for Console.Out's lock, which a thread printing a line above the bar holds while
 /// it waits for the bar (a restore hung on that once in CI). The first test shows that a Console stream does wait.
 /// </summary>
+[Collection(ConsoleOutCollection.Name)]
 public class DirectWriterTests
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace PgBorg.Tests;
 /// a line held Console.Out's lock and waited for the bar's, while the bar's drawing thread held its own and waited for
 /// Console.Out's. The bar must draw, and end, whatever holds Console.Out; lines printed meanwhile all arrive, once.
 /// </summary>
+[Collection(ConsoleOutCollection.Name)]
 public sealed partial class TerminalProgressTests : IDisposable
 {
     private readonly AnonymousPipeServerStream _terminal = new(PipeDirection.In);
@@ -33,7 +34,11 @@ public sealed partial class TerminalProgressTests : IDisposable
         });
     }
 
-    public void Dispose() => _terminal.Dispose();
+    public void Dispose()
+    {
+        _terminal.DisposeLocalCopyOfClientHandle();
+        _terminal.Dispose();
+    }
 
     private TerminalOutput Output() => new((int)_terminal.ClientSafePipeHandle.DangerousGetHandle(), (120, 30));
 

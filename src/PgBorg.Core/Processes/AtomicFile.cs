@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace PgBorg.Processes;
 
@@ -39,9 +40,10 @@ public static class AtomicFile
     {
         try
         {
+            var ours = new Regex($"^\\.{Regex.Escape(name)}\\.[0-9a-f]{{32}}\\.tmp$", RegexOptions.CultureInvariant);
             foreach (var leftover in Directory.EnumerateFiles(directory, $".{name}.*.tmp"))
             {
-                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(leftover) > LeftoverAge)
+                if (ours.IsMatch(Path.GetFileName(leftover)) && DateTime.UtcNow - File.GetLastWriteTimeUtc(leftover) > LeftoverAge)
                 {
                     File.Delete(leftover);
                 }

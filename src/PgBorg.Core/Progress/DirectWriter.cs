@@ -50,12 +50,12 @@ public static partial class DirectWriter
                 while (left > 0 && !_gone)
                 {
                     var n = write(fd, start + buffer.Length - left, (nuint)left);
-                    if (n >= 0)
+                    if (n > 0)
                     {
                         left -= (int)n;
                         continue;
                     }
-                    var errno = Marshal.GetLastPInvokeError();
+                    var errno = n == 0 ? EAGAIN : Marshal.GetLastPInvokeError();
                     if (errno == EAGAIN)
                     {
                         var wait = new PollFd { Fd = fd, Events = PollOut };

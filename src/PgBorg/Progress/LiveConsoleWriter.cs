@@ -80,18 +80,17 @@ internal sealed class LiveConsoleWriter(TextWriter inner, bool isTerminal) : Tex
         {
             lock (_line)
             {
+                // taken out first: should the stream fail, this writer still writes straight through from now on
+                var held = _held ?? [];
+                var begun = _line.ToString();
                 _live = null;
-                if (_held is null && _line.Length == 0)
-                {
-                    return;
-                }
-                foreach (var line in _held ?? [])
+                _held = null;
+                _line.Clear();
+                foreach (var line in held)
                 {
                     inner.WriteLine(line);
                 }
-                inner.Write(_line.ToString());
-                _line.Clear();
-                _held = null;
+                inner.Write(begun);
             }
         }
     }

@@ -54,6 +54,23 @@ internal sealed class TerminalProgress : IProgressDisplay
 
     private async Task DrawAsync(ProgressContext context)
     {
+        try
+        {
+            await DrawUntilStoppedAsync(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Spectre's ending, which follows, takes its locks in the other order from printing a line: no line goes
+            // to it from now on, however the drawing ended
+            foreach (var writer in _lines)
+            {
+                writer.Hold();
+            }
+        }
+    }
+
+    private async Task DrawUntilStoppedAsync(ProgressContext context)
+    {
         var bars = new Dictionary<TransferProgress, ProgressTask>();
         while (true)
         {
@@ -77,11 +94,6 @@ internal sealed class TerminalProgress : IProgressDisplay
             }
             if (stopping)
             {
-                // Spectre's ending takes its locks in the other order from printing a line: no line goes to it now
-                foreach (var writer in _lines)
-                {
-                    writer.Hold();
-                }
                 foreach (var bar in bars.Values)
                 {
                     bar.StopTask();
@@ -126,7 +138,14 @@ internal sealed class TerminalProgress : IProgressDisplay
         {
             foreach (var writer in _lines)
             {
-                writer.Detach();
+                try
+                {
+                    writer.Detach();
+                }
+                catch (IOException)
+                {
+                    // the terminal is gone: what was held is lost with it, and the command's own outcome stands
+                }
             }
             _stop.Dispose();
         }
