@@ -5,7 +5,8 @@
 #   raw.sh base1  ARCHIVE DIR                   one `borg extract` of the whole base (non-sparse, as pgborg)
 #   raw.sh base2  ARCHIVE DIR PATHS1 EXCLUDES   pgborg's split with 2 workers: worker 0 extracts everything except
 #                                               PATHS1 (--exclude-from EXCLUDES), worker 1 extracts PATHS1; in parallel
-#   raw.sh wal    DIR ARCHIVE...                `borg extract` of each WAL archive, at most 2 at a time (pgborg's gate)
+#   raw.sh wal    DIR ARCHIVE...                `borg extract` of each WAL archive, at most 2 at a time (pgborg's gate;
+#                                               BORG_REPO = the WAL repository)
 set -u
 op=$1; shift
 case $op in

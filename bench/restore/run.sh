@@ -312,9 +312,12 @@ val 1 pgbr_archive_bytes bytes "$(dub $B/pgbr/archive)"
 val 1 pgbr_archive_files count "$(find $B/pgbr/archive -type f -name '0*' | wc -l)"
 val 1 pgbr_archive_files last "$(find $B/pgbr/archive -type f -name '0*' -printf '%f\n' | grep -E '^[0-9A-F]{24}-' | sort | tail -1 | cut -c1-24)"
 val 1 pgbr_backup bytes "$(dub $B/pgbr/backup)"
-val 1 pgborg_repo bytes "$(dub $REPO)"
+val 1 pgborg_repo bytes "$(( $(dub $REPO) + $([ -d $REPO-wal ] && dub $REPO-wal || echo 0) ))"
 asp $PGBR info > $LOGDIR/1-pgbr-info.txt 2>&1
 pborg list $REPO > $LOGDIR/1-pgborg-archives.txt 2>&1
+# WAL has a repository of its own (wal_repository's default: the archive repository's location with -wal appended)
+WAL_REPO=$REPO-wal
+pborg list $WAL_REPO > $LOGDIR/1-pgborg-wal-archives.txt 2>&1
 # pgcad starts a new cycle in the ingest round when the cycle's compressed WAL outgrew its compressed base (not
 # configurable). "Latest" would then restore that new base, taken after the WAL, and replay almost nothing. So that
 # pgborg replays the same >= 1 GiB as pgBackRest, its restores target LSN_T (--lsn, promote): the newest base that
@@ -333,7 +336,7 @@ done
 BASE_ARCHIVE=$(sed -n 's/^base: *\([^ ]*\) .*/\1/p' $LOGDIR/1-pgcarestore-info.txt)
 BASE_CYCLE=${BASE_ARCHIVE##*~}
 # the WAL archives of that cycle (pgcarestore's local mode extracts all of them)
-WAL_ARCHIVES=$(grep '~wal~' $LOGDIR/1-pgborg-archives.txt | awk '{print $1}' | grep "~$BASE_CYCLE\$")
+WAL_ARCHIVES=$(cat $LOGDIR/1-pgborg-archives.txt $LOGDIR/1-pgborg-wal-archives.txt | grep '~wal~' | awk '{print $1}' | grep "~$BASE_CYCLE\$")
 val 1 pgborg_repo base_archive "$BASE_ARCHIVE"
 val 1 pgborg_repo wal_archives "$(echo $WAL_ARCHIVES | wc -w)"
 val 1 pgborg_repo wal_archive_names "$(echo $WAL_ARCHIVES)"
@@ -488,7 +491,7 @@ PY
     case $op in
       base1) tm 2 raw_base1 $r $out $HERE/raw.sh base1 $BASE_ARCHIVE $D ;;
       base2) tm 2 raw_base2 $r $out $HERE/raw.sh base2 $BASE_ARCHIVE $D $B/tmp/paths1 $B/tmp/excludes ;;
-      wal)   tm 2 raw_wal $r $out $HERE/raw.sh wal $D $WAL_ARCHIVES ;;
+      wal)   tm 2 raw_wal $r $out env BORG_REPO=$WAL_REPO $HERE/raw.sh wal $D $WAL_ARCHIVES ;;
     esac
     tm 2 raw_${op}_sync $r $out sync
     val 2 raw_$op "bytes_rep$r" "$(dub $D)"
