@@ -226,9 +226,9 @@ public sealed class WalExtractorTests : IAsyncLifetime
         await File.WriteAllTextAsync(secret, "root's own\n");
         File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        var newestCycle = (await new ArchiveInspector(_sandbox).CyclesAsync()).Where(c => c.WalArchives.Count > 0).MaxBy(c => c.Stamp)!;
-        var wal = (await new ArchiveInspector(_sandbox).WalArchivesAsync()).Where(w => w.Cycle == newestCycle.Stamp)
-            .MaxBy(w => w.Files.Max(StringComparer.Ordinal))!;
+        var walArchives = await new ArchiveInspector(_sandbox).WalArchivesAsync();
+        var newestCycle = walArchives.MaxBy(w => w.Cycle, StringComparer.Ordinal)!.Cycle;
+        var wal = walArchives.Where(w => w.Cycle == newestCycle).MaxBy(w => w.Files.Max(StringComparer.Ordinal))!;
         var segment = wal.Files.Where(f => f.Length == 24).Order(StringComparer.Ordinal).First();
         using var work = new TempDir("pgborg-walextract-craft");
         Assert.Equal(0, (await _sandbox.WalBorgInAsync(work.Path, "extract", "::" + wal.Name)).ExitCode);

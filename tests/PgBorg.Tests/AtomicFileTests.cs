@@ -20,7 +20,7 @@ public sealed class AtomicFileTests : IDisposable
             File.SetLastWriteTimeUtc(p, DateTime.UtcNow - age);
             return p;
         }
-        var killed = Leftover("state.json", AtomicFile.LeftoverAge + TimeSpan.FromMinutes(1));
+        var killed = Leftover("state.json", TemporarySibling.LeftoverAge + TimeSpan.FromMinutes(1));
         var inUse = Leftover("state.json", TimeSpan.FromSeconds(1));
         var otherFiles = Leftover("other.json", TimeSpan.FromDays(3));
         var longerName = Leftover("state.json.old", TimeSpan.FromDays(3)); // the glob matches it, the name does not

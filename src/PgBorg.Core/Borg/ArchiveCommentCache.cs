@@ -90,10 +90,10 @@ internal sealed class ArchiveCommentCache
         _file = _file with { Archives = listing.Count, Comments = keep };
         _changed = false;
         // unique per writer: two listings of one process, or two processes, never write into one temporary file
-        var temporary = $"{_path}.{Guid.NewGuid():N}.tmp";
+        var directory = Path.GetDirectoryName(_path)!;
+        var temporary = Processes.TemporarySibling.PathFor(directory, Path.GetFileName(_path));
         try
         {
-            var directory = Path.GetDirectoryName(_path)!;
             System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var options = new FileStreamOptions
             {
@@ -106,7 +106,8 @@ internal sealed class ArchiveCommentCache
                 JsonSerializer.Serialize(stream, _file, Json.CacheFile);
             }
             File.Move(temporary, _path, overwrite: true);
-            RemoveStaleTemporaries();
+            // killed writers' temporary files can be tens of MB each at 100k archives
+            Processes.TemporarySibling.RemoveLeftovers(directory, Path.GetFileName(_path));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -117,29 +118,6 @@ internal sealed class ArchiveCommentCache
             catch (Exception again) when (again is IOException or UnauthorizedAccessException)
             {
                 // nothing was written, or the directory cannot be written at all
-            }
-        }
-    }
-
-    /// <summary>
-    /// Temporary files of writers killed before their rename (kill -9, a power cut), which can be tens of MB each at
-    /// 100k archives: an hour old, no writer still has one open.
-    /// </summary>
-    private void RemoveStaleTemporaries()
-    {
-        var directory = Path.GetDirectoryName(_path)!;
-        foreach (var stale in System.IO.Directory.EnumerateFiles(directory, Path.GetFileName(_path) + ".*.tmp"))
-        {
-            try
-            {
-                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(stale) > TimeSpan.FromHours(1))
-                {
-                    File.Delete(stale);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // another writer removed it first, or it cannot be removed: it is tried again at the next save
             }
         }
     }

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace PgBorg.Processes;
 
@@ -13,7 +12,8 @@ public static class AtomicFile
         // ends in .tmp: node exporter reads only *.prom, and a leftover of a killed writer is recognisable. A name
         // nobody can guess, made anew (O_EXCL): the directory may be another user's (a spool), who could otherwise
         // put a link where the temporary file goes
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var prefix = "." + Path.GetFileName(path);
+        var temporary = TemporarySibling.PathFor(directory, prefix);
         using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
         {
             file.Write(Encoding.UTF8.GetBytes(text));
@@ -25,33 +25,6 @@ public static class AtomicFile
         }
         File.Move(temporary, path, overwrite: true);
         Durability.FsyncDirectory(directory);
-        RemoveLeftovers(directory, Path.GetFileName(path));
-    }
-
-    /// <summary>A write takes milliseconds: a temporary file of this one older than this is a killed writer's.</summary>
-    internal static readonly TimeSpan LeftoverAge = TimeSpan.FromHours(1);
-
-    /// <summary>
-    /// Temporary files of writers killed between create and rename: each has a name of its own, so without this they
-    /// would pile up over months (a state file written every minute, a unit killed now and then). Removing one is
-    /// unlink(2) of a name in this directory: a link there is removed, never followed.
-    /// </summary>
-    private static void RemoveLeftovers(string directory, string name)
-    {
-        try
-        {
-            var ours = new Regex($"^\\.{Regex.Escape(name)}\\.[0-9a-f]{{32}}\\.tmp$", RegexOptions.CultureInvariant);
-            foreach (var leftover in Directory.EnumerateFiles(directory, $".{name}.*.tmp"))
-            {
-                if (ours.IsMatch(Path.GetFileName(leftover)) && DateTime.UtcNow - File.GetLastWriteTimeUtc(leftover) > LeftoverAge)
-                {
-                    File.Delete(leftover);
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // the file itself is written; a leftover is left for the next write
-        }
+        TemporarySibling.RemoveLeftovers(directory, prefix);
     }
 }

@@ -9,7 +9,8 @@ internal static class ProgressDisplays
     public static IProgressDisplay Start(ILogger log)
     {
         // stderr, not stdout: stdout carries --json output or a dump, and may be a pipe while stderr is the terminal
-        if (Console.IsErrorRedirected || Environment.GetEnvironmentVariable("TERM") == "dumb" || LiveConsoleWriter.Out is not { } stdout || LiveConsoleWriter.Error is not { } stderr)
+        if (Console.IsErrorRedirected || Environment.GetEnvironmentVariable("TERM") == "dumb"
+            || LiveConsoleWriter.Out is not { } stdout || LiveConsoleWriter.Error is not { } stderr)
         {
             return new ProgressLines(log, ProgressLines.Interval);
         }

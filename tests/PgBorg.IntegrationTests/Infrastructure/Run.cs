@@ -60,16 +60,17 @@ public static class Run
             p.Kill(entireProcessTree: true);
             await p.WaitForExitAsync();
             var why = TestContext.Current.CancellationToken.IsCancellationRequested ? "the test was cancelled (timed out)" : $"it did not finish within {timeout ?? TimeSpan.FromMinutes(3)}";
-            var stdout = stdoutTo is not null ? "(streamed elsewhere)"
-                : await Finished(outTask) ? Encoding.UTF8.GetString(stdoutBuffer.ToArray()) : "(not read: a process left behind holds it open)";
+            const string heldOpen = "(not read: a process left behind holds it open)";
+            var stdout = stdoutTo is not null ? "(streamed elsewhere)" : await Finished(outTask) ? Encoding.UTF8.GetString(stdoutBuffer.ToArray()) : heldOpen;
+            var stderr = await Finished(errTask) ? await errTask : heldOpen;
             throw new TimeoutException($"{program} {string.Join(' ', args)}: {why}\n--- the processes when it was stopped\n{tree}"
-                + $"--- stdout\n{stdout}\n--- stderr\n{await TailAsync(errTask)}");
+                + $"--- stdout\n{stdout}\n--- stderr\n{stderr}");
         }
         await outTask;
         return new RunResult(p.ExitCode, Encoding.UTF8.GetString(stdoutBuffer.ToArray()), await errTask);
     }
 
-    /// <summary>Whether the copy of a killed program's output has ended (it does not while a process left behind holds the pipe).</summary>
+    /// <summary>Whether the reading of a killed program's output has ended (it does not while a process left behind holds the pipe).</summary>
     private static async Task<bool> Finished(Task copy)
     {
         try
@@ -80,19 +81,6 @@ public static class Run
         catch (TimeoutException)
         {
             return false;
-        }
-    }
-
-    /// <summary>What a killed program wrote to stderr, unless a process it left behind holds the pipe open.</summary>
-    private static async Task<string> TailAsync(Task<string> stderr)
-    {
-        try
-        {
-            return await stderr.WaitAsync(TimeSpan.FromSeconds(5));
-        }
-        catch (TimeoutException)
-        {
-            return "(not read: a process left behind holds it open)";
         }
     }
 
