@@ -8,28 +8,17 @@ namespace PgBorg.IntegrationTests;
 /// extracts the WAL while PostgreSQL already replays. wal-fetch waits for what is still coming, and fails hard —
 /// never "not in the archive" — when the extractor stopped before delivering; `pgcarestore resume-wal` finishes it.
 /// </summary>
-public sealed class WalExtractorTests : IAsyncLifetime
+public sealed class WalExtractorTests(ArchivedSandbox fixture) : IClassFixture<ArchivedSandbox>, IAsyncDisposable
 {
-    private PostgresCluster _cluster = null!;
-    private readonly Sandbox _sandbox = new();
+    private readonly Sandbox _sandbox = fixture.Sandbox;
     private readonly TempDir _target = new("pgborg-walextract");
-    private List<string> _segments = [];
+    private IReadOnlyList<string> Segments => fixture.Segments;
     private string Data => Path.Combine(_target.Path, "data");
     private string Area => Path.Combine(Data, "pgborg_restore");
-
-    public async ValueTask InitializeAsync()
-    {
-        _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
-        await ArchivedWorkload.CreateAsync(_cluster, _sandbox, switches: 12);
-        _segments = (await new ArchiveInspector(_sandbox).CyclesAsync()).SelectMany(c => c.WalFiles).Where(f => f.Length == 24).Order().ToList();
-        Assert.True(_segments.Count > 8, string.Join(" ", _segments));
-    }
 
     public async ValueTask DisposeAsync()
     {
         await KillExtractorsAsync();
-        await _cluster.DisposeAsync();
-        _sandbox.Dispose();
         _target.Dispose();
     }
 
@@ -37,13 +26,13 @@ public sealed class WalExtractorTests : IAsyncLifetime
 
     private Task KillExtractorsAsync() => WalExtractors.KillUnderAsync(_target.Path);
 
-    /// <summary>PostgreSQL started on the restore promotes with all 13,000 rows; the restore area and the extractor are gone.</summary>
+    /// <summary>PostgreSQL started on the restore promotes with every row of the workload; the restore area and the extractor are gone.</summary>
     private async Task PromotesWithEveryRowAsync(int port)
     {
         await using (var server = await RestoredServer.StartAsync(Data, port))
         {
             await server.WaitPromotedAsync();
-            Assert.Equal("13000", await server.SqlAsync("SELECT count(*) FROM t"));
+            Assert.Equal(fixture.Rows.ToString(), await server.SqlAsync("SELECT count(*) FROM t"));
         }
         Assert.False(Directory.Exists(Area));
         await WalExtractors.WaitGoneAsync(_target.Path);
@@ -176,13 +165,13 @@ public sealed class WalExtractorTests : IAsyncLifetime
         await WalExtractors.WaitGoneAsync(_target.Path);
         var destination = Path.Combine(Data, "pg_wal", "RECOVERYXLOG");
         var delivered = new Dictionary<string, byte[]>();
-        foreach (var segment in _segments.Take(6))
+        foreach (var segment in Segments.Take(6))
         {
             var fetched = await FetchAsync(segment, destination);
             Assert.True(fetched.ExitCode == 0, fetched.ToString());
             delivered[segment] = await File.ReadAllBytesAsync(destination);
             // PostgreSQL keeps what it restored in pg_wal; the last one is lost in a crash before it could
-            if (segment == _segments[5])
+            if (segment == Segments[5])
             {
                 File.Delete(destination);
             }
@@ -193,7 +182,7 @@ public sealed class WalExtractorTests : IAsyncLifetime
         }
 
         // the restarted server asks again from its last restartpoint: every file comes back, the same bytes
-        foreach (var segment in _segments.Take(6))
+        foreach (var segment in Segments.Take(6))
         {
             var again = await FetchAsync(segment, destination);
             Assert.True(again.ExitCode == 0, $"{segment}: {again}");
@@ -201,11 +190,11 @@ public sealed class WalExtractorTests : IAsyncLifetime
             File.Delete(destination);
         }
         // one that is neither kept nor in pg_wal any more is a hard error, never "not in the archive"
-        File.Delete(Path.Combine(Data, "pg_wal", _segments[0]));
-        var gone = await FetchAsync(_segments[0], destination);
+        File.Delete(Path.Combine(Data, "pg_wal", Segments[0]));
+        var gone = await FetchAsync(Segments[0], destination);
         Assert.True(gone.ExitCode > 125, gone.ToString());
         Assert.Contains("delivered to PostgreSQL before", gone.Stderr);
-        await File.WriteAllBytesAsync(Path.Combine(Data, "pg_wal", _segments[0]), delivered[_segments[0]]);
+        await File.WriteAllBytesAsync(Path.Combine(Data, "pg_wal", Segments[0]), delivered[Segments[0]]);
         await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", Path.Combine(Data, "pg_wal"));
 
         await PromotesWithEveryRowAsync(46301 + Environment.ProcessId % 190);
@@ -226,13 +215,15 @@ public sealed class WalExtractorTests : IAsyncLifetime
         await File.WriteAllTextAsync(secret, "root's own\n");
         File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        var walArchives = await new ArchiveInspector(_sandbox).WalArchivesAsync();
+        // on a copy of the repositories: the other tests of the class restore the shared ones
+        using var sandbox = await fixture.CopyAsync();
+        var walArchives = await new ArchiveInspector(sandbox).WalArchivesAsync();
         var newestCycle = walArchives.MaxBy(w => w.Cycle, StringComparer.Ordinal)!.Cycle;
         var wal = walArchives.Where(w => w.Cycle == newestCycle).MaxBy(w => w.Files.Max(StringComparer.Ordinal))!;
         var segment = wal.Files.Where(f => f.Length == 24).Order(StringComparer.Ordinal).First();
         using var work = new TempDir("pgborg-walextract-craft");
-        Assert.Equal(0, (await _sandbox.WalBorgInAsync(work.Path, "extract", "::" + wal.Name)).ExitCode);
-        var comment = (await new ArchiveInspector(_sandbox).ArchivesAsync()).Single(a => a.Name == wal.Name).Comment;
+        Assert.Equal(0, (await sandbox.WalBorgInAsync(work.Path, "extract", "::" + wal.Name)).ExitCode);
+        var comment = (await new ArchiveInspector(sandbox).ArchivesAsync()).Single(a => a.Name == wal.Name).Comment;
         var staged = Path.Combine(work.Path, segment);
         File.Delete(staged);
         if (kind == "a symbolic link")
@@ -244,11 +235,11 @@ public sealed class WalExtractorTests : IAsyncLifetime
             // Borg stores a FIFO as one and recreates it: root reading it would wait for a writer forever
             await Run.CheckedAsync("/usr/bin/mkfifo", staged);
         }
-        Assert.Equal(0, (await _sandbox.WalBorgAsync("delete", "::" + wal.Name)).ExitCode);
-        var stored = await _sandbox.WalBorgInAsync(work.Path, ["create", "--comment", comment.Replace("{", "{{").Replace("}", "}}"), "::" + wal.Name, .. wal.Files]);
+        Assert.Equal(0, (await sandbox.WalBorgAsync("delete", "::" + wal.Name)).ExitCode);
+        var stored = await sandbox.WalBorgInAsync(work.Path, ["create", "--comment", comment.Replace("{", "{{").Replace("}", "}}"), "::" + wal.Name, .. wal.Files]);
         Assert.True(stored.ExitCode == 0, stored.ToString());
 
-        var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
+        var r = await sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
         Assert.True(r.ExitCode == 0, r.ToString());
         var failed = Path.Combine(Area, "extractor.failed");
         await Eventually.AssertAsync(() => File.Exists(failed), TimeSpan.FromMinutes(2), "the extractor did not stop on the link");

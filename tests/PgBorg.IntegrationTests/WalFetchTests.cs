@@ -7,18 +7,15 @@ namespace PgBorg.IntegrationTests;
 /// wal-fetch as PostgreSQL's restore_command, fetching from Borg as the service user: prefetching in batches,
 /// exit 1 for "not in the archive", and above 125 for every real error so recovery stops instead of promoting early.
 /// </summary>
-public sealed class WalFetchTests : IAsyncLifetime
+public sealed class WalFetchTests(ArchivedSandbox fixture) : IClassFixture<ArchivedSandbox>, IAsyncLifetime
 {
-    private PostgresCluster _cluster = null!;
-    private readonly Sandbox _sandbox = new();
+    private readonly Sandbox _sandbox = fixture.Sandbox;
     private readonly TempDir _target = new("pgborg-walfetch");
     private string Data => Path.Combine(_target.Path, "data");
     private string Context => Path.Combine(Data, "pgborg_restore", "context.json");
 
     public async ValueTask InitializeAsync()
     {
-        _cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
-        await ArchivedWorkload.CreateAsync(_cluster, _sandbox, switches: 4);
         // repositories the service user can read: wal-fetch then fetches from Borg itself
         await Run.CheckedAsync("/usr/bin/chown", "-R", "postgres:postgres", _sandbox.Repository, _sandbox.WalRepository);
         var r = await _sandbox.PgBorgAsync(["pgcarestore", "restore", "--target-dir", Data], null, timeout: TimeSpan.FromMinutes(3));
@@ -30,31 +27,26 @@ public sealed class WalFetchTests : IAsyncLifetime
         Assert.Empty(WalExtractors.Under(_target.Path));
         var area = Path.Combine(Data, "pgborg_restore");
         Assert.True(File.Exists(Path.Combine(area, "extractor.done")), string.Join(" ", Directory.EnumerateFileSystemEntries(area)));
-        foreach (var f in Directory.EnumerateFiles(area).Where(f => Path.GetFileName(f) != "context.json"))
+        foreach (var file in Directory.EnumerateFiles(area).Where(file => Path.GetFileName(file) != "context.json"))
         {
-            File.Delete(f);
+            File.Delete(file);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
         await WalExtractors.KillUnderAsync(_target.Path);
-        await _cluster.DisposeAsync();
-        _sandbox.Dispose();
         _target.Dispose();
     }
 
     private Task<RunResult> FetchAsync(string name, string destination) =>
         Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", PgBorgBinary.Path, "wal-fetch", name, destination], workingDirectory: Data);
 
-    private async Task<List<string>> SegmentsAsync() =>
-        (await new ArchiveInspector(_sandbox).CyclesAsync()).SelectMany(c => c.WalFiles).Where(f => f.Length == 24).Order().ToList();
-
     [Fact(Timeout = 300_000)]
     public async Task Fetching_from_Borg_prefetches_the_following_segments_and_recovery_works()
     {
         Assert.Equal("borg", JsonNode.Parse(await File.ReadAllTextAsync(Context))!["mode"]!.GetValue<string>());
-        var segments = await SegmentsAsync();
+        var segments = fixture.Segments;
         var destination = Path.Combine(Data, "pg_wal", "RECOVERYXLOG");
         var r = await FetchAsync(segments[0], destination);
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -65,7 +57,7 @@ public sealed class WalFetchTests : IAsyncLifetime
 
         await using var server = await RestoredServer.StartAsync(Data, 46001 + Environment.ProcessId % 500);
         await server.WaitPromotedAsync();
-        Assert.Equal("5000", await server.SqlAsync("SELECT count(*) FROM t"));
+        Assert.Equal(fixture.Rows.ToString(), await server.SqlAsync("SELECT count(*) FROM t"));
         Assert.False(Directory.Exists(Path.Combine(Data, "pgborg_restore")));
     }
 
@@ -87,12 +79,12 @@ public sealed class WalFetchTests : IAsyncLifetime
         await using (var server = await RestoredServer.StartAsync(Data, 46601 + Environment.ProcessId % 300))
         {
             await server.WaitPromotedAsync();
-            Assert.Equal("5000", await server.SqlAsync("SELECT count(*) FROM t"));
+            Assert.Equal(fixture.Rows.ToString(), await server.SqlAsync("SELECT count(*) FROM t"));
         }
         Assert.False(File.Exists(credentials));
     }
 
-    // one test for both kinds of file, not a theory: each case would pay for its own cluster, archive and restore
+    // one test for both kinds of file, not a theory: each case would pay for its own restore
     [Fact(Timeout = 120_000)]
     public async Task A_history_file_or_a_segment_not_in_the_archive_exits_1()
     {
@@ -124,7 +116,7 @@ public sealed class WalFetchTests : IAsyncLifetime
         credentials["environment"]!["BORG_RSH"] = "ssh -o BatchMode=yes -o ConnectTimeout=5";
         await File.WriteAllTextAsync(Context, context.ToJsonString());
         await File.WriteAllTextAsync(credentialsPath, credentials.ToJsonString());
-        var segments = await SegmentsAsync();
+        var segments = fixture.Segments;
         var r = await FetchAsync(segments[^1], Path.Combine(_target.Path, "x"));
         Assert.True(r.ExitCode > 125, r.ToString());
         Assert.Contains(message, r.Stderr);
