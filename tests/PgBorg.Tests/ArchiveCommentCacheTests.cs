@@ -105,4 +105,14 @@ public sealed class ArchiveCommentCacheTests : IDisposable
         Assert.Empty(BorgRepository.ParseNames(""));
         Assert.Throws<FormatException>(() => BorgRepository.ParseNames("no tab here\0"));
     }
+
+    [Fact]
+    public void An_archives_item_listing_gives_its_sizes_and_regular_files_but_no_deduplicated_size()
+    {
+        var totals = BorgRepository.ParseItemTotals("-\t16777216\t1203\0" + "-\t16777216\t900100\0" + "d\t0\t0\0" + "l\t0\t0\0\n");
+        Assert.Equal(new BorgArchiveStats(2 * 16777216, 901303, null, 2), totals);
+        Assert.Equal(new BorgArchiveStats(0, 0, null, 0), BorgRepository.ParseItemTotals(""));
+        Assert.Throws<FormatException>(() => BorgRepository.ParseItemTotals("-\t16777216\0"));
+        Assert.Throws<FormatException>(() => BorgRepository.ParseItemTotals("-\tbig\t1\0"));
+    }
 }

@@ -137,7 +137,8 @@ public sealed class BaseBackup(BorgRepository repo, string host, PgInstance inst
                 throw new BorgArchiveIncompleteException(baseName, repo.Location, $"Borg stored it without reading its {BackupLabelName}");
             }
             map.Verify(stop.TablespaceMap ?? "", cycle);
-            var total = new BorgArchiveStats(stats.Sum(s => s.OriginalSize), stats.Sum(s => s.CompressedSize), stats.Sum(s => s.DeduplicatedSize), stats.Sum(s => s.NFiles));
+            var added = stats.Any(s => s.DeduplicatedSize is null) ? null : stats.Sum(s => s.DeduplicatedSize);
+            var total = new BorgArchiveStats(stats.Sum(s => s.OriginalSize), stats.Sum(s => s.CompressedSize), added, stats.Sum(s => s.NFiles));
             // the final comment (complete, with the sizes) is written once the WAL up to the stop segment is in Borg
             var metadata = Metadata(server, cycle, start, stop, method, tablespaces, complete: false) with
             {

@@ -10,10 +10,15 @@ public sealed record BorgArchiveEntry(
 
 public sealed record BorgListResult([property: JsonPropertyName("archives")] List<BorgArchiveEntry> Archives);
 
+/// <summary>
+/// One archive's sizes and file count as Borg's create statistics give them. <see cref="DeduplicatedSize"/> is null
+/// where Borg was not asked for its statistics (a large repository, <see cref="BorgRepository.StatisticsUpTo"/>):
+/// only Borg's cache knows which chunks were new, and the others come from a listing of the archive's items.
+/// </summary>
 public sealed record BorgArchiveStats(
     [property: JsonPropertyName("original_size")] long OriginalSize,
     [property: JsonPropertyName("compressed_size")] long CompressedSize,
-    [property: JsonPropertyName("deduplicated_size")] long DeduplicatedSize,
+    [property: JsonPropertyName("deduplicated_size")] long? DeduplicatedSize,
     [property: JsonPropertyName("nfiles")] long NFiles);
 
 public sealed record BorgCreatedArchive(

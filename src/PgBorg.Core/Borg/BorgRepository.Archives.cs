@@ -121,7 +121,12 @@ public sealed partial class BorgRepository
         {
             try
             {
-                return ParseNames(run.Stdout);
+                var names = ParseNames(run.Stdout);
+                if (last is null)
+                {
+                    SawListing(names.Count);
+                }
+                return names;
             }
             catch (FormatException e)
             {
@@ -130,6 +135,10 @@ public sealed partial class BorgRepository
         }
         var result = JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgListResult)
             ?? throw new BorgException("list", Location, run.ExitCode, null, "no JSON on stdout");
+        if (last is null)
+        {
+            SawListing(result.Archives.Count);
+        }
         return result.Archives;
     }
 

@@ -84,6 +84,9 @@ public sealed partial class BorgRepository
     /// <summary>Borg expands {placeholders} in comments; doubling the braces keeps our JSON literal.</summary>
     internal static string EscapePlaceholders(string text) => text.Replace("{", "{{", StringComparison.Ordinal).Replace("}", "}}", StringComparison.Ordinal);
 
+    /// <summary>A size as the logs give it; "unknown" for one Borg did not report.</summary>
+    public static string FormatBytes(long? bytes) => bytes is { } b ? FormatBytes(b) : "unknown";
+
     public static string FormatBytes(long bytes) => bytes switch
     {
         >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("0.00", CultureInfo.InvariantCulture) + " GiB",
