@@ -216,7 +216,21 @@ public sealed class WalExtractorTests(ArchivedSandbox fixture) : IClassFixture<A
         File.SetUnixFileMode(secret, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         // on a copy of the repositories: the other tests of the class restore the shared ones
-        using var sandbox = await fixture.CopyAsync();
+        var sandbox = await fixture.CopyAsync();
+        try
+        {
+            await RestoresTheCraftedArchiveSafelyAsync(sandbox, kind, secret);
+        }
+        finally
+        {
+            // the extractor's Borg works in the copy's state directory: stopped before that goes
+            await KillExtractorsAsync();
+            sandbox.Dispose();
+        }
+    }
+
+    private async Task RestoresTheCraftedArchiveSafelyAsync(Sandbox sandbox, string kind, string secret)
+    {
         var walArchives = await new ArchiveInspector(sandbox).WalArchivesAsync();
         var newestCycle = walArchives.MaxBy(w => w.Cycle, StringComparer.Ordinal)!.Cycle;
         var wal = walArchives.Where(w => w.Cycle == newestCycle).MaxBy(w => w.Files.Max(StringComparer.Ordinal))!;

@@ -109,7 +109,8 @@ public sealed class ArchiveCommentCacheTests : IDisposable
     [Fact]
     public void An_archives_item_listing_gives_its_sizes_and_regular_files_but_no_deduplicated_size()
     {
-        var totals = BorgRepository.ParseItemTotals("-\t16777216\t1203\0" + "-\t16777216\t900100\0" + "d\t0\t0\0" + "l\t0\t0\0\n");
+        // a link's size and csize are its target's length; a directory has none
+        var totals = BorgRepository.ParseItemTotals("-\t16777216\t1203\0" + "-\t16777216\t900100\0" + "d\t0\t0\0" + "l\t27\t27\0\n");
         Assert.Equal(new BorgArchiveStats(2 * 16777216, 901303, null, 2), totals);
         Assert.Equal(new BorgArchiveStats(0, 0, null, 0), BorgRepository.ParseItemTotals(""));
         Assert.Throws<FormatException>(() => BorgRepository.ParseItemTotals("-\t16777216\0"));

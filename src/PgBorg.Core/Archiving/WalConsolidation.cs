@@ -124,11 +124,24 @@ public sealed class WalConsolidation(BorgRepository walRepo, string host, PgInst
             // the name is taken by an archive without metadata we could read: it cannot be trusted to cover the files
             throw new InvalidDataException($"cannot consolidate {files.Length} WAL files of cycle {cycle}: an archive named {name} exists without a readable file list");
         }
-        var result = await walRepo.CreateFromPathsAsync(name, dir, files, metadata.ToJson(), ct, filesCache: false).ConfigureAwait(false);
-        if (result.Archive.Stats.NFiles != files.Length)
+        try
+        {
+            var result = await walRepo.CreateFromPathsAsync(name, dir, files, metadata.ToJson(), ct, filesCache: false).ConfigureAwait(false);
+            if (result.Archive.Stats.NFiles != files.Length)
+            {
+                await walRepo.DeleteAsync([name], ct).ConfigureAwait(false);
+                throw new InvalidDataException($"borg create stored {result.Archive.Stats.NFiles} of the {files.Length} files of {name}; deleted it, the batches stay");
+            }
+        }
+        catch (BorgArchiveIncompleteException e)
         {
             await walRepo.DeleteAsync([name], ct).ConfigureAwait(false);
-            throw new InvalidDataException($"borg create stored {result.Archive.Stats.NFiles} of the {files.Length} files of {name}; deleted it, the batches stay");
+            throw new InvalidDataException($"{e.Message}; deleted it, the batches stay", e);
+        }
+        catch (BorgException e) when (e.MsgId == BorgException.ArchiveExistsId)
+        {
+            // an earlier create committed and still reported failure (a connection cut after the commit)
+            await WalIngest.VerifyAsync(walRepo, name, dir, files, ct).ConfigureAwait(false);
         }
         book.AddWal(cycle, new WalBatch(name, metadata), 0);
         return (name, set);

@@ -54,7 +54,7 @@ public sealed class WalIngest(BorgRepository walRepo, string host, PgInstance in
                     var result = await CreateAsync(name, dir, batch, metadata, ct).ConfigureAwait(false);
                     compressed = result.Archive.Stats.CompressedSize;
                 }
-                catch (BorgException e) when (e.MsgId == ArchiveExistsId)
+                catch (BorgException e) when (e.MsgId == BorgException.ArchiveExistsId)
                 {
                     // an earlier create committed and still reported failure (a connection cut after the commit)
                     await VerifyStoredAsync(name, dir, batch, ct).ConfigureAwait(false);
@@ -68,9 +68,6 @@ public sealed class WalIngest(BorgRepository walRepo, string host, PgInstance in
         }
         return done;
     }
-
-    /// <summary>Borg's message id for a create under a name that is taken.</summary>
-    private const string ArchiveExistsId = "Archive.AlreadyExists";
 
     /// <summary>
     /// Stores a batch and makes sure Borg stored every file of it: a file Borg could not read makes it exit 1 with

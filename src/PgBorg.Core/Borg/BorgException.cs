@@ -11,6 +11,9 @@ public sealed class BorgException(string command, string repository, int exitCod
     /// <summary>Borg's message id when it gave up waiting for the repository lock (<c>--lock-wait</c> passed).</summary>
     public const string LockTimeoutId = "LockTimeout";
 
+    /// <summary>Borg's message id for a create under a name that is taken.</summary>
+    public const string ArchiveExistsId = "Archive.AlreadyExists";
+
     /// <summary>Another process held the repository lock for longer than this attempt waited; nothing was done.</summary>
     public bool IsLockTimeout => MsgId == LockTimeoutId;
 

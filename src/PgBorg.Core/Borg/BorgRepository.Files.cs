@@ -77,10 +77,6 @@ public sealed partial class BorgRepository
         var run = await RunAsync("create", args, ct, workingDirectory, progress, environment: environment, transfer: transfer, lateFile: lateFile)
             .ConfigureAwait(false);
         Interlocked.Increment(ref _archivesSeen);
-        var result = statistics
-            ? JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgCreateResult)
-                ?? throw new BorgException("create", Location, run.ExitCode, null, "no JSON statistics on stdout")
-            : new BorgCreateResult(new BorgCreatedArchive(archive, await ItemTotalsAsync(archive, ct).ConfigureAwait(false)));
         if (run.ExitCode == 1)
         {
             var serious = run.Warnings.Where(w => tolerateWarning?.Invoke(w) != true).ToList();
@@ -90,7 +86,20 @@ public sealed partial class BorgRepository
                     serious.Count > 0 ? string.Join("; ", serious) : "exit code 1 (a warning) without saying which");
             }
         }
-        return result;
+        if (statistics)
+        {
+            return JsonSerializer.Deserialize(run.Stdout, BorgJsonContext.Default.BorgCreateResult)
+                ?? throw new BorgException("create", Location, run.ExitCode, null, "no JSON statistics on stdout");
+        }
+        try
+        {
+            return new BorgCreateResult(new BorgCreatedArchive(archive, await ItemTotalsAsync(archive, ct).ConfigureAwait(false)));
+        }
+        catch (BorgException e)
+        {
+            // committed, but its file count cannot be checked: as untrusted as one short of a file
+            throw BorgArchiveIncompleteException.Unchecked(archive, Location, e);
+        }
     }
 
     /// <summary>
@@ -124,8 +133,10 @@ public sealed partial class BorgRepository
     }
 
     /// <summary>
-    /// An archive's sizes and regular-file count from its items (each item's chunks, with their sizes as stored):
-    /// what Borg's statistics say of the archive itself, except the deduplicated size, which needs Borg's cache.
+    /// An archive's sizes and regular-file count from its regular files' items (their chunks, with their sizes as
+    /// stored): what Borg's statistics say of the archive itself, less its metadata chunks and without the deduplicated
+    /// size, which needs Borg's cache. Only regular files count: Borg gives a symbolic link the length of its target
+    /// as {size} and {csize}, and counts no link, FIFO or directory among its files.
     /// </summary>
     private async Task<BorgArchiveStats> ItemTotalsAsync(string archive, CancellationToken ct)
     {
@@ -156,9 +167,12 @@ public sealed partial class BorgRepository
             {
                 throw new FormatException($"an item line Borg's listing should not give: {record}");
             }
-            size += s;
-            compressed += c;
-            files += fields[0] == "-" ? 1 : 0;
+            if (fields[0] == "-")
+            {
+                size += s;
+                compressed += c;
+                files++;
+            }
         }
         return new BorgArchiveStats(size, compressed, null, files);
     }
