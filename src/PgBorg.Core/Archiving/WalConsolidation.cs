@@ -126,17 +126,7 @@ public sealed class WalConsolidation(BorgRepository walRepo, string host, PgInst
         }
         try
         {
-            var result = await walRepo.CreateFromPathsAsync(name, dir, files, metadata.ToJson(), ct, filesCache: false).ConfigureAwait(false);
-            if (result.Archive.Stats.NFiles != files.Length)
-            {
-                await walRepo.DeleteAsync([name], ct).ConfigureAwait(false);
-                throw new InvalidDataException($"borg create stored {result.Archive.Stats.NFiles} of the {files.Length} files of {name}; deleted it, the batches stay");
-            }
-        }
-        catch (BorgArchiveIncompleteException e)
-        {
-            await walRepo.DeleteAsync([name], ct).ConfigureAwait(false);
-            throw new InvalidDataException($"{e.Message}; deleted it, the batches stay", e);
+            await WalIngest.CreateWholeAsync(walRepo, name, dir, files, metadata, "the batches stay", ct).ConfigureAwait(false);
         }
         catch (BorgException e) when (e.MsgId == BorgException.ArchiveExistsId)
         {

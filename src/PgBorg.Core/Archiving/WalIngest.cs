@@ -51,7 +51,7 @@ public sealed class WalIngest(BorgRepository walRepo, string host, PgInstance in
                 FaultInjection.Point("ingest-before-create");
                 try
                 {
-                    var result = await CreateAsync(name, dir, batch, metadata, ct).ConfigureAwait(false);
+                    var result = await CreateWholeAsync(walRepo, name, dir, batch, metadata, "the spooled files stay for the next round", ct).ConfigureAwait(false);
                     compressed = result.Archive.Stats.CompressedSize;
                 }
                 catch (BorgException e) when (e.MsgId == BorgException.ArchiveExistsId)
@@ -70,28 +70,30 @@ public sealed class WalIngest(BorgRepository walRepo, string host, PgInstance in
     }
 
     /// <summary>
-    /// Stores a batch and makes sure Borg stored every file of it: a file Borg could not read makes it exit 1 with
-    /// the archive committed but short of that file. Such an archive is deleted at once (or the next round would find
-    /// it under the batch's name and refuse to delete the spool forever) and the spooled files stay.
+    /// Stores WAL files as one archive and makes sure Borg stored every one of them: a file Borg could not read makes
+    /// it exit 1 with the archive committed but short of that file (and one whose items cannot be listed to count them
+    /// is as untrusted). Such an archive is deleted at once, or the next round would find it under the same name and
+    /// refuse to move on forever; the files stay where they are (<paramref name="kept"/> says so in the error).
     /// </summary>
-    private async Task<BorgCreateResult> CreateAsync(string name, string dir, IReadOnlyList<string> batch, WalBatchMetadata metadata, CancellationToken ct)
+    internal static async Task<BorgCreateResult> CreateWholeAsync(BorgRepository walRepo, string name, string dir, IReadOnlyList<string> files,
+        WalBatchMetadata metadata, string kept, CancellationToken ct)
     {
         string problem;
         try
         {
-            var result = await walRepo.CreateFromPathsAsync(name, dir, batch, metadata.ToJson(), ct, filesCache: false).ConfigureAwait(false);
-            if (result.Archive.Stats.NFiles == batch.Count)
+            var result = await walRepo.CreateFromPathsAsync(name, dir, files, metadata.ToJson(), ct, filesCache: false).ConfigureAwait(false);
+            if (result.Archive.Stats.NFiles == files.Count)
             {
                 return result;
             }
-            problem = $"borg create stored {result.Archive.Stats.NFiles} of the {batch.Count} files of {name}";
+            problem = $"borg create stored {result.Archive.Stats.NFiles} of the {files.Count} files of {name}";
         }
         catch (BorgArchiveIncompleteException e)
         {
             problem = e.Message;
         }
         await walRepo.DeleteAsync([name], ct).ConfigureAwait(false);
-        throw new InvalidDataException($"{problem}; deleted that archive, the spooled files stay for the next round");
+        throw new InvalidDataException($"{problem}; deleted that archive, {kept}");
     }
 
     /// <summary>
