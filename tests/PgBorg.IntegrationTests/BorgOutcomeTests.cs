@@ -83,6 +83,38 @@ public sealed class BorgOutcomeTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task A_WAL_batch_whose_items_cannot_be_listed_after_the_create_is_deleted_and_the_spooled_files_stay()
+    {
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster));
+        Assert.Equal(0, (await OnceAsync()).ExitCode);
+        var segment = await WorkAsync();
+        // without create statistics (as above 5,000 archives) a create's sizes come from listing the new archive's
+        // items; that listing fails once, after the real create committed the batch
+        var borg = _bin.Script("borg", $$"""
+            if [ "$1" = list ] && [[ "$*" == *"::"*"~wal~"* ]] && [ ! -e '{{_bin.Path}}/failed' ]; then
+              touch '{{_bin.Path}}/failed'
+              echo '{"type": "log_message", "levelname": "ERROR", "message": "Connection closed by remote host", "msgid": "ConnectionClosed"}' >&2
+              exit 2
+            fi
+            exec /usr/bin/borg "$@"
+            """);
+        var noStatistics = new Dictionary<string, string> { ["PGBORG_BORG"] = borg, ["PGBORG_CREATE_STATISTICS_UP_TO"] = "0" };
+
+        var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], noStatistics, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(File.Exists(Path.Combine(_bin.Path, "failed")), r.ToString());
+        Assert.True(r.ExitCode == 1, r.ToString());
+        Assert.Contains("but its items could not be listed to check it", r.Stderr);
+        Assert.Contains("deleted that archive", r.Stderr);
+        Assert.True(File.Exists(Path.Combine(Spool, segment)), "the spooled copy was deleted although its archive was not checked");
+        Assert.DoesNotContain(segment, (await new ArchiveInspector(_sandbox).CyclesAsync()).SelectMany(c => c.WalFiles));
+
+        var again = await _sandbox.PgBorgAsync(["pgcad", "--once"], noStatistics, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains(segment, (await new ArchiveInspector(_sandbox).CyclesAsync()).SelectMany(c => c.WalFiles));
+        Assert.False(File.Exists(Path.Combine(Spool, segment)));
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task A_base_from_a_snapshot_that_Borg_stored_without_a_file_never_counts_as_complete()
     {
         await using var fs = await LoopFilesystem.CreateAsync("xfs");

@@ -199,12 +199,19 @@ public sealed partial class BorgRepository
         await RunAsync("compact", args, ct, progress: progress).ConfigureAwait(false);
     }
 
-    /// <summary>True when the repository is append-only: deletions then free nothing, which we report instead of pretending.</summary>
+    /// <summary>
+    /// True when the repository is append-only: deletions then free nothing, which we report instead of pretending.
+    /// Read from the repository's config file where it can be (<see cref="RepositoryConfigFile"/>), else from <c>borg config</c>.
+    /// </summary>
     public async Task<bool> IsAppendOnlyAsync(CancellationToken ct)
     {
         if (!IsLocal)
         {
             return false; // an append-only borg serve is not visible from the client; compact then frees nothing
+        }
+        if (RepositoryConfigFile.AppendOnly(Location) is { } appendOnly)
+        {
+            return appendOnly;
         }
         var args = Args("config", locks: false);
         args.Add(Location);

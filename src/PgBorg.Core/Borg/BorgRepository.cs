@@ -65,11 +65,11 @@ public sealed partial class BorgRepository
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["PATH"] = Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin",
-            ["HOME"] = Path.Combine(_stateDirectory, "borg"),
+            ["HOME"] = BaseDirectory,
             ["LANG"] = "C.UTF-8",
             ["LC_ALL"] = "C.UTF-8",
             ["TZ"] = "UTC",
-            ["BORG_BASE_DIR"] = Path.Combine(_stateDirectory, "borg"),
+            ["BORG_BASE_DIR"] = BaseDirectory,
             ["BORG_REPO"] = _settings.Location,
             ["BORG_RELOCATED_REPO_ACCESS_IS_OK"] = "no",
             ["BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK"] = "no",
@@ -126,11 +126,18 @@ public sealed partial class BorgRepository
         return args;
     }
 
-    private ProcessSpec Spec(List<string> args) => new(Executable, args)
+    /// <summary>BORG_BASE_DIR: where Borg keeps its cache, config and keys, and <see cref="BorgSelfTest"/> its marker.</summary>
+    private string BaseDirectory => Path.Combine(_stateDirectory, "borg");
+
+    private ProcessSpec Spec(List<string> args)
     {
-        Environment = BuildEnvironment(),
-        WorkingDirectory = "/",
-    };
+        var environment = BuildEnvironment();
+        if (!environment.ContainsKey(BorgSelfTest.Variable) && BorgSelfTest.Passed(BaseDirectory, Executable, DateTime.UtcNow))
+        {
+            environment[BorgSelfTest.Variable] = "disabled";
+        }
+        return new(Executable, args) { Environment = environment, WorkingDirectory = "/" };
+    }
 
     /// <summary>
     /// Runs a Borg command to completion. rc 0 and 1 (warning) succeed; anything else is a <see cref="BorgException"/>.
@@ -181,7 +188,12 @@ public sealed partial class BorgRepository
                 : await RunFeedingAsync(spec, errors, lateFile, reached.Task, ct).ConfigureAwait(false);
             try
             {
-                return errors.Check(command, _settings.Location, result.ExitCode, result.Stdout);
+                var run = errors.Check(command, _settings.Location, result.ExitCode, result.Stdout);
+                if (!spec.Environment.ContainsKey(BorgSelfTest.Variable))
+                {
+                    BorgSelfTest.Record(BaseDirectory, Executable, DateTime.UtcNow);
+                }
+                return run;
             }
             catch (BorgException e) when (e.IsLockTimeout && DateTime.UtcNow < deadline)
             {
