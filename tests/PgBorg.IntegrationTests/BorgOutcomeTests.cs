@@ -115,6 +115,45 @@ public sealed class BorgOutcomeTests : IAsyncLifetime
     }
 
     [Fact(Timeout = 300_000)]
+    public async Task Borgs_self_test_runs_until_one_passed_with_the_executable_and_again_once_it_changes()
+    {
+        _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster));
+        var calls = Path.Combine(_bin.Path, "calls");
+        string Wrapper(string version) => _bin.Script("borg", $$"""
+            # {{version}}
+            echo "${BORG_SELFTEST:-on} $1" >> '{{calls}}'
+            exec /usr/bin/borg "$@"
+            """);
+        string[] Calls() => File.ReadAllLines(calls);
+        var marker = Path.Combine(_sandbox.StateDirectory, "borg", "pgborg-selftest-passed");
+
+        Assert.Equal(0, (await OnceAsync(Wrapper("first"))).ExitCode);
+        AssertTestedFirstOnly(Calls());
+        var recorded = File.ReadAllText(marker);
+        Assert.StartsWith(Path.Combine(_bin.Path, "borg") + "\n", recorded, StringComparison.Ordinal);
+
+        // the next process trusts the marker; a command without the test does not renew it
+        File.Delete(calls);
+        Assert.Equal(0, (await OnceAsync(Path.Combine(_bin.Path, "borg"))).ExitCode);
+        Assert.All(Calls(), c => Assert.StartsWith("disabled ", c, StringComparison.Ordinal));
+        Assert.Equal(recorded, File.ReadAllText(marker));
+
+        // an executable written anew (an upgrade) is tested again, once
+        File.Delete(calls);
+        Assert.Equal(0, (await OnceAsync(Wrapper("second"))).ExitCode);
+        AssertTestedFirstOnly(Calls());
+        Assert.NotEqual(recorded, File.ReadAllText(marker));
+    }
+
+    /// <summary>The first commands ran the self test (more than one only when they started together), all later ones not.</summary>
+    private static void AssertTestedFirstOnly(string[] calls)
+    {
+        var tested = calls.TakeWhile(c => c.StartsWith("on ", StringComparison.Ordinal)).Count();
+        Assert.True(tested >= 1 && calls.Length > tested, string.Join('\n', calls));
+        Assert.All(calls[tested..], c => Assert.StartsWith("disabled ", c, StringComparison.Ordinal));
+    }
+
+    [Fact(Timeout = 300_000)]
     public async Task A_base_from_a_snapshot_that_Borg_stored_without_a_file_never_counts_as_complete()
     {
         await using var fs = await LoopFilesystem.CreateAsync("xfs");

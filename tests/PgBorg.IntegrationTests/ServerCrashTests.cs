@@ -34,14 +34,17 @@ public sealed partial class ServerCrashTests : IDisposable
             interval = "30s"
             """);
 
-        // a Borg that freezes (SIGSTOP) in the base's create once the test arms it
+        // a Borg that freezes (SIGSTOP) in the base's create once the test arms it: as soon as it holds the repository's
+        // lock, which it takes before it reads a file (a fixed delay let a fast Borg read the whole small directory
+        // first, and pgcad then ended backup mode)
         using var bin = new FakeBin(new Dictionary<string, string>());
         var armed = Path.Combine(bin.Path, "armed");
         var frozen = Path.Combine(bin.Path, "frozen");
         var borg = bin.Script("borg", $"""
             if [ "$1" = create ] && [[ "$*" == *"~base~"* ]] && rm '{armed}' 2>/dev/null; then
               /usr/bin/borg "$@" <&0 & pid=$!
-              sleep 0.5; kill -STOP $pid; echo $pid > '{frozen}'; wait $pid; exit $?
+              for i in $(seq 400); do [ -d '{_sandbox.Repository}/lock.exclusive' ] && break; sleep 0.02; done
+              kill -STOP $pid; echo $pid > '{frozen}'; wait $pid; exit $?
             fi
             exec /usr/bin/borg "$@"
             """);

@@ -37,6 +37,15 @@ public sealed class RepositoryConfigFileTests : IDisposable
         Assert.Null(AppendOnly("[repository]\nappend_only = 1\nappend_only = 0\n"));
         Assert.Null(AppendOnly("[repository]\nappend_only = 1\n  0\n"));
         Assert.Null(AppendOnly("not a repository config\n"));
+        // configparser reads an indented line as an option unless it is indented deeper than an option above it
+        Assert.True(AppendOnly("[repository]\n\tversion = 1\n\tsegments_per_dir = 1000\n\tappend_only = 1\n\tid = ab\n"));
+        Assert.True(AppendOnly("  [repository]\n  version = 1\n  append_only = 1\n"));
+        Assert.True(AppendOnly("[repository]\n  append_only = 1\nversion = 1\n"));
+        // ... and one indented deeper than the option above it continues that value: Borg sees no append_only here
+        Assert.False(AppendOnly("[repository]\nversion = 1\n  append_only = 1\n"));
+        // every section inherits [DEFAULT]'s options
+        Assert.Null(AppendOnly("[DEFAULT]\nappend_only = 1\n[repository]\nversion = 1\n"));
+        Assert.Null(AppendOnly("append_only = 1\n[repository]\nversion = 1\n"));
         File.Delete(Path.Combine(_dir, "config"));
         Assert.Null(RepositoryConfigFile.AppendOnly(_dir));
     }

@@ -129,14 +129,29 @@ public sealed partial class BorgRepository
     /// <summary>BORG_BASE_DIR: where Borg keeps its cache, config and keys, and <see cref="BorgSelfTest"/> its marker.</summary>
     private string BaseDirectory => Path.Combine(_stateDirectory, "borg");
 
-    private ProcessSpec Spec(List<string> args)
+    private ProcessSpec Spec(List<string> args) => Spec(args, runAs: null).Spec;
+
+    /// <summary>
+    /// The process of a Borg command, and the identity of the executable when this command runs Borg's self test and
+    /// may record that it passed (<see cref="BorgSelfTest"/>; null when it skips the test, or runs as another user,
+    /// whose directories are not ours to keep a marker in).
+    /// </summary>
+    private (ProcessSpec Spec, string? SelfTesting) Spec(List<string> args, OsUser? runAs)
     {
         var environment = BuildEnvironment();
-        if (!environment.ContainsKey(BorgSelfTest.Variable) && BorgSelfTest.Passed(BaseDirectory, Executable, DateTime.UtcNow))
+        string? selfTesting = null;
+        if (runAs is null && !environment.ContainsKey(BorgSelfTest.Variable) && BorgSelfTest.IdentityOf(Executable) is { } identity)
         {
-            environment[BorgSelfTest.Variable] = "disabled";
+            if (BorgSelfTest.Passed(BaseDirectory, identity, DateTime.UtcNow))
+            {
+                environment[BorgSelfTest.Variable] = "disabled";
+            }
+            else
+            {
+                selfTesting = identity;
+            }
         }
-        return new(Executable, args) { Environment = environment, WorkingDirectory = "/" };
+        return (new(Executable, args) { Environment = environment, WorkingDirectory = "/", RunAs = runAs }, selfTesting);
     }
 
     /// <summary>
@@ -173,7 +188,8 @@ public sealed partial class BorgRepository
                 attemptArgs = [.. args];
                 attemptArgs[lockWaitAt] = "1";
             }
-            var spec = Spec(attemptArgs) with { WorkingDirectory = workingDirectory ?? "/", RunAs = runAs, IsolatedAt = isolatedAt };
+            var (spec, selfTesting) = Spec(attemptArgs, runAs);
+            spec = spec with { WorkingDirectory = workingDirectory ?? "/", IsolatedAt = isolatedAt };
             if (environment is not null)
             {
                 var merged = new Dictionary<string, string>(spec.Environment);
@@ -186,19 +202,21 @@ public sealed partial class BorgRepository
             var result = lateFile is null
                 ? await ChildProcess.RunAsync(spec, ct, errors.OnLine).ConfigureAwait(false)
                 : await RunFeedingAsync(spec, errors, lateFile, reached.Task, ct).ConfigureAwait(false);
+            BorgRun run;
             try
             {
-                var run = errors.Check(command, _settings.Location, result.ExitCode, result.Stdout);
-                if (!spec.Environment.ContainsKey(BorgSelfTest.Variable))
-                {
-                    BorgSelfTest.Record(BaseDirectory, Executable, DateTime.UtcNow);
-                }
-                return run;
+                run = errors.Check(command, _settings.Location, result.ExitCode, result.Stdout);
             }
             catch (BorgException e) when (e.IsLockTimeout && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(attempt < QuickLockAttempts ? Random.Shared.Next(10, 60) : Random.Shared.Next(100, 500)), ct).ConfigureAwait(false);
+                continue;
             }
+            if (selfTesting is not null)
+            {
+                BorgSelfTest.Record(BaseDirectory, selfTesting, DateTime.UtcNow);
+            }
+            return run;
         }
     }
 

@@ -4,14 +4,16 @@ using PgBorg.Processes;
 namespace PgBorg.Borg;
 
 /// <summary>
-/// Borg tests its hash index code at the start of every command (its self test: about 50 ms of CPU on a small
-/// machine, a fifth of a <c>borg list</c>). Borg's documentation advises those who run it at scale to let the test run
-/// after installing or upgrading Borg and then set <c>BORG_SELFTEST=disabled</c>. pgborg runs Borg thousands of times
-/// a day, so it does that: commands keep the self test until one has passed with the Borg executable as it is now (its
-/// resolved path, size and modification time; an upgrade replaces it), which is recorded under the state directory.
-/// Later commands skip the test until the executable changes or <see cref="RetestAfter"/> has passed, so Python
-/// libraries upgraded under an unchanged executable are tested again within a day. A <c>BORG_SELFTEST</c> the
-/// repository's environment sets is left alone.
+/// Borg tests its hash index, crypto and chunker code at the start of every command (its self test: about 50 ms of
+/// CPU on a small machine, a fifth of a <c>borg list</c>). Borg's documentation advises those who run it at scale to
+/// let the test run after installing or upgrading Borg and then set <c>BORG_SELFTEST=disabled</c>. pgborg runs Borg
+/// thousands of times a day, so it does that: commands keep the self test until one has passed with the Borg
+/// executable as it was when that command started (<see cref="IdentityOf"/>: its resolved path, device, inode and
+/// change time, so an upgrade or any write makes it another), recorded in a marker in Borg's base directory. Later
+/// commands skip the test until the executable changes or <see cref="RetestAfter"/> has passed, so Python libraries
+/// upgraded under an unchanged executable are tested again within a day. The marker is used only in a directory that
+/// is this process's user's alone, read without following a link; elsewhere (a restore's probe directory, which
+/// belongs to the service user) every command runs the test.
 /// </summary>
 internal static class BorgSelfTest
 {
@@ -19,28 +21,42 @@ internal static class BorgSelfTest
     public static readonly TimeSpan RetestAfter = TimeSpan.FromDays(1);
     private const string MarkerName = "pgborg-selftest-passed";
 
-    // A state directory we cannot write still saves the test within this process
+    // A marker that cannot be kept still saves the test within this process
     private static readonly Dictionary<string, (string Identity, DateTime At)> s_passed = new(StringComparer.Ordinal);
 
-    /// <summary>True when a self test passed with <paramref name="executable"/> as it is now, less than a day ago.</summary>
-    public static bool Passed(string baseDirectory, string executable, DateTime utcNow)
+    /// <summary>The executable's resolved path, device, inode and change time; null when it cannot be looked at.</summary>
+    public static string? IdentityOf(string executable)
     {
-        if (Identity(executable) is not { } identity)
+        if (Native.RealPath(executable) is not { } resolved || FileStatus.Of(resolved) is not { IsRegularFile: true } status)
         {
-            return false;
+            return null;
         }
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{resolved}\n{status.DeviceMajor}:{status.DeviceMinor}:{status.Inode}\n{status.CtimeNanoseconds}\n");
+    }
+
+    /// <summary>True when a self test passed with the executable of <paramref name="identity"/>, less than a day before <paramref name="utcNow"/>.</summary>
+    public static bool Passed(string baseDirectory, string identity, DateTime utcNow)
+    {
         lock (s_passed)
         {
-            if (s_passed.TryGetValue(baseDirectory, out var seen) && seen.Identity == identity && utcNow - seen.At < RetestAfter)
+            if (s_passed.TryGetValue(baseDirectory, out var seen) && seen.Identity == identity && Recent(seen.At, utcNow))
             {
                 return true;
             }
         }
-        var marker = Path.Combine(baseDirectory, MarkerName);
+        if (!OursAlone(baseDirectory))
+        {
+            return false;
+        }
         try
         {
-            var at = File.GetLastWriteTimeUtc(marker);
-            return utcNow - at < RetestAfter && at <= utcNow && File.ReadAllText(marker) == identity;
+            // the identity's lines, then the time it passed (ticks)
+            var text = ForeignFile.ReadAllText(Path.Combine(baseDirectory, MarkerName), maxBytes: 4096).TrimEnd('\n');
+            var cut = text.LastIndexOf('\n') + 1;
+            return cut > 0 && text[..cut] == identity
+                && long.TryParse(text[cut..], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+                && ticks <= DateTime.MaxValue.Ticks && Recent(new DateTime(ticks, DateTimeKind.Utc), utcNow);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -48,46 +64,35 @@ internal static class BorgSelfTest
         }
     }
 
-    /// <summary>Records that a command which ran the self test succeeded (Borg runs it before anything else).</summary>
-    public static void Record(string baseDirectory, string executable, DateTime utcNow)
+    /// <summary>
+    /// Records that a command which ran the self test succeeded (Borg runs it before anything else), with the identity
+    /// the executable had when that command started. Never throws: only a saving would be lost.
+    /// </summary>
+    public static void Record(string baseDirectory, string identity, DateTime utcNow)
     {
-        if (Identity(executable) is not { } identity)
-        {
-            return;
-        }
         lock (s_passed)
         {
             s_passed[baseDirectory] = (identity, utcNow);
         }
-        var marker = Path.Combine(baseDirectory, MarkerName);
+        if (!OursAlone(baseDirectory))
+        {
+            return;
+        }
         try
         {
-            Directory.CreateDirectory(baseDirectory);
-            AtomicFile.Write(marker, identity);
-            File.SetLastWriteTimeUtc(marker, utcNow);
+            AtomicFile.Write(Path.Combine(baseDirectory, MarkerName), identity + utcNow.Ticks.ToString(CultureInfo.InvariantCulture) + "\n");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // only a saving is lost: the next process runs the self test again
+            // the next process runs the self test again
         }
     }
 
-    /// <summary>The executable's resolved path, size and modification time; null when it cannot be looked at.</summary>
-    private static string? Identity(string executable)
-    {
-        try
-        {
-            var file = new FileInfo(executable);
-            if (file.LinkTarget is not null)
-            {
-                file = file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? file;
-            }
-            return !file.Exists ? null : string.Create(CultureInfo.InvariantCulture,
-                $"{file.FullName}\n{file.Length}\n{file.LastWriteTimeUtc.Ticks}\n");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
+    /// <summary>Within a day, and not in the future (a clock set back does not stretch the day).</summary>
+    private static bool Recent(DateTime at, DateTime utcNow) => at <= utcNow && utcNow - at < RetestAfter;
+
+    /// <summary>A directory (not a link) of this process's user that nobody else can write: a marker there is our own.</summary>
+    private static bool OursAlone(string directory) =>
+        FileStatus.OfEntry(directory) is { IsDirectory: true } status && status.Uid == Native.geteuid()
+        && (status.Mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) == 0;
 }
