@@ -61,7 +61,9 @@ gzip -9n <README.md >"$doc/README.md.gz"
   echo "pgborg ($version) unstable; urgency=medium"
   echo
   echo "  * Built from commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
-  git log -20 --format='  * %s' 2>/dev/null | cut -c1-78 || true
+  # subjects shortened at a word (a word cut in two reads to lintian as a misspelling: "proces")
+  git log -20 --format='%s' 2>/dev/null \
+    | awk '{ if (length($0) > 74) { s = substr($0, 1, 70); sub(/ [^ ]*$/, "", s); $0 = s " ..." } print "  * " $0 }' || true
   echo
   echo " -- $maintainer  $(date -u -R -d "@$SOURCE_DATE_EPOCH")"
 } | gzip -9n >"$doc/changelog.gz"
