@@ -124,15 +124,7 @@ public sealed class WalConsolidation(BorgRepository walRepo, string host, PgInst
             // the name is taken by an archive without metadata we could read: it cannot be trusted to cover the files
             throw new InvalidDataException($"cannot consolidate {files.Length} WAL files of cycle {cycle}: an archive named {name} exists without a readable file list");
         }
-        try
-        {
-            await WalIngest.CreateWholeAsync(walRepo, name, dir, files, metadata, "the batches stay", ct).ConfigureAwait(false);
-        }
-        catch (BorgException e) when (e.MsgId == BorgException.ArchiveExistsId)
-        {
-            // an earlier create committed and still reported failure (a connection cut after the commit)
-            await WalIngest.VerifyAsync(walRepo, name, dir, files, ct).ConfigureAwait(false);
-        }
+        await WalIngest.CreateWholeAsync(walRepo, name, dir, files, metadata, "the batches stay", ct).ConfigureAwait(false);
         book.AddWal(cycle, new WalBatch(name, metadata), 0);
         return (name, set);
     }

@@ -44,21 +44,14 @@ public sealed class WalIngest(BorgRepository walRepo, string host, PgInstance in
             long compressed = 0;
             if (book.HasWalArchive(name))
             {
-                await VerifyStoredAsync(name, dir, batch, ct).ConfigureAwait(false);
+                // an archive of this batch exists (a crash after commit): the spooled files move on only if it holds them all
+                await VerifyAsync(walRepo, name, dir, batch, ct).ConfigureAwait(false);
             }
             else
             {
                 FaultInjection.Point("ingest-before-create");
-                try
-                {
-                    var result = await CreateWholeAsync(walRepo, name, dir, batch, metadata, "the spooled files stay for the next round", ct).ConfigureAwait(false);
-                    compressed = result.Archive.Stats.CompressedSize;
-                }
-                catch (BorgException e) when (e.MsgId == BorgException.ArchiveExistsId)
-                {
-                    // an earlier create committed and still reported failure (a connection cut after the commit)
-                    await VerifyStoredAsync(name, dir, batch, ct).ConfigureAwait(false);
-                }
+                var result = await CreateWholeAsync(walRepo, name, dir, batch, metadata, "the spooled files stay for the next round", ct).ConfigureAwait(false);
+                compressed = result?.Archive.Stats.CompressedSize ?? 0;
                 FaultInjection.Point("ingest-after-create");
             }
             book.AddWal(cycle, new WalBatch(name, metadata), compressed);
@@ -73,9 +66,11 @@ public sealed class WalIngest(BorgRepository walRepo, string host, PgInstance in
     /// Stores WAL files as one archive and makes sure Borg stored every one of them: a file Borg could not read makes
     /// it exit 1 with the archive committed but short of that file (and one whose items cannot be listed to count them
     /// is as untrusted). Such an archive is deleted at once, or the next round would find it under the same name and
-    /// refuse to move on forever; the files stay where they are (<paramref name="kept"/> says so in the error).
+    /// refuse to move on forever; the files stay where they are (<paramref name="kept"/> says so in the error). When
+    /// the name is taken, an earlier create committed and still reported failure (a connection cut after the commit):
+    /// that archive is verified to hold every file, and the result is null (its statistics are not known).
     /// </summary>
-    internal static async Task<BorgCreateResult> CreateWholeAsync(BorgRepository walRepo, string name, string dir, IReadOnlyList<string> files,
+    internal static async Task<BorgCreateResult?> CreateWholeAsync(BorgRepository walRepo, string name, string dir, IReadOnlyList<string> files,
         WalBatchMetadata metadata, string kept, CancellationToken ct)
     {
         string problem;
@@ -87,6 +82,11 @@ public sealed class WalIngest(BorgRepository walRepo, string host, PgInstance in
                 return result;
             }
             problem = $"borg create stored {result.Archive.Stats.NFiles} of the {files.Count} files of {name}";
+        }
+        catch (BorgException e) when (e.MsgId == BorgException.ArchiveExistsId)
+        {
+            await VerifyAsync(walRepo, name, dir, files, ct).ConfigureAwait(false);
+            return null;
         }
         catch (BorgArchiveIncompleteException e)
         {
@@ -110,10 +110,6 @@ public sealed class WalIngest(BorgRepository walRepo, string host, PgInstance in
         Processes.Durability.FsyncDirectory(stored);
         Processes.Durability.FsyncDirectory(dir);
     }
-
-    /// <summary>An archive of this batch exists (a crash after commit): the spooled files move on only if every one is in it, same size.</summary>
-    private Task VerifyStoredAsync(string archive, string dir, IReadOnlyList<string> batch, CancellationToken ct) =>
-        VerifyAsync(walRepo, archive, dir, batch, ct);
 
     /// <summary>Throws unless <paramref name="archive"/> holds every one of <paramref name="batch"/> (in <paramref name="dir"/>) with its size.</summary>
     internal static async Task VerifyAsync(BorgRepository walRepo, string archive, string dir, IReadOnlyList<string> batch, CancellationToken ct)
