@@ -12,8 +12,8 @@ namespace PgBorg.Borg;
 /// change time, so an upgrade or any write makes it another), recorded in a marker in Borg's base directory. Later
 /// commands skip the test until the executable changes or <see cref="RetestAfter"/> has passed, so Python libraries
 /// upgraded under an unchanged executable are tested again within a day. The marker is used only in a directory that
-/// is this process's user's alone, read without following a link; elsewhere (a restore's probe directory, which
-/// belongs to the service user) every command runs the test.
+/// is trusted (it and the directories above it root's or ours, writable by nobody else), read without following a
+/// link; elsewhere (a restore's probe directory, which belongs to the service user) every command runs the test.
 /// </summary>
 internal static class BorgSelfTest
 {
@@ -45,14 +45,14 @@ internal static class BorgSelfTest
                 return true;
             }
         }
-        if (!OursAlone(baseDirectory))
+        if (MarkerDirectory(baseDirectory) is not { } directory)
         {
             return false;
         }
         try
         {
             // the identity's lines, then the time it passed (ticks)
-            var text = ForeignFile.ReadAllText(Path.Combine(baseDirectory, MarkerName), maxBytes: 4096).TrimEnd('\n');
+            var text = ForeignFile.ReadAllText(Path.Combine(directory, MarkerName), maxBytes: 4096).TrimEnd('\n');
             var cut = text.LastIndexOf('\n') + 1;
             return cut > 0 && text[..cut] == identity
                 && long.TryParse(text[cut..], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
@@ -74,13 +74,13 @@ internal static class BorgSelfTest
         {
             s_passed[baseDirectory] = (identity, utcNow);
         }
-        if (!OursAlone(baseDirectory))
+        if (MarkerDirectory(baseDirectory) is not { } directory)
         {
             return;
         }
         try
         {
-            AtomicFile.Write(Path.Combine(baseDirectory, MarkerName), identity + utcNow.Ticks.ToString(CultureInfo.InvariantCulture) + "\n");
+            AtomicFile.Write(Path.Combine(directory, MarkerName), identity + utcNow.Ticks.ToString(CultureInfo.InvariantCulture) + "\n");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -91,8 +91,10 @@ internal static class BorgSelfTest
     /// <summary>Within a day, and not in the future (a clock set back does not stretch the day).</summary>
     private static bool Recent(DateTime at, DateTime utcNow) => at <= utcNow && utcNow - at < RetestAfter;
 
-    /// <summary>A directory (not a link) of this process's user that nobody else can write: a marker there is our own.</summary>
-    private static bool OursAlone(string directory) =>
-        FileStatus.OfEntry(directory) is { IsDirectory: true } status && status.Uid == Native.geteuid()
-        && (status.Mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) == 0;
+    /// <summary>
+    /// The directory without links, when it and every directory above it are root's or ours and nobody else can write
+    /// them (<see cref="TrustedDirectory.Is"/>): a marker there is our own. Null otherwise.
+    /// </summary>
+    private static string? MarkerDirectory(string directory) =>
+        Native.RealPath(directory) is { } real && TrustedDirectory.Is(real) ? real : null;
 }
