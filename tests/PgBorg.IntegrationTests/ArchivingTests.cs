@@ -26,15 +26,6 @@ public sealed class ArchivingTests : IAsyncLifetime
         _sandbox.Dispose();
     }
 
-    private Task<RunResult> PgcadOnceAsync(params string[] extra) => PgcadOnceWithAsync(null, extra);
-
-    private async Task<RunResult> PgcadOnceWithAsync(IDictionary<string, string>? env, params string[] extra)
-    {
-        var r = await _sandbox.PgBorgAsync(["pgcad", "--once", .. extra], env, timeout: TimeSpan.FromMinutes(4));
-        Assert.True(r.ExitCode == 0, r.ToString());
-        return r;
-    }
-
     /// <summary>
     /// pgbench with two clients for <paramref name="seconds"/>, held to a rate: unbounded, it would take both of the
     /// suite's cores from the tests running beside this one.
@@ -50,7 +41,7 @@ public sealed class ArchivingTests : IAsyncLifetime
     {
         await InitBenchAsync();
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster));
-        await PgcadOnceAsync();
+        await _sandbox.PgcadOnceAsync();
         // pgbench writes and a segment is finished every 2 s, as on a busy server: segments end before, during and
         // after each base
         var load = PgbenchAsync(25);
@@ -63,13 +54,13 @@ public sealed class ArchivingTests : IAsyncLifetime
             }
         });
         await Task.Delay(4000);
-        await PgcadOnceAsync("--new-cycle");
+        await _sandbox.PgcadOnceAsync("--new-cycle");
         await Task.Delay(4000);
-        await PgcadOnceAsync("--new-cycle");
+        await _sandbox.PgcadOnceAsync("--new-cycle");
         await load;
         await switches;
         var last = await SwitchAndWaitAsync();
-        await PgcadOnceAsync();
+        await _sandbox.PgcadOnceAsync();
 
         var cycles = (await new ArchiveInspector(_sandbox).CyclesAsync()).Where(c => c.Base is not null).ToList();
         Assert.True(cycles.Count >= 3, $"{cycles.Count} cycles");
@@ -121,7 +112,7 @@ public sealed class ArchivingTests : IAsyncLifetime
         // without Borg's statistics, as in a repository of many archives: the compressed sizes the rule compares come
         // from each new archive's item listing, and the deduplicated size of the base is not known
         var noStatistics = new Dictionary<string, string> { ["PGBORG_CREATE_STATISTICS_UP_TO"] = "0" };
-        var first = await PgcadOnceWithAsync(noStatistics);
+        var first = await _sandbox.PgcadOnceWithAsync(noStatistics);
         Assert.Contains(" compressed, unknown new in the repository", first.Stderr);
         // sizes read wrong (a base of 0 bytes) would start a new cycle here already
         Assert.DoesNotContain("outgrew", first.Stderr);
@@ -129,13 +120,13 @@ public sealed class ArchivingTests : IAsyncLifetime
         // (blank-padded rows) compress to a few MB
         await _cluster.SqlAsync("CREATE TABLE noise AS SELECT md5(random()::text) AS t FROM generate_series(1, 1000000)");
         await SwitchAndWaitAsync();
-        var r = await PgcadOnceWithAsync(noStatistics); // ingests the WAL, now larger than the base: a new cycle in the same round
+        var r = await _sandbox.PgcadOnceWithAsync(noStatistics); // ingests the WAL, now larger than the base: a new cycle in the same round
         Assert.Contains("outgrew its compressed base", r.Stderr);
-        Assert.DoesNotContain("starting cycle", (await PgcadOnceAsync()).Stderr);
+        Assert.DoesNotContain("starting cycle", (await _sandbox.PgcadOnceAsync()).Stderr);
 
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster, extraArchive: "cycle_max_age = \"1s\""));
         await Task.Delay(1500);
-        var aged = await PgcadOnceAsync();
+        var aged = await _sandbox.PgcadOnceAsync();
         Assert.Contains("older than cycle_max_age", aged.Stderr);
     }
 

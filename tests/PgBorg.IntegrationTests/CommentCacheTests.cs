@@ -30,10 +30,10 @@ public sealed class CommentCacheTests : IDisposable
         await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
         await cluster.SqlAsync("CREATE TABLE t (id int)");
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster));
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         await cluster.SqlAsync("INSERT INTO t SELECT generate_series(1, 100); SELECT pg_create_restore_point('plain-one')");
         await cluster.SwitchAndWaitArchivedAsync();
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         // a thin wrapper around the real borg: which repository each call opened, and its arguments
         var borg = _bin.Script("borg",
             $"printf '%s\\t%s\\n' \"$BORG_REPO\" \"$*\" >> {CallLog}\nexec /usr/bin/borg \"$@\"");
@@ -74,7 +74,7 @@ public sealed class CommentCacheTests : IDisposable
         // an archive added since: read with the newest archives only
         await cluster.SqlAsync("INSERT INTO t SELECT generate_series(1, 100); SELECT pg_create_restore_point('plain-two')");
         await cluster.SwitchAndWaitArchivedAsync();
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         File.Delete(CallLog);
         Assert.Contains("plain-two", PointsFromWal(await ListAsync(env)));
         walLists = WalListCalls();
@@ -108,10 +108,4 @@ public sealed class CommentCacheTests : IDisposable
     private List<string> WalListCalls() =>
         [.. File.ReadAllLines(CallLog).Select(l => l.Split('\t', 2))
             .Where(f => f[0] == _sandbox.WalRepository && f[1].StartsWith("list ", StringComparison.Ordinal)).Select(f => f[1])];
-
-    private async Task OnceAsync()
-    {
-        var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
-        Assert.True(r.ExitCode == 0, r.ToString());
-    }
 }

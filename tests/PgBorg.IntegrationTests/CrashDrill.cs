@@ -35,7 +35,7 @@ public abstract class CrashDrill : IDisposable
         await cluster.SqlAsync("CREATE TABLE t (id serial, v text)");
         // windows of a second: every round consolidates what it stored, so consolidation is among the crash points
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, snapshot: "reflink", extraArchive: "wal_consolidation = \"1s\""));
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         await WorkAsync(cluster);
 
         var env = new Dictionary<string, string> { ["PGBORG_CONFIG"] = _sandbox.ConfigPath };
@@ -83,14 +83,14 @@ public abstract class CrashDrill : IDisposable
 
         // PostgreSQL goes on archiving into the spools while pgcad is down
         var last = await WorkAsync(cluster);
-        var round = await OnceAsync();
+        var round = await _sandbox.PgcadOnceAsync();
         if (failed is not null)
         {
             Assert.Contains($"main: deleted the {failed.Value.Archives} archive(s) left by cycle {failed.Value.Stamp}, whose base failed "
                 + "(its WAL is held by a complete cycle)", round.Stderr);
         }
         last = await WorkAsync(cluster);
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
 
         await LeftBehind.AssertNothingAsync(_sandbox, cluster);
         Assert.Single(Directory.GetDirectories(cluster.SpoolRoot));
@@ -117,13 +117,6 @@ public abstract class CrashDrill : IDisposable
         Assert.NotEmpty(failed.WalArchives);
         Assert.False(Directory.Exists(Path.Combine(cluster.DataDirectory + ".pgborg-spool", failed.Stamp)), "the failed cycle's spool is left");
         return (failed.Stamp, failed.WalArchives.Count + failed.TablespaceArchives.Count + 1);
-    }
-
-    private async Task<RunResult> OnceAsync()
-    {
-        var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
-        Assert.True(r.ExitCode == 0, r.ToString());
-        return r;
     }
 
     /// <summary>Some writes and a WAL switch; waits until PostgreSQL archived the finished segment. Returns its name.</summary>

@@ -23,22 +23,15 @@ public sealed class CycleExpiryTests : IAsyncLifetime
         _sandbox.Dispose();
     }
 
-    private async Task<RunResult> PgcadOnceAsync(params string[] extra)
-    {
-        var r = await _sandbox.PgBorgAsync(["pgcad", "--once", .. extra], null, timeout: TimeSpan.FromMinutes(4));
-        Assert.True(r.ExitCode == 0, r.ToString());
-        return r;
-    }
-
     private Task<string> SwitchAndWaitAsync() => _cluster.SwitchAndWaitArchivedAsync();
 
     [Fact(Timeout = 300_000)]
     public async Task Expiry_deletes_whole_old_cycles_but_never_the_newest()
     {
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster, extraArchive: "keep_cycles = 1\nkeep_within = \"0s\""));
-        await PgcadOnceAsync();
-        await PgcadOnceAsync("--new-cycle");
-        var r = await PgcadOnceAsync("--new-cycle");
+        await _sandbox.PgcadOnceAsync();
+        await _sandbox.PgcadOnceAsync("--new-cycle");
+        var r = await _sandbox.PgcadOnceAsync("--new-cycle");
         Assert.Contains("expired cycle", r.Stderr);
         var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
         var withBase = Assert.Single(cycles, c => c.Base is not null);
@@ -49,14 +42,14 @@ public sealed class CycleExpiryTests : IAsyncLifetime
     public async Task The_first_expiry_of_a_process_compacts_deletions_made_before_a_restart()
     {
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster, extraArchive: "keep_cycles = 2\nkeep_within = \"0s\""));
-        await PgcadOnceAsync();
+        await _sandbox.PgcadOnceAsync();
         // 32 MB that only the first cycle's WAL holds (random hex, stored uncompressed by PostgreSQL, hardly by lz4)
         await _cluster.SqlAsync("CREATE TABLE doomed (t text); ALTER TABLE doomed ALTER t SET STORAGE EXTERNAL; "
             + "INSERT INTO doomed SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 1000000) g GROUP BY g % 64");
         await SwitchAndWaitAsync();
-        await PgcadOnceAsync();
+        await _sandbox.PgcadOnceAsync();
         await _cluster.SqlAsync("DROP TABLE doomed");
-        await PgcadOnceAsync("--new-cycle");
+        await _sandbox.PgcadOnceAsync("--new-cycle");
 
         // the first cycle is deleted as an expiry does it, then the process dies before borg compact
         var first = (await new ArchiveInspector(_sandbox).CyclesAsync())[0].Stamp;
@@ -65,7 +58,7 @@ public sealed class CycleExpiryTests : IAsyncLifetime
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
         var before = _sandbox.RepositoryBytes();
 
-        var r = await PgcadOnceAsync();
+        var r = await _sandbox.PgcadOnceAsync();
         var after = _sandbox.RepositoryBytes();
         Assert.True(before - after > 20L << 20, $"the repository went from {before} to {after} bytes");
         Assert.Contains("compacting", r.Stderr);
@@ -77,14 +70,14 @@ public sealed class CycleExpiryTests : IAsyncLifetime
         // A, then B; then C with a window that B's end falls just outside of: restoring to a moment early in the
         // window needs B (and its WAL), so only A may go
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster, extraArchive: "keep_cycles = 1\nkeep_within = \"1h\""));
-        await PgcadOnceAsync();
-        await PgcadOnceAsync("--new-cycle");
+        await _sandbox.PgcadOnceAsync();
+        await _sandbox.PgcadOnceAsync("--new-cycle");
         var cycles = (await new ArchiveInspector(_sandbox).CyclesAsync()).Where(c => c.Base is not null).Select(c => c.Stamp).ToList();
         Assert.Equal(2, cycles.Count);
         // C's round retires B's spool (drain, consolidation) before it expires: C's end must stay inside the window
         await Task.Delay(20_000);
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster, extraArchive: "keep_cycles = 1\nkeep_within = \"15s\""));
-        var r = await PgcadOnceAsync("--new-cycle");
+        var r = await _sandbox.PgcadOnceAsync("--new-cycle");
         var kept = (await new ArchiveInspector(_sandbox).CyclesAsync()).Select(c => c.Stamp).Distinct().ToList();
         Assert.True(kept.Count == 2 && kept[0] == cycles[1] && !kept.Contains(cycles[0]), $"kept {string.Join(", ", kept)} of {string.Join(", ", cycles)} and a new one:\n{r.Stderr}");
     }
@@ -93,10 +86,10 @@ public sealed class CycleExpiryTests : IAsyncLifetime
     public async Task An_append_only_repository_is_reported_not_treated_as_a_failure()
     {
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster, extraArchive: "keep_cycles = 1\nkeep_within = \"0s\""));
-        await PgcadOnceAsync();
+        await _sandbox.PgcadOnceAsync();
         var config = await _sandbox.BorgAsync("config", _sandbox.Repository, "append_only", "1");
         Assert.True(config.ExitCode == 0, config.ToString());
-        var r = await PgcadOnceAsync("--new-cycle");
+        var r = await _sandbox.PgcadOnceAsync("--new-cycle");
         Assert.Contains("append-only", r.Stderr);
     }
 }

@@ -16,19 +16,13 @@ public sealed class RestoreSequenceTests : IAsyncLifetime
         _sandbox.Dispose();
     }
 
-    private async Task OnceAsync()
-    {
-        var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
-        Assert.True(r.ExitCode == 0, r.ToString());
-    }
-
     private async Task InsertAsync(int from, int to) =>
         await _cluster.SqlAsync($"INSERT INTO t SELECT g, md5(g::text) FROM generate_series({from}, {to}) g", "app");
 
     private async Task SwitchAndArchiveAsync()
     {
         await _cluster.SwitchAndWaitArchivedAsync();
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
     }
 
     private async Task<string> RestoreCountAsync(string time, int port)
@@ -48,7 +42,7 @@ public sealed class RestoreSequenceTests : IAsyncLifetime
         await _cluster.SqlAsync("CREATE DATABASE app");
         await _cluster.SqlAsync("CREATE TABLE t (id int PRIMARY KEY, v text)", "app");
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster));
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         await InsertAsync(1, 50);
         await Task.Delay(1100);
         var beforeFork = await _cluster.SqlAsync("SELECT now()");
@@ -69,7 +63,7 @@ public sealed class RestoreSequenceTests : IAsyncLifetime
         Assert.Equal("100:100", await _cluster.SqlAsync("SELECT count(*) || ':' || max(id) FROM t", "app"));
         Assert.Equal("2", await _cluster.SqlAsync("SELECT timeline_id FROM pg_control_checkpoint()"));
         // systemctl start pgcad: archiving resumes, on the new timeline
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         await InsertAsync(101, 200);
         await Task.Delay(1100);
         var onNewTimeline = await _cluster.SqlAsync("SELECT now()");
@@ -91,7 +85,7 @@ public sealed class RestoreSequenceTests : IAsyncLifetime
         await _cluster.SqlAsync("CREATE DATABASE app");
         await _cluster.SqlAsync("CREATE TABLE t (id int PRIMARY KEY, v text)", "app");
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster));
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         await InsertAsync(1, 100);
         var target = await _cluster.SqlAsync("SELECT pg_current_wal_insert_lsn()");
         var targetSegment = await _cluster.SqlAsync($"SELECT pg_walfile_name('{target}')");
@@ -113,7 +107,7 @@ public sealed class RestoreSequenceTests : IAsyncLifetime
         Assert.True(string.CompareOrdinal(first, last) <= 0, $"{first} > {last}");
         var archiver = await _cluster.SqlAsync("SELECT coalesce(last_archived_wal, '') || ' ' || failed_count FROM pg_stat_archiver");
         Assert.True(archiver == $"{last} 0", $"pg_stat_archiver: {archiver} (expected {last}, no failures)");
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         var files = (await new ArchiveInspector(_sandbox).CyclesAsync()).SelectMany(c => c.WalFiles).ToHashSet();
         Assert.Contains(first, files);
         Assert.Contains("00000002.history", files);

@@ -20,13 +20,6 @@ public sealed class SpoolLinksTests : IAsyncLifetime
         _sandbox.Dispose();
     }
 
-    private async Task<RunResult> PgcadOnceAsync(params string[] extra)
-    {
-        var r = await _sandbox.PgBorgAsync(["pgcad", "--once", .. extra], null, timeout: TimeSpan.FromMinutes(4));
-        Assert.True(r.ExitCode == 0, r.ToString());
-        return r;
-    }
-
     private static async Task AsPostgresAsync(params string[] command)
     {
         var r = await Run.ProgramAsync("/usr/sbin/runuser", ["-u", "postgres", "--", .. command]);
@@ -37,7 +30,7 @@ public sealed class SpoolLinksTests : IAsyncLifetime
     public async Task Links_planted_in_pg_wal_and_the_spool_lead_root_to_none_of_its_own_files()
     {
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(_cluster));
-        await PgcadOnceAsync();
+        await _sandbox.PgcadOnceAsync();
         await _cluster.SwitchAndWaitArchivedAsync();
 
         // root's own: a secret, and a directory holding a file with a WAL segment's name
@@ -57,10 +50,10 @@ public sealed class SpoolLinksTests : IAsyncLifetime
         await AsPostgresAsync("/bin/mkdir", fake);
         await AsPostgresAsync("/bin/ln", "-s", victimDir, Path.Combine(fake, ".stored"));
 
-        var r = await PgcadOnceAsync("--new-cycle");
+        var r = await _sandbox.PgcadOnceAsync("--new-cycle");
         Assert.Contains("does not get a history file", r.Stderr);
         await _cluster.SwitchAndWaitArchivedAsync();
-        await PgcadOnceAsync();
+        await _sandbox.PgcadOnceAsync();
 
         Assert.Equal("root's own\n", await File.ReadAllTextAsync(secret));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secret));

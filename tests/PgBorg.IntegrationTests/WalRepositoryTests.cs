@@ -23,10 +23,10 @@ public sealed class WalRepositoryTests : IDisposable
         await cluster.SqlAsync("CREATE TABLE t (id int PRIMARY KEY, v text)");
         // the layout before WAL had a repository of its own: everything in the archive repository
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, extraArchive: $"wal_repository = \"{_sandbox.Repository}\""));
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         await cluster.SqlAsync("INSERT INTO t SELECT g, 'before' FROM generate_series(1, 5000) g");
         await cluster.SwitchAndWaitArchivedAsync();
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         var legacy = await WalArchivesInAsync(wal: false);
         Assert.NotEmpty(legacy);
         Assert.False(Directory.Exists(_sandbox.WalRepository));
@@ -45,7 +45,7 @@ public sealed class WalRepositoryTests : IDisposable
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster));
         await cluster.SqlAsync("INSERT INTO t SELECT g, 'after' FROM generate_series(5001, 10000) g; UPDATE t SET v = 'changed' WHERE id % 7 = 0");
         await cluster.SwitchAndWaitArchivedAsync();
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         Assert.Equal(legacy, await WalArchivesInAsync(wal: false));
         var own = await WalArchivesInAsync(wal: true);
         Assert.NotEmpty(own);
@@ -72,14 +72,14 @@ public sealed class WalRepositoryTests : IDisposable
         await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
         await cluster.SqlAsync("CREATE TABLE t (id int PRIMARY KEY, v text)");
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, extraArchive: "wal_consolidation = \"1h\""));
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         var cycle = Assert.Single(await new ArchiveInspector(_sandbox).CyclesAsync());
         string last = "";
         for (var i = 0; i < 4; i++)
         {
             await cluster.SqlAsync($"INSERT INTO t SELECT g, 'round {i}' FROM generate_series({i * 1000 + 1}, {(i + 1) * 1000}) g");
             last = await cluster.SwitchAndWaitArchivedAsync();
-            await OnceAsync();
+            await _sandbox.PgcadOnceAsync();
         }
         var batches = (await new ArchiveInspector(_sandbox).WalArchivesAsync()).Where(w => w.Cycle == cycle.Stamp).ToList();
         Assert.True(batches.Count >= 5, $"{batches.Count} WAL archives before consolidation");
@@ -98,7 +98,7 @@ public sealed class WalRepositoryTests : IDisposable
         // a window of a second has closed by the next round: one archive holds the cycle's WAL
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster, extraArchive: "wal_consolidation = \"1s\""));
         await Task.Delay(1100);
-        var r = await OnceAsync();
+        var r = await _sandbox.PgcadOnceAsync();
         Assert.Contains("consolidated", r.Stderr);
         var after = (await new ArchiveInspector(_sandbox).WalArchivesAsync()).Where(w => w.Cycle == cycle.Stamp).ToList();
         var consolidated = Assert.Single(after);
@@ -121,7 +121,7 @@ public sealed class WalRepositoryTests : IDisposable
     {
         await using var cluster = await PostgresCluster.StartAsync(PostgresCluster.ArchivingConf);
         _sandbox.WriteConfig(_sandbox.ArchiveConfig(cluster));
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         // wal-push (as the service user) can no longer write into the cycle's spool: every archive_command fails
         var spool = Assert.Single(Directory.GetDirectories(cluster.DataDirectory + ".pgborg-spool"));
         File.SetUnixFileMode(spool, UnixFileMode.UserRead | UnixFileMode.UserExecute);
@@ -142,16 +142,9 @@ public sealed class WalRepositoryTests : IDisposable
         // the base's switch, so it switches nothing and no new segment wakes the archiver)
         await cluster.SqlAsync("SELECT pg_reload_conf()");
         await cluster.SwitchAndWaitArchivedAsync();
-        await OnceAsync();
+        await _sandbox.PgcadOnceAsync();
         var cycles = await new ArchiveInspector(_sandbox).CyclesAsync();
         Assert.All(cycles, c => Assert.True(c.Base is not null, $"cycle {c.Stamp} has no base"));
-    }
-
-    private async Task<RunResult> OnceAsync()
-    {
-        var r = await _sandbox.PgBorgAsync(["pgcad", "--once"], null, timeout: TimeSpan.FromMinutes(4));
-        Assert.True(r.ExitCode == 0, r.ToString());
-        return r;
     }
 
     private async Task<List<string>> WalArchivesInAsync(bool wal)

@@ -86,6 +86,17 @@ public sealed class Sandbox : IDisposable
         return Run.ProgramAsync(program ?? PgBorgBinary.Path, args, e, workingDirectory, timeout);
     }
 
+    /// <summary>One round of pgcad (<c>pgcad --once</c>, given up to 4 minutes), which must succeed.</summary>
+    public Task<RunResult> PgcadOnceAsync(params string[] extra) => PgcadOnceWithAsync(null, extra);
+
+    /// <summary>One round of pgcad with <paramref name="env"/> added to its environment, which must succeed.</summary>
+    public async Task<RunResult> PgcadOnceWithAsync(IDictionary<string, string>? env, params string[] extra)
+    {
+        var r = await PgBorgAsync(["pgcad", "--once", .. extra], env, timeout: TimeSpan.FromMinutes(4));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        return r;
+    }
+
     /// <summary>Where pgcad puts WAL by default: the archive repository's path with "-wal" appended.</summary>
     public string WalRepository => Repository + "-wal";
 
